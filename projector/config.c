@@ -1,0 +1,325 @@
+/* Settings: one table drives defaults, parsing (file, environment, flags), validation and help. */
+#include "config.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { T_STRING, T_INT, T_ENUM } setting_type_t;
+
+typedef struct setting {
+    const char *name; /* in the config file, and for config_set() */
+    const char *flag; /* command-line flag, or NULL */
+    const char *env;  /* environment variable */
+    setting_type_t type;
+    const char *def;     /* default, as text */
+    long long min, max;  /* bounds for T_INT */
+    const char *choices; /* "|"-separated, for T_ENUM */
+    const char *desc;
+} setting_t;
+
+static const setting_t settings[CFG__COUNT] = {
+    [CFG_BROKERS] = {"brokers", "--brokers", "PROJECTOR_BROKERS", T_STRING, "localhost:9092", 0, 0,
+                     NULL, "Kafka bootstrap servers, host:port[,host:port...]"},
+    [CFG_PG] = {"pg", "--pg", "PROJECTOR_PG", T_STRING, "", 0, 0, NULL,
+                "PostgreSQL conninfo or URI; empty means libpq's PG* variables"},
+    [CFG_GROUP] = {"group", "--group", "PROJECTOR_GROUP", T_STRING, "projector", 0, 0, NULL,
+                   "consumer group prefix; projection P consumes as group \"<group>.P\""},
+    [CFG_MAPPINGS] = {"mappings", "--mappings", "PROJECTOR_MAPPINGS", T_STRING, "./mappings", 0, 0,
+                      NULL, "directory of mapping files (*.json)"},
+    [CFG_VIEWS] = {"views", "--views", "PROJECTOR_VIEWS", T_STRING, "./views", 0, 0, NULL,
+                   "directory of read-table DDL (*.sql), applied in name order"},
+    [CFG_BATCH_MAX_EVENTS] = {"batch.max.events", "--batch-max-events",
+                              "PROJECTOR_BATCH_MAX_EVENTS", T_INT, "5000", 1, 100000, NULL,
+                              "most events applied in one transaction"},
+    [CFG_BATCH_WAIT_MS] = {"batch.wait.ms", "--batch-wait-ms", "PROJECTOR_BATCH_WAIT_MS", T_INT,
+                           "100", 1, 60000, NULL,
+                           "how long an idle projection waits for a first event"},
+    [CFG_MAX_EVENT_BYTES] = {"max.event.bytes", "--max-event-bytes", "PROJECTOR_MAX_EVENT_BYTES",
+                             T_INT, "1048576", 64, 104857600, NULL,
+                             "larger events are dead-lettered unparsed"},
+    [CFG_RETRY_BACKOFF_MAX_MS] = {"retry.backoff.max.ms", "--retry-backoff-max-ms",
+                                  "PROJECTOR_RETRY_BACKOFF_MAX_MS", T_INT, "10000", 10, 600000,
+                                  NULL, "cap of the exponential backoff after a database error"},
+    [CFG_DLQ_SUFFIX] = {"dlq.suffix", "--dlq-suffix", "PROJECTOR_DLQ_SUFFIX", T_STRING, ".dlq", 0,
+                        0, NULL,
+                        "dead-letter topic is <topic><suffix> unless the mapping names one"},
+    [CFG_LOG_LEVEL] = {"log.level", "--log-level", "PROJECTOR_LOG_LEVEL", T_ENUM, "info", 0, 0,
+                       "error|warn|info|debug", "least severe level logged"},
+    [CFG_LOG_FORMAT] = {"log.format", "--log-format", "PROJECTOR_LOG_FORMAT", T_ENUM, "text", 0, 0,
+                        "text|json", "log lines for people (text) or JSON lines"},
+};
+
+typedef struct kv {
+    char *key, *value;
+} kv_t;
+
+struct config {
+    char *values[CFG__COUNT];
+    const char *origins[CFG__COUNT]; /* "default", "file", "env", "flag" */
+    long long ints[CFG__COUNT];
+    kv_t *kafka;
+    size_t nkafka;
+};
+
+static char *xstrdup(const char *s)
+{
+    char *d = strdup(s);
+    if (!d)
+        abort();
+    return d;
+}
+
+config_t *config_new(void)
+{
+    config_t *cfg = calloc(1, sizeof(*cfg));
+    if (!cfg)
+        abort();
+    for (int i = 0; i < CFG__COUNT; i++) {
+        cfg->values[i] = xstrdup(settings[i].def);
+        cfg->origins[i] = "default";
+        if (settings[i].type == T_INT)
+            cfg->ints[i] = strtoll(settings[i].def, NULL, 10);
+    }
+    return cfg;
+}
+
+void config_destroy(config_t *cfg)
+{
+    if (!cfg)
+        return;
+    for (int i = 0; i < CFG__COUNT; i++)
+        free(cfg->values[i]);
+    for (size_t i = 0; i < cfg->nkafka; i++) {
+        free(cfg->kafka[i].key);
+        free(cfg->kafka[i].value);
+    }
+    free(cfg->kafka);
+    free(cfg);
+}
+
+static int find_setting(const char *name)
+{
+    for (int i = 0; i < CFG__COUNT; i++)
+        if (strcmp(settings[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+const char *config_flag_setting(const char *flag)
+{
+    for (int i = 0; i < CFG__COUNT; i++)
+        if (settings[i].flag && strcmp(settings[i].flag, flag) == 0)
+            return settings[i].name;
+    return NULL;
+}
+
+static int choice_ok(const char *choices, const char *v)
+{
+    size_t n = strlen(v);
+    for (const char *p = choices; p;) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == n && strncmp(p, v, n) == 0)
+            return 1;
+        p = bar ? bar + 1 : NULL;
+    }
+    return 0;
+}
+
+int config_set(config_t *cfg, const char *name, const char *value, const char *origin, char *errstr,
+               size_t errstr_size)
+{
+    int i = find_setting(name);
+    if (i < 0) {
+        snprintf(errstr, errstr_size, "%s: unknown setting \"%s\"", origin, name);
+        return -1;
+    }
+    const setting_t *s = &settings[i];
+    if (s->type == T_INT) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(value, &end, 10);
+        if (errno || end == value || *end) {
+            snprintf(errstr, errstr_size, "%s: %s: expected an integer, got \"%s\"", origin, name,
+                     value);
+            return -1;
+        }
+        if (v < s->min || v > s->max) {
+            snprintf(errstr, errstr_size, "%s: %s: %lld is out of range %lld..%lld", origin, name,
+                     v, s->min, s->max);
+            return -1;
+        }
+        cfg->ints[i] = v;
+    } else if (s->type == T_ENUM && !choice_ok(s->choices, value)) {
+        snprintf(errstr, errstr_size, "%s: %s: \"%s\" is not one of %s", origin, name, value,
+                 s->choices);
+        return -1;
+    }
+    free(cfg->values[i]);
+    cfg->values[i] = xstrdup(value);
+    cfg->origins[i] = origin;
+    return 0;
+}
+
+void config_add_kafka(config_t *cfg, const char *key, const char *value)
+{
+    kv_t *k = realloc(cfg->kafka, (cfg->nkafka + 1) * sizeof(*k));
+    if (!k)
+        abort();
+    cfg->kafka = k;
+    k[cfg->nkafka++] = (kv_t){xstrdup(key), xstrdup(value)};
+}
+
+/* Renders a JSON scalar as setting text; returns 0, or -1 for objects, arrays and null. */
+static int scalar_text(json_t *v, char *buf, size_t size)
+{
+    if (json_is_string(v))
+        snprintf(buf, size, "%s", json_string_value(v));
+    else if (json_is_integer(v))
+        snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    else if (json_is_boolean(v))
+        snprintf(buf, size, "%s", json_is_true(v) ? "true" : "false");
+    else
+        return -1;
+    return 0;
+}
+
+static int load_kafka_object(config_t *cfg, const char *path, json_t *obj, char *errstr,
+                             size_t errstr_size)
+{
+    if (!json_is_object(obj)) {
+        snprintf(errstr, errstr_size, "%s: $.kafka: expected an object of librdkafka properties",
+                 path);
+        return -1;
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(obj, k, v)
+    {
+        char buf[1024];
+        if (scalar_text(v, buf, sizeof(buf)) != 0) {
+            snprintf(errstr, errstr_size, "%s: $.kafka.%s: expected a string, number or boolean",
+                     path, k);
+            return -1;
+        }
+        config_add_kafka(cfg, k, buf);
+    }
+    return 0;
+}
+
+int config_load_file(config_t *cfg, const char *path, char *errstr, size_t errstr_size)
+{
+    json_error_t jerr;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        snprintf(errstr, errstr_size, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+        return -1;
+    }
+    int rc = -1;
+    if (!json_is_object(root)) {
+        snprintf(errstr, errstr_size, "%s: $: expected a JSON object", path);
+        goto done;
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(root, k, v)
+    {
+        if (strcmp(k, "kafka") == 0) {
+            if (load_kafka_object(cfg, path, v, errstr, errstr_size) != 0)
+                goto done;
+            continue;
+        }
+        char buf[4096], origin[512];
+        snprintf(origin, sizeof(origin), "%s: $.%s", path, k);
+        if (find_setting(k) < 0) {
+            snprintf(errstr, errstr_size, "%s: unknown setting (see 'projector run --help')",
+                     origin);
+            goto done;
+        }
+        if (scalar_text(v, buf, sizeof(buf)) != 0) {
+            snprintf(errstr, errstr_size, "%s: expected a string or number", origin);
+            goto done;
+        }
+        char inner[512];
+        if (config_set(cfg, k, buf, "file", inner, sizeof(inner)) != 0) {
+            /* inner starts with "file: name: ..."; keep only the message part */
+            const char *msg = strchr(inner + 6, ':');
+            snprintf(errstr, errstr_size, "%s: %s", origin, msg ? msg + 2 : inner);
+            goto done;
+        }
+    }
+    rc = 0;
+done:
+    json_decref(root);
+    return rc;
+}
+
+int config_load_env(config_t *cfg, char *errstr, size_t errstr_size)
+{
+    for (int i = 0; i < CFG__COUNT; i++) {
+        const char *v = getenv(settings[i].env);
+        if (!v)
+            continue;
+        if (config_set(cfg, settings[i].name, v, settings[i].env, errstr, errstr_size) != 0)
+            return -1;
+        cfg->origins[i] = "env";
+    }
+    return 0;
+}
+
+const char *config_str(const config_t *cfg, config_key_t key)
+{
+    return cfg->values[key];
+}
+
+long long config_int(const config_t *cfg, config_key_t key)
+{
+    return cfg->ints[key];
+}
+
+size_t config_kafka_count(const config_t *cfg)
+{
+    return cfg->nkafka;
+}
+
+void config_kafka_get(const config_t *cfg, size_t i, const char **key, const char **value)
+{
+    *key = cfg->kafka[i].key;
+    *value = cfg->kafka[i].value;
+}
+
+void config_print_help(FILE *out)
+{
+    fprintf(out, "Settings (flag / environment variable / config file key, default):\n");
+    for (int i = 0; i < CFG__COUNT; i++) {
+        const setting_t *s = &settings[i];
+        fprintf(out, "  %-24s %-32s %s\n", s->flag ? s->flag : "", s->env, s->desc);
+        fprintf(out, "  %-24s %-32s file key \"%s\", default \"%s\"%s%s\n", "", "", s->name, s->def,
+                s->choices ? ", one of " : "", s->choices ? s->choices : "");
+    }
+    fprintf(out, "  %-24s %-32s %s\n", "-X key=value", "",
+            "a librdkafka property (also the "
+            "config file's \"kafka\" object)");
+    fprintf(out, "  %-24s %-32s %s\n", "--config FILE", "PROJECTOR_CONFIG",
+            "JSON config file with the keys above");
+}
+
+static int is_secret(const char *key)
+{
+    return strstr(key, "password") || strstr(key, "secret") || strstr(key, "key");
+}
+
+void config_dump(const config_t *cfg, FILE *out)
+{
+    for (int i = 0; i < CFG__COUNT; i++) {
+        const char *v = cfg->values[i];
+        if (i == CFG_PG && strstr(v, "password"))
+            v = "(set, contains a password)";
+        fprintf(out, "%s = %s (%s)\n", settings[i].name, v, cfg->origins[i]);
+    }
+    for (size_t i = 0; i < cfg->nkafka; i++)
+        fprintf(out, "kafka.%s = %s\n", cfg->kafka[i].key,
+                is_secret(cfg->kafka[i].key) ? "****" : cfg->kafka[i].value);
+}

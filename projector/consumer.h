@@ -1,0 +1,34 @@
+/* A projection worker: consumes its topics as a group member and applies batches exactly once. */
+#ifndef PROJECTOR_CONSUMER_H
+#define PROJECTOR_CONSUMER_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "mapping.h"
+
+typedef struct consumer consumer_t;
+
+/* Lifecycle of a worker. */
+typedef enum {
+    CONSUMER_STARTING, /* joining the group */
+    CONSUMER_RUNNING,  /* consuming and applying */
+    CONSUMER_RETRYING, /* the database failed; the batch in hand waits, nothing is consumed */
+    CONSUMER_STOPPED,  /* left the group after the last batch */
+    CONSUMER_FAILED,   /* could not start (see the log) */
+} consumer_state_t;
+
+/* Returns a worker for projection m (borrowed; bound to the database's types), or NULL with
+ * errstr set. Caller owns it. */
+consumer_t *consumer_new(const config_t *cfg, const mapping_t *m, char *errstr, size_t errstr_size);
+void consumer_destroy(consumer_t *c);
+
+/* Consumes and applies until *stop becomes non-zero, then finishes the batch in hand, commits,
+ * and leaves the group. Blocks. Returns 0 on a clean stop, -1 on failure. */
+int consumer_run(consumer_t *c, volatile sig_atomic_t *stop);
+
+consumer_state_t consumer_state(const consumer_t *c);
+
+#endif

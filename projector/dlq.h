@@ -1,0 +1,24 @@
+/* Dead-letter publishing: failed events go to <topic>.dlq with the error in their headers. */
+#ifndef PROJECTOR_DLQ_H
+#define PROJECTOR_DLQ_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "planner.h"
+
+typedef struct dlq dlq_t;
+
+/* Returns a publisher (an idempotent Kafka producer) for projection `projection`, or NULL with
+ * errstr set. Caller owns it. */
+dlq_t *dlq_new(const config_t *cfg, const char *projection, char *errstr, size_t errstr_size);
+void dlq_destroy(dlq_t *d);
+
+/* Publishes every PLAN_DEAD event of events[0, n) to its dlq_topic with the original key, value
+ * and headers plus projector.* headers naming the error, stage, projection, topic, partition and
+ * offset, and waits until all are acknowledged. Blocks (up to 30 s). Returns 0, or -1 with
+ * errstr set when any was not acknowledged (retry the batch). */
+int dlq_publish(dlq_t *d, plan_event_t *events, size_t n, char *errstr, size_t errstr_size)
+    __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,130 @@
+/* Declarative mappings: load and validate the mapping files, evaluate events into row operations.
+ */
+#ifndef PROJECTOR_MAPPING_H
+#define PROJECTOR_MAPPING_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "errlist.h"
+
+typedef struct mapping mapping_t;         /* one projection: one mapping file */
+typedef struct mapping_set mapping_set_t; /* every projection of a directory */
+typedef struct mapping_action mapping_action_t;
+
+typedef enum {
+    MAPPING_UPSERT, /* insert, or update the existing row by key */
+    MAPPING_UPDATE, /* update the row by key; nothing when absent */
+    MAPPING_DELETE, /* delete the row by key */
+    MAPPING_SQL,    /* a parameterised statement of the user's */
+} mapping_kind_t;
+
+typedef enum {
+    COLOP_SET,         /* c = v */
+    COLOP_ADD,         /* c = c + v (on insert: v) */
+    COLOP_MAX,         /* c = greatest(c, v) */
+    COLOP_MIN,         /* c = least(c, v) */
+    COLOP_APPEND,      /* jsonb array c = c || [v] (on insert: [v]) */
+    COLOP_SET_IF_NULL, /* c = coalesce(c, v) */
+} mapping_colop_t;
+
+/* A column of an action as the SQL builder sees it; type is set by mapping_bind_types(). */
+typedef struct mapping_column_info {
+    const char *name;
+    const char *type; /* PostgreSQL type as format_type() prints it */
+    mapping_colop_t op;
+} mapping_column_info_t;
+
+/* An action as the SQL builder sees it. An op's values are keys, then cols, then the guard. */
+typedef struct mapping_action_info {
+    int id; /* index among the projection's actions */
+    mapping_kind_t kind;
+    const char *table; /* NULL for MAPPING_SQL */
+    int table_id;      /* index among the projection's tables; -1 for MAPPING_SQL */
+    const mapping_column_info_t *keys;
+    size_t nkeys;
+    const mapping_column_info_t *cols;
+    size_t ncols;
+    const mapping_column_info_t *guard; /* version column, or NULL */
+    const char *sql;                    /* MAPPING_SQL */
+    size_t nparams;                     /* MAPPING_SQL */
+    const char *where;                  /* "file: $.events.X[0]" for messages */
+} mapping_action_info_t;
+
+/* A lookup: one column of one row of a table, found by key values from the event. */
+typedef struct mapping_lookup_info {
+    const char *table;
+    int table_id;
+    const char *column;
+    const mapping_column_info_t *keys;
+    size_t nkeys;
+} mapping_lookup_info_t;
+
+/* One event as the evaluator sees it. */
+typedef struct mapping_event {
+    json_t *doc; /* parsed value (borrowed) */
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
+    int64_t timestamp_ms; /* -1 when the message has none */
+    const char *key;      /* may be NULL */
+    size_t key_len;
+    const char *type_header; /* the type header's value, when the mapping reads it from one */
+} mapping_event_t;
+
+/* One row operation produced by an event: values are text or NULL (SQL NULL). */
+typedef struct mapping_op {
+    const mapping_action_t *action;
+    const char **values; /* in the arena; nkeys + ncols (+1 with a guard), or nparams */
+} mapping_op_t;
+
+typedef enum {
+    MAPPING_OK,   /* ops filled */
+    MAPPING_SKIP, /* event type not named by the mapping */
+    MAPPING_BAD,  /* the event cannot be projected; errstr says why (permanent) */
+    MAPPING_CUT,  /* a lookup needs the database state first (see mapping_lookup_fn) */
+} mapping_result_t;
+
+/* Resolves lookup `id` for key values. Returns 0 with *value set (NULL: no row or NULL),
+ * or 1 when the value cannot be known yet (the caller must apply what it has first). */
+typedef int (*mapping_lookup_fn)(void *ctx, int id, const char *const *keys, const char **value);
+
+/* Loads every *.json in dir (name order). Returns the set (caller owns, mapping_set_destroy()),
+ * or NULL with every problem added to errs as "file: json.path: message". Does not block. */
+mapping_set_t *mapping_set_load(const char *dir, errlist_t *errs);
+void mapping_set_destroy(mapping_set_t *set);
+size_t mapping_set_count(const mapping_set_t *set);
+mapping_t *mapping_set_get(const mapping_set_t *set, size_t i);
+
+/* Asks typefn for the type of every table column the mapping names and records it; adds a
+ * problem to errs for each missing table or column. typefn returns NULL when absent. */
+typedef const char *(*mapping_type_fn)(void *ctx, const char *table, const char *column);
+void mapping_bind_types(mapping_t *m, mapping_type_fn typefn, void *ctx, errlist_t *errs);
+
+const char *mapping_name(const mapping_t *m);
+const char *mapping_file(const mapping_t *m);
+size_t mapping_topic_count(const mapping_t *m);
+const char *mapping_topic(const mapping_t *m, size_t i);
+/* The dead-letter topic the mapping names, or NULL for the default <topic><dlq.suffix>. */
+const char *mapping_dlq_topic(const mapping_t *m);
+/* The Kafka header carrying the event type, or NULL when it is read from the value. */
+const char *mapping_type_header(const mapping_t *m);
+size_t mapping_action_count(const mapping_t *m);
+const mapping_action_t *mapping_action(const mapping_t *m, size_t i);
+const mapping_action_info_t *mapping_action_info(const mapping_action_t *a);
+size_t mapping_lookup_count(const mapping_t *m);
+const mapping_lookup_info_t *mapping_lookup_info(const mapping_t *m, size_t i);
+size_t mapping_table_count(const mapping_t *m);
+const char *mapping_table(const mapping_t *m, size_t i);
+
+/* Evaluates ev: up to mapping_action_count() ops are written to ops (caller's array), values
+ * allocated in arena. On MAPPING_BAD, errstr names the JSON path and the problem. */
+mapping_result_t mapping_eval(const mapping_t *m, const mapping_event_t *ev, arena_t *arena,
+                              mapping_lookup_fn lookup, void *lookup_ctx, mapping_op_t *ops,
+                              size_t *nops, char *errstr, size_t errstr_size);
+/* 1 when the event's type has any lookup (so it must be evaluated for prefetching). */
+int mapping_event_has_lookups(const mapping_t *m, const mapping_event_t *ev);
+
+#endif

@@ -1,0 +1,465 @@
+/* Turns a batch of events into few set-based statements while keeping partition order exact.
+ *
+ * Each row operation gets a level: one more than the level of the last operation on the same
+ * row (table and key), and above any sql action before it, which is a barrier. Operations of one
+ * level touch distinct rows, so each (level, action) pair becomes one statement over arrays, and
+ * running the levels in order gives the same result as running the events one by one.
+ *
+ * Lookups are answered from rows fetched for the whole sub-batch, overlaid with what earlier
+ * operations of the sub-batch are known to have written. When a looked-up value cannot be known
+ * (an add to it, a sql action), planning stops there; the caller applies what is planned and
+ * begins again, so the lookup reads the database after those writes. */
+#include "planner.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "hmap.h"
+#include "strbuf.h"
+
+typedef enum { OV_ABSENT, OV_PRESENT, OV_UNKNOWN } ov_state_t;
+
+typedef struct ov_entry {
+    ov_state_t state;
+    const char *value;
+} ov_entry_t;
+
+typedef struct lookup_keys {
+    strbuf_t *cols;    /* per key column, a text[] literal being built */
+    const char **lits; /* what planner_prefetch hands out */
+    size_t *entries;   /* ord - 1 -> overlay entry */
+    size_t n, cap;
+} lookup_keys_t;
+
+typedef struct plan_op {
+    mapping_op_t op;
+    int level;
+    size_t seq;
+} plan_op_t;
+
+struct planner {
+    const mapping_t *m;
+    arena_t *values; /* op values and overlay values of the current sub-batch */
+    arena_t *err_arena;
+    plan_event_t *events;
+    size_t lo, hi;
+    int serial;
+    /* levels */
+    hmap_t *rows; /* encoded (table, key) -> last level */
+    int max_level, barrier;
+    plan_op_t *ops;
+    size_t nops, ops_cap;
+    mapping_op_t *ev_ops; /* one event's ops */
+    /* lookups */
+    hmap_t *overlay; /* encoded (lookup, key) -> entry index */
+    ov_entry_t *entries;
+    size_t nentries, entries_cap;
+    lookup_keys_t *lk;
+    int sql_seen; /* a sql action ran in this sub-batch: no lookup value is known */
+    int *colidx;  /* [action * nlookups + lookup]: column index the action sets, -1, or -2 */
+    /* statements */
+    plan_group_t *groups;
+    size_t ngroups, groups_cap;
+    strbuf_t *bufs; /* param literals, reused */
+    const char **param_ptrs;
+    size_t nbufs, bufs_cap, ptrs_cap;
+    strbuf_t key; /* scratch for key encoding */
+};
+
+static void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q)
+        abort();
+    return q;
+}
+
+/* For each (action, lookup) on the same table: which column of the action is the looked-up one
+ * (-1: the action does not set it; -2: not the same table). */
+static void build_colidx(planner_t *p)
+{
+    size_t na = mapping_action_count(p->m), nl = mapping_lookup_count(p->m);
+    p->colidx = xrealloc(NULL, (na * nl + 1) * sizeof(int));
+    for (size_t a = 0; a < na; a++) {
+        const mapping_action_info_t *ai = mapping_action_info(mapping_action(p->m, a));
+        for (size_t l = 0; l < nl; l++) {
+            const mapping_lookup_info_t *li = mapping_lookup_info(p->m, l);
+            int idx = ai->table_id == li->table_id ? -1 : -2;
+            for (size_t c = 0; idx == -1 && c < ai->ncols; c++)
+                if (strcmp(ai->cols[c].name, li->column) == 0)
+                    idx = (int)c;
+            p->colidx[a * nl + l] = idx;
+        }
+    }
+}
+
+planner_t *planner_new(const mapping_t *m)
+{
+    planner_t *p = xrealloc(NULL, sizeof(*p));
+    memset(p, 0, sizeof(*p));
+    p->m = m;
+    p->values = arena_new();
+    p->rows = hmap_new();
+    p->overlay = hmap_new();
+    p->ev_ops = xrealloc(NULL, mapping_action_count(m) * sizeof(mapping_op_t));
+    p->lk = xrealloc(NULL, (mapping_lookup_count(m) + 1) * sizeof(lookup_keys_t));
+    memset(p->lk, 0, (mapping_lookup_count(m) + 1) * sizeof(lookup_keys_t));
+    for (size_t i = 0; i < mapping_lookup_count(m); i++) {
+        size_t nk = mapping_lookup_info(m, i)->nkeys;
+        p->lk[i].cols = xrealloc(NULL, nk * sizeof(strbuf_t));
+        memset(p->lk[i].cols, 0, nk * sizeof(strbuf_t));
+        p->lk[i].lits = xrealloc(NULL, nk * sizeof(char *));
+    }
+    build_colidx(p);
+    return p;
+}
+
+void planner_destroy(planner_t *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < mapping_lookup_count(p->m); i++) {
+        for (size_t k = 0; k < mapping_lookup_info(p->m, i)->nkeys; k++)
+            strbuf_free(&p->lk[i].cols[k]);
+        free(p->lk[i].cols);
+        free(p->lk[i].lits);
+        free(p->lk[i].entries);
+    }
+    free(p->lk);
+    for (size_t i = 0; i < p->bufs_cap; i++)
+        strbuf_free(&p->bufs[i]);
+    free(p->bufs);
+    free(p->param_ptrs);
+    free(p->groups);
+    free(p->ops);
+    free(p->ev_ops);
+    free(p->entries);
+    free(p->colidx);
+    strbuf_free(&p->key);
+    hmap_destroy(p->rows);
+    hmap_destroy(p->overlay);
+    arena_destroy(p->values);
+    free(p);
+}
+
+/* Encodes (tag, values[0..n)) unambiguously into p->key: each value length-prefixed. */
+static void encode_key(planner_t *p, int tag, const char *const *values, size_t n)
+{
+    strbuf_reset(&p->key);
+    strbuf_append(&p->key, (const char *)&tag, sizeof(tag));
+    for (size_t i = 0; i < n; i++) {
+        uint32_t len = (uint32_t)strlen(values[i]);
+        strbuf_append(&p->key, (const char *)&len, sizeof(len));
+        strbuf_append(&p->key, values[i], len);
+    }
+}
+
+/* ---- lookups ---- */
+
+static size_t overlay_entry(planner_t *p, int id, const char *const *keys, int *created)
+{
+    encode_key(p, id, keys, mapping_lookup_info(p->m, (size_t)id)->nkeys);
+    int64_t *slot = hmap_put(p->overlay, p->key.data, p->key.len, created);
+    if (*created) {
+        if (p->nentries == p->entries_cap) {
+            p->entries_cap = p->entries_cap ? 2 * p->entries_cap : 256;
+            p->entries = xrealloc(p->entries, p->entries_cap * sizeof(ov_entry_t));
+        }
+        p->entries[p->nentries] = (ov_entry_t){OV_ABSENT, NULL};
+        *slot = (int64_t)p->nentries++;
+    }
+    return (size_t)*slot;
+}
+
+/* mapping_lookup_fn for the collecting pass: remembers the key, answers NULL. */
+static int collect_lookup(void *ctx, int id, const char *const *keys, const char **value)
+{
+    planner_t *p = ctx;
+    int created;
+    size_t e = overlay_entry(p, id, keys, &created);
+    *value = NULL;
+    if (!created)
+        return 0;
+    lookup_keys_t *lk = &p->lk[id];
+    size_t nk = mapping_lookup_info(p->m, (size_t)id)->nkeys;
+    for (size_t k = 0; k < nk; k++) {
+        strbuf_puts(&lk->cols[k], lk->n ? "," : "{");
+        strbuf_array_elem(&lk->cols[k], keys[k]);
+    }
+    if (lk->n == lk->cap) {
+        lk->cap = lk->cap ? 2 * lk->cap : 256;
+        lk->entries = xrealloc(lk->entries, lk->cap * sizeof(size_t));
+    }
+    lk->entries[lk->n++] = e;
+    return 0;
+}
+
+/* mapping_lookup_fn for planning: answers from the overlay, or asks for a cut. */
+static int overlay_lookup(void *ctx, int id, const char *const *keys, const char **value)
+{
+    planner_t *p = ctx;
+    int created;
+    size_t e = overlay_entry(p, id, keys, &created);
+    *value = NULL;
+    if (created || p->sql_seen || p->entries[e].state == OV_UNKNOWN)
+        return 1;
+    *value = p->entries[e].state == OV_PRESENT ? p->entries[e].value : NULL;
+    return 0;
+}
+
+void planner_begin(planner_t *p, plan_event_t *events, size_t lo, size_t hi, arena_t *err_arena,
+                   int serial)
+{
+    arena_reset(p->values);
+    hmap_clear(p->rows);
+    hmap_clear(p->overlay);
+    p->events = events;
+    p->lo = lo;
+    p->hi = hi;
+    p->err_arena = err_arena;
+    p->serial = serial;
+    p->max_level = p->barrier = 0;
+    p->nops = p->ngroups = p->nentries = 0;
+    p->sql_seen = 0;
+    for (size_t i = 0; i < mapping_lookup_count(p->m); i++) {
+        p->lk[i].n = 0;
+        for (size_t k = 0; k < mapping_lookup_info(p->m, i)->nkeys; k++)
+            strbuf_reset(&p->lk[i].cols[k]);
+    }
+    if (mapping_lookup_count(p->m) == 0)
+        return;
+    char err[8];
+    for (size_t i = lo; i < hi; i++) {
+        plan_event_t *e = &events[i];
+        if (e->state != PLAN_PENDING || !mapping_event_has_lookups(p->m, &e->ev))
+            continue;
+        size_t n;
+        mapping_eval(p->m, &e->ev, p->values, collect_lookup, p, p->ev_ops, &n, err, sizeof(err));
+    }
+}
+
+size_t planner_prefetch(planner_t *p, int id, const char *const **params)
+{
+    lookup_keys_t *lk = &p->lk[id];
+    if (!lk->n)
+        return 0;
+    size_t nk = mapping_lookup_info(p->m, (size_t)id)->nkeys;
+    for (size_t k = 0; k < nk; k++) {
+        if (lk->cols[k].data[lk->cols[k].len - 1] != '}')
+            strbuf_puts(&lk->cols[k], "}");
+        lk->lits[k] = lk->cols[k].data;
+    }
+    *params = lk->lits;
+    return lk->n;
+}
+
+void planner_prefetch_result(planner_t *p, int id, size_t ord, const char *value)
+{
+    lookup_keys_t *lk = &p->lk[id];
+    if (ord < 1 || ord > lk->n)
+        return;
+    ov_entry_t *e = &p->entries[lk->entries[ord - 1]];
+    e->state = OV_PRESENT;
+    e->value = value ? arena_strndup(p->values, value, strlen(value)) : NULL;
+}
+
+/* What an operation does to the looked-up values of its row. */
+static void overlay_write(planner_t *p, const mapping_op_t *op)
+{
+    const mapping_action_info_t *a = mapping_action_info(op->action);
+    size_t nl = mapping_lookup_count(p->m);
+    if (a->kind == MAPPING_SQL) {
+        p->sql_seen = 1;
+        return;
+    }
+    for (size_t l = 0; l < nl; l++) {
+        int col = p->colidx[(size_t)a->id * nl + l];
+        if (col == -2)
+            continue;
+        encode_key(p, (int)l, op->values, a->nkeys);
+        int64_t *slot = hmap_get(p->overlay, p->key.data, p->key.len);
+        if (!slot)
+            continue; /* no lookup of this sub-batch reads that row */
+        ov_entry_t *e = &p->entries[*slot];
+        int set = col >= 0 && a->cols[col].op == COLOP_SET;
+        if (a->kind == MAPPING_DELETE && !a->guard) {
+            *e = (ov_entry_t){OV_ABSENT, NULL};
+        } else if (a->guard || a->kind == MAPPING_DELETE) {
+            e->state = OV_UNKNOWN;
+        } else if (a->kind == MAPPING_UPSERT) {
+            if (set)
+                *e = (ov_entry_t){OV_PRESENT, op->values[a->nkeys + (size_t)col]};
+            else if (col >= 0 || e->state == OV_ABSENT)
+                e->state = OV_UNKNOWN;
+        } else if (e->state == OV_PRESENT && col >= 0) { /* update of an existing row */
+            if (set)
+                e->value = op->values[a->nkeys + (size_t)col];
+            else
+                e->state = OV_UNKNOWN;
+        }
+    }
+}
+
+/* ---- levels ---- */
+
+static void add_op(planner_t *p, const mapping_op_t *op)
+{
+    const mapping_action_info_t *a = mapping_action_info(op->action);
+    int level;
+    if (p->serial || a->kind == MAPPING_SQL) {
+        level = ++p->max_level;
+        p->barrier = a->kind == MAPPING_SQL ? level : p->barrier;
+    } else {
+        encode_key(p, a->table_id, op->values, a->nkeys);
+        int64_t *last = hmap_put(p->rows, p->key.data, p->key.len, NULL);
+        level = (int)(*last > p->barrier ? *last : p->barrier) + 1;
+        *last = level;
+        if (level > p->max_level)
+            p->max_level = level;
+    }
+    if (p->nops == p->ops_cap) {
+        p->ops_cap = p->ops_cap ? 2 * p->ops_cap : 1024;
+        p->ops = xrealloc(p->ops, p->ops_cap * sizeof(plan_op_t));
+    }
+    p->ops[p->nops] = (plan_op_t){*op, level, p->nops};
+    p->nops++;
+}
+
+static int cmp_ops(const void *x, const void *y)
+{
+    const plan_op_t *a = x, *b = y;
+    if (a->level != b->level)
+        return a->level < b->level ? -1 : 1;
+    int ia = mapping_action_info(a->op.action)->id, ib = mapping_action_info(b->op.action)->id;
+    if (ia != ib)
+        return ia < ib ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static strbuf_t *take_bufs(planner_t *p, size_t n)
+{
+    if (p->nbufs + n > p->bufs_cap) {
+        size_t cap = p->bufs_cap ? p->bufs_cap : 64;
+        while (cap < p->nbufs + n)
+            cap *= 2;
+        p->bufs = xrealloc(p->bufs, cap * sizeof(strbuf_t));
+        memset(p->bufs + p->bufs_cap, 0, (cap - p->bufs_cap) * sizeof(strbuf_t));
+        p->bufs_cap = cap;
+    }
+    strbuf_t *b = &p->bufs[p->nbufs];
+    p->nbufs += n;
+    for (size_t i = 0; i < n; i++)
+        strbuf_reset(&b[i]);
+    return b;
+}
+
+static void add_group(planner_t *p, const plan_op_t *ops, size_t n)
+{
+    const mapping_action_info_t *a = mapping_action_info(ops[0].op.action);
+    size_t np = a->kind == MAPPING_SQL ? a->nparams : a->nkeys + a->ncols + (a->guard ? 1 : 0);
+    if (p->ngroups == p->groups_cap) {
+        p->groups_cap = p->groups_cap ? 2 * p->groups_cap : 64;
+        p->groups = xrealloc(p->groups, p->groups_cap * sizeof(plan_group_t));
+    }
+    plan_group_t *g = &p->groups[p->ngroups++];
+    g->action = a;
+    g->nrows = n;
+    g->nparams = np;
+    if (a->kind == MAPPING_SQL) {
+        g->params = ops[0].op.values;
+        return;
+    }
+    strbuf_t *b = take_bufs(p, np);
+    for (size_t k = 0; k < np; k++) {
+        strbuf_puts(&b[k], "{");
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                strbuf_puts(&b[k], ",");
+            strbuf_array_elem(&b[k], ops[i].op.values[k]);
+        }
+        strbuf_puts(&b[k], "}");
+    }
+    g->params = (const char *const *)(uintptr_t)(b - p->bufs); /* index; fixed up below */
+}
+
+/* Turns the groups' buffer indexes into pointers, now that no buffer will move. */
+static void fix_params(planner_t *p)
+{
+    size_t need = 0;
+    for (size_t i = 0; i < p->ngroups; i++)
+        if (p->groups[i].action->kind != MAPPING_SQL)
+            need += p->groups[i].nparams;
+    if (need > p->ptrs_cap) {
+        p->ptrs_cap = need;
+        p->param_ptrs = xrealloc(p->param_ptrs, need * sizeof(char *));
+    }
+    size_t at = 0;
+    for (size_t i = 0; i < p->ngroups; i++) {
+        plan_group_t *g = &p->groups[i];
+        if (g->action->kind == MAPPING_SQL)
+            continue;
+        size_t first = (size_t)(uintptr_t)g->params;
+        for (size_t k = 0; k < g->nparams; k++)
+            p->param_ptrs[at + k] = p->bufs[first + k].data;
+        g->params = &p->param_ptrs[at];
+        at += g->nparams;
+    }
+}
+
+static void build_groups(planner_t *p)
+{
+    qsort(p->ops, p->nops, sizeof(plan_op_t), cmp_ops);
+    p->nbufs = 0;
+    for (size_t i = 0; i < p->nops;) {
+        size_t j = i + 1;
+        int sql = mapping_action_info(p->ops[i].op.action)->kind == MAPPING_SQL;
+        while (!sql && j < p->nops && p->ops[j].level == p->ops[i].level &&
+               p->ops[j].op.action == p->ops[i].op.action)
+            j++;
+        add_group(p, &p->ops[i], j - i);
+        i = j;
+    }
+    fix_params(p);
+}
+
+size_t planner_plan(planner_t *p)
+{
+    size_t i;
+    char err[1024];
+    for (i = p->lo; i < p->hi; i++) {
+        plan_event_t *e = &p->events[i];
+        if (e->state != PLAN_PENDING)
+            continue;
+        size_t n;
+        mapping_result_t rc = mapping_eval(p->m, &e->ev, p->values, overlay_lookup, p, p->ev_ops,
+                                           &n, err, sizeof(err));
+        if (rc == MAPPING_CUT && i > p->lo)
+            break;
+        if (rc == MAPPING_SKIP) {
+            e->state = PLAN_SKIPPED;
+        } else if (rc == MAPPING_BAD || rc == MAPPING_CUT) {
+            if (rc == MAPPING_CUT) /* cannot happen: the first event sees fetched rows only */
+                snprintf(err, sizeof(err), "internal: lookup could not be resolved");
+            e->state = PLAN_DEAD;
+            e->stage = "map";
+            e->error = arena_strndup(p->err_arena, err, strlen(err));
+        } else {
+            for (size_t k = 0; k < n; k++)
+                add_op(p, &p->ev_ops[k]);
+            for (size_t k = 0; k < n; k++)
+                overlay_write(p, &p->ev_ops[k]);
+        }
+    }
+    build_groups(p);
+    return i;
+}
+
+size_t planner_group_count(const planner_t *p)
+{
+    return p->ngroups;
+}
+
+const plan_group_t *planner_group(const planner_t *p, size_t i)
+{
+    return &p->groups[i];
+}

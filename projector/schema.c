@@ -1,0 +1,290 @@
+/* The database side of the mappings: apply the views directory's .sql files, read column types,
+ * check statements. */
+#include "schema.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hmap.h"
+#include "log.h"
+#include "sqlgen.h"
+
+static const char internal_ddl[] =
+    "CREATE SCHEMA IF NOT EXISTS projector;\n"
+    "CREATE TABLE IF NOT EXISTS projector.positions (\n"
+    "  projection text NOT NULL,\n"
+    "  topic text NOT NULL,\n"
+    "  partition int NOT NULL,\n"
+    "  next_offset bigint,\n" /* NULL: nothing applied yet; start at the earliest offset */
+    "  applied bigint NOT NULL DEFAULT 0,\n"
+    "  skipped bigint NOT NULL DEFAULT 0,\n"
+    "  dead_lettered bigint NOT NULL DEFAULT 0,\n"
+    "  updated_at timestamptz NOT NULL DEFAULT now(),\n"
+    "  PRIMARY KEY (projection, topic, partition));\n"
+    "CREATE TABLE IF NOT EXISTS projector.dead_letters (\n"
+    "  id bigserial PRIMARY KEY,\n"
+    "  projection text NOT NULL,\n"
+    "  topic text NOT NULL,\n"
+    "  partition int NOT NULL,\n"
+    "  \"offset\" bigint NOT NULL,\n"
+    "  key bytea,\n"
+    "  value bytea,\n"
+    "  stage text NOT NULL,\n"
+    "  error text NOT NULL,\n"
+    "  dlq_topic text NOT NULL,\n"
+    "  created_at timestamptz NOT NULL DEFAULT now(),\n"
+    "  UNIQUE (projection, topic, partition, \"offset\"));\n";
+
+PGconn *schema_connect(const char *conninfo, char *errstr, size_t errstr_size)
+{
+    PGconn *c = PQconnectdb(conninfo ? conninfo : "");
+    if (PQstatus(c) != CONNECTION_OK) {
+        snprintf(errstr, errstr_size, "cannot connect to PostgreSQL: %s", PQerrorMessage(c));
+        size_t n = strlen(errstr);
+        while (n && (errstr[n - 1] == '\n' || errstr[n - 1] == ' '))
+            errstr[--n] = '\0';
+        PQfinish(c);
+        return NULL;
+    }
+    PQclear(PQexec(c, "SET application_name = 'projector'"));
+    return c;
+}
+
+/* Runs sql (simple protocol, several statements allowed); returns 0 or -1 with errstr. */
+static int exec_simple(PGconn *c, const char *sql, const char *what, char *errstr, size_t errsz)
+{
+    PGresult *r = PQexec(c, sql);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (!ok) {
+        const char *pos = PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION);
+        int line = 0;
+        if (pos) {
+            long p = strtol(pos, NULL, 10);
+            line = 1;
+            for (long i = 0; i < p - 1 && sql[i]; i++)
+                line += sql[i] == '\n';
+        }
+        char msg[1024];
+        snprintf(msg, sizeof(msg), "%s",
+                 PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
+                     ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
+                     : PQerrorMessage(c));
+        if (line)
+            snprintf(errstr, errsz, "%s:%d: %s", what, line, msg);
+        else
+            snprintf(errstr, errsz, "%s: %s", what, msg);
+    }
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
+static char *read_file(const char *path, char *errstr, size_t errsz)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(errstr, errsz, "%s: cannot read: %m", path);
+        return NULL;
+    }
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        snprintf(errstr, errsz, "%s: cannot read", path);
+        free(buf);
+        fclose(f);
+        return NULL;
+    }
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Lists dir's *.sql files in name order; returns the count or -1. */
+static int list_sql(const char *dir, char ***out, char *errstr, size_t errsz)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        snprintf(errstr, errsz, "%s: cannot open the views directory: %m", dir);
+        return -1;
+    }
+    char **names = NULL;
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t len = strlen(de->d_name);
+        if (de->d_name[0] == '.' || len < 5 || strcmp(de->d_name + len - 4, ".sql") != 0)
+            continue;
+        char **nn = realloc(names, (size_t)(n + 1) * sizeof(char *));
+        if (!nn)
+            abort();
+        names = nn;
+        names[n++] = strdup(de->d_name);
+    }
+    closedir(d);
+    if (n)
+        qsort(names, (size_t)n, sizeof(char *), cmp_names);
+    *out = names;
+    return n;
+}
+
+static int apply_file(PGconn *c, const char *path, char *errstr, size_t errsz)
+{
+    char *sql = read_file(path, errstr, errsz);
+    if (!sql)
+        return -1;
+    int rc = exec_simple(c, "BEGIN", path, errstr, errsz);
+    if (rc == 0)
+        rc = exec_simple(c, sql, path, errstr, errsz);
+    char ignore[64];
+    if (rc == 0)
+        rc = exec_simple(c, "COMMIT", path, errstr, errsz);
+    else
+        exec_simple(c, "ROLLBACK", path, ignore, sizeof(ignore));
+    free(sql);
+    return rc;
+}
+
+int schema_apply_views(PGconn *conn, const char *views_dir, int own_transactions, char *errstr,
+                       size_t errstr_size)
+{
+    char **names = NULL;
+    int n = list_sql(views_dir, &names, errstr, errstr_size);
+    if (n < 0)
+        return -1;
+    int rc = exec_simple(conn, internal_ddl, "projector schema", errstr, errstr_size);
+    for (int i = 0; i < n; i++) {
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/%s", views_dir, names[i]);
+        if (rc == 0 && own_transactions) {
+            rc = apply_file(conn, path, errstr, errstr_size);
+        } else if (rc == 0) {
+            char *sql = read_file(path, errstr, errstr_size);
+            rc = sql ? exec_simple(conn, sql, path, errstr, errstr_size) : -1;
+            free(sql);
+        }
+        if (rc == 0)
+            LOG(LOG_DEBUG, "views file=%s applied", path);
+        free(names[i]);
+    }
+    free(names);
+    return rc;
+}
+
+int schema_migrate(PGconn *conn, const char *views_dir, char *errstr, size_t errstr_size)
+{
+    int rc = exec_simple(conn, "SELECT pg_advisory_lock(hashtext('projector.migrate'))", "migrate",
+                         errstr, errstr_size);
+    if (rc == 0)
+        rc = schema_apply_views(conn, views_dir, 1, errstr, errstr_size);
+    char ignore[64];
+    exec_simple(conn, "SELECT pg_advisory_unlock(hashtext('projector.migrate'))", "migrate", ignore,
+                sizeof(ignore));
+    return rc;
+}
+
+/* ---- column types ---- */
+
+struct schema {
+    hmap_t *cols; /* "table\x1fcolumn" -> index into types; "table\x1f" -> 0 */
+    char **types;
+    size_t ntypes;
+};
+
+schema_t *schema_load(PGconn *conn, char *errstr, size_t errstr_size)
+{
+    PGresult *r = PQexec(conn, "SELECT c.relname, a.attname, format_type(a.atttypid, NULL)"
+                               " FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
+                               /* types without modifiers: casts then never truncate; the
+                                  assignment to the column checks length and precision */
+                               " WHERE c.relkind IN ('r', 'p', 'v', 'm') AND a.attnum > 0"
+                               " AND NOT a.attisdropped AND pg_table_is_visible(c.oid)");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        snprintf(errstr, errstr_size, "reading the database's tables: %s", PQerrorMessage(conn));
+        PQclear(r);
+        return NULL;
+    }
+    schema_t *s = calloc(1, sizeof(*s));
+    if (!s)
+        abort();
+    s->cols = hmap_new();
+    s->types = calloc((size_t)PQntuples(r) + 1, sizeof(char *));
+    for (int i = 0; i < PQntuples(r); i++) {
+        char key[512];
+        int n = snprintf(key, sizeof(key), "%s\x1f", PQgetvalue(r, i, 0));
+        *hmap_put(s->cols, key, (size_t)n, NULL) = -1;
+        n = snprintf(key, sizeof(key), "%s\x1f%s", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+        s->types[s->ntypes] = strdup(PQgetvalue(r, i, 2));
+        *hmap_put(s->cols, key, (size_t)n, NULL) = (int64_t)s->ntypes++;
+    }
+    PQclear(r);
+    return s;
+}
+
+void schema_destroy(schema_t *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->ntypes; i++)
+        free(s->types[i]);
+    free(s->types);
+    hmap_destroy(s->cols);
+    free(s);
+}
+
+const char *schema_type(void *ctx, const char *table, const char *column)
+{
+    schema_t *s = ctx;
+    char key[512];
+    int n = snprintf(key, sizeof(key), "%s\x1f%s", table, column ? column : "");
+    int64_t *v = hmap_get(s->cols, key, (size_t)n);
+    if (!v)
+        return NULL;
+    return *v < 0 ? "" : s->types[*v];
+}
+
+/* Prepares the action's statement (the user's for sql actions, the generated one otherwise) so
+ * the database reports what it cannot run: a missing unique key for ON CONFLICT, a type
+ * without the operator an op needs, a wrong parameter count. */
+static void check_action(PGconn *conn, const mapping_t *m, const mapping_action_info_t *a,
+                         errlist_t *errs)
+{
+    const char *where = a->where + strlen(mapping_file(m)) + 2;
+    char *sql = sqlgen_action(a);
+    PGresult *r = PQprepare(conn, "", sql, 0, NULL);
+    free(sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        errlist_add(errs, mapping_file(m), where, "the statement does not prepare: %s",
+                    PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
+        PQclear(r);
+        return;
+    }
+    PQclear(r);
+    r = PQdescribePrepared(conn, "");
+    if (a->kind == MAPPING_SQL && PQresultStatus(r) == PGRES_COMMAND_OK &&
+        (size_t)PQnparams(r) != a->nparams)
+        errlist_add(errs, mapping_file(m), where,
+                    "the statement takes %d parameter(s) but \"params\" gives %zu", PQnparams(r),
+                    a->nparams);
+    PQclear(r);
+}
+
+void schema_check_mappings(PGconn *conn, schema_t *s, mapping_set_t *set, errlist_t *errs)
+{
+    for (size_t i = 0; i < mapping_set_count(set); i++) {
+        mapping_t *m = mapping_set_get(set, i);
+        size_t before = errlist_count(errs);
+        mapping_bind_types(m, schema_type, s, errs);
+        if (errlist_count(errs) > before)
+            continue; /* statements of unbound columns would only repeat the problems */
+        for (size_t k = 0; k < mapping_action_count(m); k++)
+            check_action(conn, m, mapping_action_info(mapping_action(m, k)), errs);
+    }
+}

@@ -1,0 +1,43 @@
+/* The database side of the mappings: apply the views directory's .sql files, read column types,
+ * check statements. */
+#ifndef PROJECTOR_SCHEMA_H
+#define PROJECTOR_SCHEMA_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+
+#include "errlist.h"
+#include "mapping.h"
+
+typedef struct schema schema_t;
+
+/* Creates the projector schema (positions, dead letters) and applies every the views directory's
+ * .sql files file in name order, each in its own transaction, under an advisory lock so instances
+ * do not race. The files must be idempotent (CREATE ... IF NOT EXISTS). Blocks. Returns 0, or -1
+ * with "file: message" in errstr. */
+int schema_migrate(PGconn *conn, const char *views_dir, char *errstr, size_t errstr_size)
+    __attribute__((warn_unused_result));
+
+/* Creates the projector schema and runs every the views directory's .sql files file in name order:
+ * each in its own transaction when own_transactions, else inside the caller's (check rolls it
+ * back). Blocks. */
+int schema_apply_views(PGconn *conn, const char *views_dir, int own_transactions, char *errstr,
+                       size_t errstr_size) __attribute__((warn_unused_result));
+
+/* Reads the columns of every table and view visible on the search path. Blocks. Returns the
+ * schema (caller owns, schema_destroy()) or NULL with errstr set. */
+schema_t *schema_load(PGconn *conn, char *errstr, size_t errstr_size);
+void schema_destroy(schema_t *s);
+/* mapping_type_fn: the type of table.column, or with column NULL a non-NULL value when the
+ * table exists; NULL when absent. ctx is the schema_t. */
+const char *schema_type(void *ctx, const char *table, const char *column);
+
+/* Binds every mapping of set to the schema and prepares each sql action to check its parameter
+ * count; adds each problem to errs. Blocks. */
+void schema_check_mappings(PGconn *conn, schema_t *s, mapping_set_t *set, errlist_t *errs);
+
+/* Connects with conninfo (empty: libpq's PG* variables). Blocks. Returns the connection or NULL
+ * with errstr set. */
+PGconn *schema_connect(const char *conninfo, char *errstr, size_t errstr_size);
+
+#endif

@@ -1,0 +1,205 @@
+/* The run, migrate and check commands: settings and mappings in, projections running. */
+#include "service.h"
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "consumer.h"
+#include "errlist.h"
+#include "kafka_conf.h"
+#include "log.h"
+#include "mapping.h"
+#include "schema.h"
+
+static volatile sig_atomic_t stop_requested;
+
+typedef struct worker {
+    pthread_t thread;
+    consumer_t *consumer;
+    int rc;
+} worker_t;
+
+static void *worker_main(void *arg)
+{
+    worker_t *w = arg;
+    w->rc = consumer_run(w->consumer, &stop_requested);
+    return NULL;
+}
+
+/* Connects, retrying while the database is unreachable (a service may start before it).
+ * Returns the connection, or NULL when a stop was requested. */
+static PGconn *connect_waiting(const config_t *cfg, const sigset_t *signals)
+{
+    long backoff = 200;
+    for (;;) {
+        char err[1024];
+        PGconn *c = schema_connect(config_str(cfg, CFG_PG), err, sizeof(err));
+        if (c)
+            return c;
+        LOG(LOG_WARN, "%s; retrying in %ld ms", err, backoff);
+        struct timespec ts = {backoff / 1000, (backoff % 1000) * 1000000L};
+        if (sigtimedwait(signals, NULL, &ts) > 0)
+            return NULL;
+        backoff = backoff * 2 > config_int(cfg, CFG_RETRY_BACKOFF_MAX_MS)
+                      ? config_int(cfg, CFG_RETRY_BACKOFF_MAX_MS)
+                      : backoff * 2;
+    }
+}
+
+/* Loads the mappings and binds them to the migrated database. Returns NULL after printing
+ * every problem. */
+static mapping_set_t *prepare_mappings(const config_t *cfg, PGconn *conn)
+{
+    errlist_t *errs = errlist_new();
+    mapping_set_t *set = mapping_set_load(config_str(cfg, CFG_MAPPINGS), errs);
+    if (set) {
+        char err[1024];
+        schema_t *schema = schema_load(conn, err, sizeof(err));
+        if (!schema)
+            errlist_add(errs, "database", NULL, "%s", err);
+        else
+            schema_check_mappings(conn, schema, set, errs);
+        schema_destroy(schema);
+    }
+    if (errlist_count(errs)) {
+        errlist_print(errs, stderr);
+        mapping_set_destroy(set);
+        set = NULL;
+    }
+    errlist_destroy(errs);
+    return set;
+}
+
+static int run_workers(const config_t *cfg, mapping_set_t *set, const sigset_t *signals)
+{
+    size_t n = mapping_set_count(set);
+    worker_t *w = calloc(n, sizeof(*w));
+    if (!w)
+        abort();
+    int rc = EXIT_OK;
+    for (size_t i = 0; i < n; i++) {
+        char err[512];
+        w[i].consumer = consumer_new(cfg, mapping_set_get(set, i), err, sizeof(err));
+        if (!w[i].consumer) {
+            LOG(LOG_ERROR, "projection=%s cannot start: %s", mapping_name(mapping_set_get(set, i)),
+                err);
+            rc = EXIT_INVALID;
+        }
+    }
+    size_t started = 0;
+    for (size_t i = 0; rc == EXIT_OK && i < n; i++, started++)
+        pthread_create(&w[i].thread, NULL, worker_main, &w[i]);
+    if (rc == EXIT_OK) {
+        int sig = 0;
+        sigwait(signals, &sig);
+        LOG(LOG_INFO, "received %s; finishing the batches in hand", strsignal(sig));
+    }
+    stop_requested = 1;
+    for (size_t i = 0; i < started; i++) {
+        pthread_join(w[i].thread, NULL);
+        if (w[i].rc != 0)
+            rc = EXIT_FAILURE_RUNTIME;
+    }
+    for (size_t i = 0; i < n; i++)
+        consumer_destroy(w[i].consumer);
+    free(w);
+    return rc;
+}
+
+int service_run(const config_t *cfg)
+{
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, NULL); /* threads inherit it; main waits for them */
+
+    PGconn *conn = connect_waiting(cfg, &signals);
+    if (!conn)
+        return EXIT_OK;
+    char err[1024];
+    if (schema_migrate(conn, config_str(cfg, CFG_VIEWS), err, sizeof(err)) != 0) {
+        LOG(LOG_ERROR, "migrate: %s", err);
+        PQfinish(conn);
+        return EXIT_INVALID;
+    }
+    mapping_set_t *set = prepare_mappings(cfg, conn);
+    PQfinish(conn);
+    if (!set)
+        return EXIT_INVALID;
+    LOG(LOG_INFO, "projector %s running %zu projection(s)", PROJECTOR_VERSION,
+        mapping_set_count(set));
+    int rc = run_workers(cfg, set, &signals);
+    mapping_set_destroy(set);
+    LOG(LOG_INFO, "stopped");
+    return rc;
+}
+
+int service_migrate(const config_t *cfg)
+{
+    char err[1024];
+    PGconn *conn = schema_connect(config_str(cfg, CFG_PG), err, sizeof(err));
+    if (!conn) {
+        fprintf(stderr, "projector migrate: %s\n", err);
+        return EXIT_FAILURE_RUNTIME;
+    }
+    int rc = schema_migrate(conn, config_str(cfg, CFG_VIEWS), err, sizeof(err));
+    PQfinish(conn);
+    if (rc != 0) {
+        fprintf(stderr, "projector migrate: %s\n", err);
+        return EXIT_INVALID;
+    }
+    printf("views applied from %s\n", config_str(cfg, CFG_VIEWS));
+    return EXIT_OK;
+}
+
+/* Checks views and mappings inside a transaction that is rolled back: nothing changes. */
+static void check_against_database(const config_t *cfg, PGconn *conn, mapping_set_t *set,
+                                   errlist_t *errs)
+{
+    char err[1024];
+    PQclear(PQexec(conn, "BEGIN"));
+    if (schema_apply_views(conn, config_str(cfg, CFG_VIEWS), 0, err, sizeof(err)) != 0) {
+        errlist_add(errs, "views", NULL, "%s", err);
+    } else if (set) {
+        schema_t *schema = schema_load(conn, err, sizeof(err));
+        if (schema)
+            schema_check_mappings(conn, schema, set, errs);
+        else
+            errlist_add(errs, "database", NULL, "%s", err);
+        schema_destroy(schema);
+    }
+    PQclear(PQexec(conn, "ROLLBACK"));
+}
+
+int service_check(const config_t *cfg)
+{
+    errlist_t *errs = errlist_new();
+    char err[1024];
+    rd_kafka_conf_t *kc = kafka_conf_new(cfg, NULL, NULL, err, sizeof(err));
+    if (!kc)
+        errlist_add(errs, "config", NULL, "%s", err);
+    else
+        rd_kafka_conf_destroy(kc);
+    mapping_set_t *set = mapping_set_load(config_str(cfg, CFG_MAPPINGS), errs);
+    PGconn *conn = schema_connect(config_str(cfg, CFG_PG), err, sizeof(err));
+    if (conn) {
+        check_against_database(cfg, conn, set, errs);
+        PQfinish(conn);
+    } else {
+        fprintf(stderr, "note: %s; checked the files only\n", err);
+    }
+    int rc = errlist_count(errs) ? EXIT_INVALID : EXIT_OK;
+    errlist_print(errs, stderr);
+    if (rc == EXIT_OK)
+        printf("ok: %zu projection(s) in %s\n", set ? mapping_set_count(set) : 0,
+               config_str(cfg, CFG_MAPPINGS));
+    mapping_set_destroy(set);
+    errlist_destroy(errs);
+    return rc;
+}

@@ -1,0 +1,56 @@
+/* Applies planned batches to PostgreSQL in one transaction each, with the stored positions. */
+#ifndef PROJECTOR_SINK_PG_H
+#define PROJECTOR_SINK_PG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "mapping.h"
+#include "planner.h"
+
+typedef struct sink_pg sink_pg_t;
+
+/* A partition's position within one batch. */
+typedef struct sink_position {
+    const char *topic;
+    int32_t partition;
+    int64_t expected; /* next offset stored, as this instance believes; -1: none stored yet */
+    int64_t next;     /* next offset once the batch is applied */
+    /* filled by sink_pg_apply(): */
+    int64_t applied, skipped, dead;
+    int stale;      /* the stored position differed from expected */
+    int64_t actual; /* the stored position when stale (-1: none) */
+} sink_position_t;
+
+typedef enum {
+    SINK_OK,    /* committed: the batch's writes and positions */
+    SINK_STALE, /* nothing written: a position moved under us (see stale/actual); re-seek */
+    SINK_RETRY, /* nothing written: the database failed; wait and call again */
+} sink_rc_t;
+
+/* Called once the batch's dead events are known, before the commit: publish them (the
+ * dead-letter topic) and return 0, or -1 to roll back and retry the batch. */
+typedef int (*sink_dead_fn)(void *ctx, plan_event_t *events, size_t n);
+
+/* Returns a sink for projection m (borrowed). Connects lazily. Caller owns it. */
+sink_pg_t *sink_pg_new(const char *conninfo, const mapping_t *m);
+void sink_pg_destroy(sink_pg_t *s);
+
+/* Creates missing position rows and reads the stored positions into pos[i].expected.
+ * Blocks. Returns 0, or -1 with errstr set (retriable: the database is unreachable). */
+int sink_pg_positions(sink_pg_t *s, sink_position_t *pos, size_t npos, char *errstr,
+                      size_t errstr_size) __attribute__((warn_unused_result));
+
+/* Applies events[0, n) (partition order within each partition) and advances pos in one
+ * transaction, committing only if every stored position still equals pos[i].expected. Events
+ * that fail for themselves are isolated (bisection under savepoints) and marked PLAN_DEAD; every
+ * other event is applied once. Error texts go to err_arena. Blocks. */
+sink_rc_t sink_pg_apply(sink_pg_t *s, plan_event_t *events, size_t n, arena_t *err_arena,
+                        sink_position_t *pos, size_t npos, sink_dead_fn dead_fn, void *dead_ctx,
+                        char *errstr, size_t errstr_size) __attribute__((warn_unused_result));
+
+/* Rows inserted, updated or deleted by actions so far (committed batches only). */
+uint64_t sink_pg_rows_written(const sink_pg_t *s);
+
+#endif

@@ -1,0 +1,234 @@
+/* Set-based SQL for mapping actions: one statement applies many rows passed as text arrays. */
+#include "sqlgen.h"
+
+#include <string.h>
+
+#include "strbuf.h"
+
+/* Appends an identifier, double-quoted; "schema.table" becomes "schema"."table". */
+static void put_ident(strbuf_t *sb, const char *name)
+{
+    strbuf_puts(sb, "\"");
+    for (const char *p = name; *p; p++) {
+        if (*p == '"')
+            strbuf_puts(sb, "\"\"");
+        else if (*p == '.')
+            strbuf_puts(sb, "\".\"");
+        else
+            strbuf_append(sb, p, 1);
+    }
+    strbuf_puts(sb, "\"");
+}
+
+size_t sqlgen_param_count(const mapping_action_info_t *a)
+{
+    if (a->kind == MAPPING_SQL)
+        return a->nparams;
+    return a->nkeys + a->ncols + (a->guard ? 1 : 0);
+}
+
+/* "FROM unnest($1::text[], ...) AS u(p1, ...)" for n parameters. */
+static void put_unnest(strbuf_t *sb, size_t n, int ordinality)
+{
+    strbuf_puts(sb, " unnest(");
+    for (size_t i = 1; i <= n; i++)
+        strbuf_printf(sb, "%s$%zu::text[]", i > 1 ? ", " : "", i);
+    strbuf_puts(sb, ordinality ? ") WITH ORDINALITY AS u(" : ") AS u(");
+    for (size_t i = 1; i <= n; i++)
+        strbuf_printf(sb, "%sp%zu", i > 1 ? ", " : "", i);
+    strbuf_puts(sb, ordinality ? ", ord)" : ")");
+}
+
+/* Parameter i (1-based) cast to the column's type. */
+static void put_value(strbuf_t *sb, size_t i, const mapping_column_info_t *c)
+{
+    strbuf_printf(sb, "u.p%zu::%s", i, c->type);
+}
+
+/* The new value of column c given its current value (cur, e.g. t."c") and v (the event's). */
+static void put_op(strbuf_t *sb, const mapping_column_info_t *c, const char *cur, const char *v)
+{
+    switch (c->op) {
+    case COLOP_SET:
+        strbuf_puts(sb, v);
+        break;
+    case COLOP_ADD:
+        strbuf_printf(sb, "coalesce(%s, 0) + coalesce(%s, 0)", cur, v);
+        break;
+    case COLOP_MAX:
+        strbuf_printf(sb, "greatest(%s, %s)", cur, v);
+        break;
+    case COLOP_MIN:
+        strbuf_printf(sb, "least(%s, %s)", cur, v);
+        break;
+    case COLOP_APPEND:
+        strbuf_printf(sb, "coalesce(%s, '[]'::jsonb) || %s", cur, v);
+        break;
+    case COLOP_SET_IF_NULL:
+        strbuf_printf(sb, "coalesce(%s, %s)", cur, v);
+        break;
+    }
+}
+
+static void put_key_match(strbuf_t *sb, const mapping_action_info_t *a)
+{
+    for (size_t i = 0; i < a->nkeys; i++) {
+        strbuf_puts(sb, i ? " AND t." : " WHERE t.");
+        put_ident(sb, a->keys[i].name);
+        strbuf_puts(sb, " = ");
+        put_value(sb, i + 1, &a->keys[i]);
+    }
+    if (a->guard) {
+        size_t g = a->nkeys + a->ncols + 1;
+        strbuf_puts(sb, " AND (t.");
+        put_ident(sb, a->guard->name);
+        strbuf_puts(sb, " IS NULL OR t.");
+        put_ident(sb, a->guard->name);
+        strbuf_puts(sb, " <= ");
+        put_value(sb, g, a->guard);
+        strbuf_puts(sb, ")");
+    }
+}
+
+static void gen_upsert(strbuf_t *sb, const mapping_action_info_t *a)
+{
+    size_t n = sqlgen_param_count(a);
+    strbuf_puts(sb, "INSERT INTO ");
+    put_ident(sb, a->table);
+    strbuf_puts(sb, " AS t (");
+    for (size_t i = 0; i < n; i++) {
+        const mapping_column_info_t *c = i < a->nkeys              ? &a->keys[i]
+                                         : i < a->nkeys + a->ncols ? &a->cols[i - a->nkeys]
+                                                                   : a->guard;
+        if (i)
+            strbuf_puts(sb, ", ");
+        put_ident(sb, c->name);
+    }
+    strbuf_puts(sb, ") SELECT ");
+    for (size_t i = 0; i < n; i++) {
+        const mapping_column_info_t *c = i < a->nkeys              ? &a->keys[i]
+                                         : i < a->nkeys + a->ncols ? &a->cols[i - a->nkeys]
+                                                                   : a->guard;
+        if (i)
+            strbuf_puts(sb, ", ");
+        if (i >= a->nkeys && i < a->nkeys + a->ncols && c->op == COLOP_APPEND)
+            strbuf_printf(sb, "jsonb_build_array(u.p%zu::jsonb)", i + 1);
+        else
+            put_value(sb, i + 1, c);
+    }
+    strbuf_puts(sb, " FROM");
+    put_unnest(sb, n, 0);
+    strbuf_puts(sb, " ON CONFLICT (");
+    for (size_t i = 0; i < a->nkeys; i++) {
+        if (i)
+            strbuf_puts(sb, ", ");
+        put_ident(sb, a->keys[i].name);
+    }
+    strbuf_puts(sb, ") DO UPDATE SET ");
+    for (size_t i = 0; i < a->ncols + (a->guard ? 1 : 0); i++) {
+        const mapping_column_info_t *c = i < a->ncols ? &a->cols[i] : a->guard;
+        strbuf_t cur = STRBUF_INIT, ex = STRBUF_INIT;
+        strbuf_puts(&cur, "t.");
+        put_ident(&cur, c->name);
+        strbuf_puts(&ex, "EXCLUDED.");
+        put_ident(&ex, c->name);
+        if (i)
+            strbuf_puts(sb, ", ");
+        put_ident(sb, c->name);
+        strbuf_puts(sb, " = ");
+        put_op(sb, c, cur.data, ex.data);
+        strbuf_free(&cur);
+        strbuf_free(&ex);
+    }
+    if (a->ncols == 0 && !a->guard) {
+        /* Only keys: nothing to update, but the row must exist. */
+        put_ident(sb, a->keys[0].name);
+        strbuf_puts(sb, " = EXCLUDED.");
+        put_ident(sb, a->keys[0].name);
+    }
+    if (a->guard) {
+        strbuf_puts(sb, " WHERE t.");
+        put_ident(sb, a->guard->name);
+        strbuf_puts(sb, " IS NULL OR t.");
+        put_ident(sb, a->guard->name);
+        strbuf_puts(sb, " <= EXCLUDED.");
+        put_ident(sb, a->guard->name);
+    }
+}
+
+static void gen_update(strbuf_t *sb, const mapping_action_info_t *a)
+{
+    strbuf_puts(sb, "UPDATE ");
+    put_ident(sb, a->table);
+    strbuf_puts(sb, " AS t SET ");
+    for (size_t i = 0; i < a->ncols + (a->guard ? 1 : 0); i++) {
+        const mapping_column_info_t *c = i < a->ncols ? &a->cols[i] : a->guard;
+        strbuf_t cur = STRBUF_INIT, v = STRBUF_INIT;
+        strbuf_puts(&cur, "t.");
+        put_ident(&cur, c->name);
+        if (c->op == COLOP_APPEND)
+            strbuf_printf(&v, "jsonb_build_array(u.p%zu::jsonb)", a->nkeys + i + 1);
+        else
+            put_value(&v, a->nkeys + i + 1, c);
+        if (i)
+            strbuf_puts(sb, ", ");
+        put_ident(sb, c->name);
+        strbuf_puts(sb, " = ");
+        put_op(sb, c, cur.data, v.data);
+        strbuf_free(&cur);
+        strbuf_free(&v);
+    }
+    strbuf_puts(sb, " FROM");
+    put_unnest(sb, sqlgen_param_count(a), 0);
+    put_key_match(sb, a);
+}
+
+static void gen_delete(strbuf_t *sb, const mapping_action_info_t *a)
+{
+    strbuf_puts(sb, "DELETE FROM ");
+    put_ident(sb, a->table);
+    strbuf_puts(sb, " AS t USING");
+    put_unnest(sb, sqlgen_param_count(a), 0);
+    put_key_match(sb, a);
+}
+
+char *sqlgen_action(const mapping_action_info_t *a)
+{
+    strbuf_t sb = STRBUF_INIT;
+    switch (a->kind) {
+    case MAPPING_UPSERT:
+        gen_upsert(&sb, a);
+        break;
+    case MAPPING_UPDATE:
+        gen_update(&sb, a);
+        break;
+    case MAPPING_DELETE:
+        gen_delete(&sb, a);
+        break;
+    case MAPPING_SQL:
+        strbuf_puts(&sb, a->sql);
+        break;
+    }
+    return sb.data;
+}
+
+char *sqlgen_lookup(const mapping_lookup_info_t *l)
+{
+    strbuf_t sb = STRBUF_INIT;
+    strbuf_puts(&sb, "SELECT u.ord, t.");
+    put_ident(&sb, l->column);
+    strbuf_puts(&sb, "::text FROM");
+    put_unnest(&sb, l->nkeys, 1);
+    strbuf_puts(&sb, " JOIN ");
+    put_ident(&sb, l->table);
+    strbuf_puts(&sb, " AS t ON ");
+    for (size_t i = 0; i < l->nkeys; i++) {
+        if (i)
+            strbuf_puts(&sb, " AND ");
+        strbuf_puts(&sb, "t.");
+        put_ident(&sb, l->keys[i].name);
+        strbuf_puts(&sb, " = ");
+        put_value(&sb, i + 1, &l->keys[i]);
+    }
+    return sb.data;
+}

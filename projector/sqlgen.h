@@ -1,0 +1,17 @@
+/* Set-based SQL for mapping actions: one statement applies many rows passed as text arrays. */
+#ifndef PROJECTOR_SQLGEN_H
+#define PROJECTOR_SQLGEN_H
+
+#include "mapping.h"
+
+/* Returns the statement for action a (caller frees). Table actions take one text[] parameter
+ * per value of an op (keys, columns, guard), row i of each array being one op; a sql action
+ * is the user's statement unchanged. */
+char *sqlgen_action(const mapping_action_info_t *a);
+/* Returns the statement that fetches lookup l for many keys (one text[] per key column); it
+ * yields (ordinality, value::text) for the keys whose row exists. Caller frees. */
+char *sqlgen_lookup(const mapping_lookup_info_t *l);
+/* Number of parameters the statement of a takes. */
+size_t sqlgen_param_count(const mapping_action_info_t *a);
+
+#endif
