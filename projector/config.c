@@ -179,6 +179,8 @@ static int scalar_text(json_t *v, char *buf, size_t size)
         snprintf(buf, size, "%s", json_string_value(v));
     else if (json_is_integer(v))
         snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    else if (json_is_real(v))
+        snprintf(buf, size, "%.15g", json_real_value(v));
     else if (json_is_boolean(v))
         snprintf(buf, size, "%s", json_is_true(v) ? "true" : "false");
     else

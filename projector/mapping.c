@@ -318,10 +318,8 @@ static int parse_sql_action(pctx_t *pc, mapping_action_t *a, json_t *j, const ch
     if (used != n) {
         char w[512];
         snprintf(w, sizeof(w), "%s.params", where);
-        errlist_add(pc->errs, pc->file, w,
-                    "the statement uses %zu parameter(s) ($1..$%zu) but %zu "
-                    "are given",
-                    used, used, n);
+        errlist_add(pc->errs, pc->file, w, "the statement uses %zu parameter(s) but %zu are given",
+                    used, n);
         rc = -1;
     }
     return rc;
@@ -729,7 +727,8 @@ mapping_set_t *mapping_set_load(const char *dir, errlist_t *errs)
         names[n++] = xstrdup(de->d_name);
     }
     closedir(d);
-    qsort(names, n, sizeof(char *), cmp_names);
+    if (n)
+        qsort(names, n, sizeof(char *), cmp_names);
     mapping_set_t *set = xcalloc(1, sizeof(*set));
     set->items = xcalloc(n, sizeof(mapping_t *));
     size_t before = errlist_count(errs);
@@ -811,11 +810,11 @@ void mapping_bind_types(mapping_t *m, mapping_type_fn typefn, void *ctx, errlist
 {
     for (size_t i = 0; i < m->ntables; i++) {
         if (!typefn(ctx, m->tables[i], NULL))
-            errlist_add(
-                errs, m->file, "$.events",
-                "table %s does not exist in the database "
-                "(is it in the views directory's .sql files, and was 'projector migrate' run?)",
-                m->tables[i]);
+            errlist_add(errs, m->file, "$.events",
+                        "table %s does not exist in the database "
+                        "(is it created by a .sql file of the views directory, and was 'projector "
+                        "migrate' run?)",
+                        m->tables[i]);
     }
     for (size_t i = 0; i < m->nactions; i++) {
         mapping_action_t *a = m->actions[i];
@@ -910,14 +909,15 @@ static const event_rule_t *find_rule(const mapping_t *m, const mapping_event_t *
     if (m->type_header) {
         type = ev->type_header;
         if (!type) {
-            snprintf(errstr, errsz, "no \"%s\" header with the event type", m->type_header);
+            snprintf(errstr, errsz, "%s: $.event_type: no \"%s\" header with the event type",
+                     m->file, m->type_header);
             *bad = 1;
             return NULL;
         }
     } else {
         json_t *t = jpath_get(m->type_path, ev->doc);
         if (!json_is_string(t)) {
-            snprintf(errstr, errsz, "%s: %s", jpath_text(m->type_path),
+            snprintf(errstr, errsz, "%s: $.event_type: %s: %s", m->file, jpath_text(m->type_path),
                      t ? "the event type is not a string" : "no event type");
             *bad = 1;
             return NULL;

@@ -1,6 +1,8 @@
 /* Value sources of a mapping (paths, literals, metadata, computed, lookups): parse and evaluate. */
 #include "mapping_value.h"
 
+#include "strbuf.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,7 @@ void value_spec_free(value_spec_t *vs)
     jpath_destroy(vs->path);
     free(vs->lit_text);
     free(vs->lit_json);
+    json_decref(vs->lit_value);
     free(vs->where);
     memset(vs, 0, sizeof(*vs));
 }
@@ -32,6 +35,17 @@ value_target_t value_target_of(const char *pgtype)
     if (n > 2 && strcmp(pgtype + n - 2, "[]") == 0)
         return TARGET_ARRAY;
     return TARGET_TEXT;
+}
+
+/* Prints d with the fewest significant digits (up to 17) that read back as d: 99.95, not
+ * 99.950000000000003. */
+static void format_real(char *buf, size_t size, double d)
+{
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, size, "%.*g", prec, d);
+        if (strtod(buf, NULL) == d)
+            return;
+    }
 }
 
 /* ---- parsing ---- */
@@ -73,7 +87,14 @@ static int parse_literal(value_spec_t *vs, json_t *v)
 {
     if (json_is_null(v))
         return 0;
-    vs->lit_json = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    char num[64];
+    if (json_is_real(v)) {
+        format_real(num, sizeof(num), json_real_value(v));
+        vs->lit_json = strdup(num);
+    } else {
+        vs->lit_json = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    }
+    vs->lit_value = json_incref(v);
     if (json_is_string(v))
         vs->lit_text = xstrdup(json_string_value(v));
     else if (json_is_true(v) || json_is_false(v))
@@ -231,45 +252,43 @@ static const char *dump_json(arena_t *a, json_t *v)
     return out;
 }
 
-/* Renders the elements of a JSON array as a PostgreSQL array literal. */
+/* Renders the elements of a JSON array as a PostgreSQL array literal (objects and arrays as
+ * their JSON text). Returns NULL when an element holds a NUL character. */
 static const char *pg_array_literal(arena_t *a, json_t *arr)
 {
-    size_t cap = 3;
+    strbuf_t sb = STRBUF_INIT;
+    strbuf_puts(&sb, "{");
     for (size_t i = 0; i < json_array_size(arr); i++) {
         json_t *e = json_array_get(arr, i);
-        cap += 4 + (json_is_string(e) ? 2 * json_string_length(e) : 64);
-    }
-    char *out = arena_alloc(a, cap), *o = out;
-    *o++ = '{';
-    for (size_t i = 0; i < json_array_size(arr); i++) {
-        json_t *e = json_array_get(arr, i);
+        char num[64], *dumped = NULL;
+        const char *s = num;
         if (i)
-            *o++ = ',';
+            strbuf_puts(&sb, ",");
         if (json_is_null(e)) {
-            memcpy(o, "NULL", 4);
-            o += 4;
+            strbuf_puts(&sb, "NULL");
             continue;
         }
-        char num[64];
-        const char *s = num;
-        if (json_is_string(e))
+        if (json_is_string(e)) {
             s = json_string_value(e);
-        else if (json_is_integer(e))
+            if (strlen(s) != json_string_length(e)) {
+                strbuf_free(&sb);
+                return NULL;
+            }
+        } else if (json_is_integer(e)) {
             snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(e));
-        else if (json_is_real(e))
-            snprintf(num, sizeof(num), "%.17g", json_real_value(e));
-        else
+        } else if (json_is_real(e)) {
+            format_real(num, sizeof(num), json_real_value(e));
+        } else if (json_is_boolean(e)) {
             snprintf(num, sizeof(num), "%s", json_is_true(e) ? "true" : "false");
-        *o++ = '"';
-        for (; *s && (size_t)(o - out) + 4 < cap; s++) {
-            if (*s == '"' || *s == '\\')
-                *o++ = '\\';
-            *o++ = *s;
+        } else {
+            s = dumped = json_dumps(e, JSON_COMPACT);
         }
-        *o++ = '"';
+        strbuf_array_elem(&sb, s);
+        free(dumped);
     }
-    *o++ = '}';
-    *o = '\0';
+    strbuf_puts(&sb, "}");
+    const char *out = arena_strndup(a, sb.data, sb.len);
+    strbuf_free(&sb);
     return out;
 }
 
@@ -281,19 +300,26 @@ static value_rc_t render(const value_spec_t *vs, json_t *v, arena_t *a, const ch
         *out = NULL;
         return VALUE_OK;
     }
-    if (vs->target == TARGET_JSON)
+    if (json_is_real(v)) {
+        char *p = arena_alloc(a, 32);
+        format_real(p, 32, json_real_value(v));
+        *out = p;
+    } else if (vs->target == TARGET_JSON) {
         *out = dump_json(a, v);
-    else if (vs->target == TARGET_ARRAY && json_is_array(v))
+    } else if (vs->target == TARGET_ARRAY && json_is_array(v)) {
         *out = pg_array_literal(a, v);
-    else if (json_is_string(v))
+        if (!*out) {
+            snprintf(errstr, errsz,
+                     "%s: an array element holds a NUL character (\\u0000), "
+                     "which a PostgreSQL text value cannot hold",
+                     vs->where);
+            return VALUE_BAD;
+        }
+    } else if (json_is_string(v))
         return string_text(vs, v, out, errstr, errsz);
     else if (json_is_integer(v))
         *out = arena_printf_int(a, (long long)json_integer_value(v));
-    else if (json_is_real(v)) {
-        char *p = arena_alloc(a, 32);
-        snprintf(p, 32, "%.17g", json_real_value(v));
-        *out = p;
-    } else if (json_is_boolean(v))
+    else if (json_is_boolean(v))
         *out = json_is_true(v) ? "true" : "false";
     else
         *out = dump_json(a, v);
@@ -320,7 +346,8 @@ static int parse_decimal(const char *s, __int128 *out, int *scale)
             frac = 0;
             continue;
         }
-        if (*s < '0' || *s > '9' || digits > 20 || frac >= 18)
+        /* at most 19 integer and 18 fractional digits: 10^37 fits the 128-bit total */
+        if (*s < '0' || *s > '9' || (frac < 0 && digits >= 19) || frac >= 18)
             return -1;
         v = v * 10 + (*s - '0');
         digits++;
@@ -345,7 +372,7 @@ static void sum_one(json_t *v, void *ctx)
     if (json_is_integer(v))
         snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
     else if (json_is_real(v))
-        snprintf(buf, sizeof(buf), "%.15g", json_real_value(v));
+        format_real(buf, sizeof(buf), json_real_value(v));
     else if (json_is_string(v))
         s = json_string_value(v);
     else
@@ -358,7 +385,11 @@ static void sum_one(json_t *v, void *ctx)
         d->bad = 1;
         return;
     }
-    d->total += x;
+    if (__builtin_add_overflow(d->total, x, &d->total)) {
+        d->bad_value = v;
+        d->bad = 1;
+        return;
+    }
     if (scale > d->scale)
         d->scale = scale;
 }
@@ -392,7 +423,9 @@ static value_rc_t eval_sum(const value_spec_t *vs, const value_ctx_t *vc, const 
     decsum_t d = {0, 0, 0, NULL};
     jpath_each(vs->path, vc->ev->doc, sum_one, &d);
     if (d.bad) {
-        snprintf(errstr, errsz, "%s: %s: every value summed must be a number or a decimal string",
+        snprintf(errstr, errsz,
+                 "%s: %s: every value summed must be a number or a decimal string of at most 19 "
+                 "integer and 18 fractional digits, and the sum must stay in that range",
                  vs->where, jpath_text(vs->path));
         return VALUE_BAD;
     }
@@ -470,6 +503,8 @@ value_rc_t value_eval(const value_spec_t *vs, const value_ctx_t *vc, const char 
         return render(vs, v, vc->arena, out, errstr, errstr_size);
     }
     case SRC_LITERAL:
+        if (vs->target == TARGET_ARRAY && json_is_array(vs->lit_value))
+            return render(vs, vs->lit_value, vc->arena, out, errstr, errstr_size);
         *out = vs->target == TARGET_JSON ? vs->lit_json : vs->lit_text;
         return VALUE_OK;
     case SRC_META:

@@ -29,6 +29,7 @@ typedef struct value_spec {
     jpath_t *path;
     char *lit_text; /* NULL for a JSON null literal */
     char *lit_json;
+    json_t *lit_value; /* the literal itself, for array columns */
     meta_t meta;
     int optional;  /* a missing path yields NULL instead of an error */
     int lookup_id; /* SRC_LOOKUP */

@@ -171,13 +171,14 @@ static size_t overlay_entry(planner_t *p, int id, const char *const *keys, int *
     return (size_t)*slot;
 }
 
-/* mapping_lookup_fn for the collecting pass: remembers the key, answers NULL. */
+/* mapping_lookup_fn for the collecting pass: remembers the key, answers a placeholder (not
+ * NULL, so a lookup used as a key does not end the evaluation before later lookups). */
 static int collect_lookup(void *ctx, int id, const char *const *keys, const char **value)
 {
     planner_t *p = ctx;
     int created;
     size_t e = overlay_entry(p, id, keys, &created);
-    *value = NULL;
+    *value = "";
     if (!created)
         return 0;
     lookup_keys_t *lk = &p->lk[id];
@@ -408,7 +409,8 @@ static void fix_params(planner_t *p)
 
 static void build_groups(planner_t *p)
 {
-    qsort(p->ops, p->nops, sizeof(plan_op_t), cmp_ops);
+    if (p->nops)
+        qsort(p->ops, p->nops, sizeof(plan_op_t), cmp_ops);
     p->nbufs = 0;
     for (size_t i = 0; i < p->nops;) {
         size_t j = i + 1;

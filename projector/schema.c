@@ -1,4 +1,4 @@
-/* The database side of the mappings: apply the views directory's .sql files, read column types,
+/* The database side of the mappings: apply the views (.sql files), read column types,
  * check statements. */
 #include "schema.h"
 
@@ -10,6 +10,7 @@
 #include "hmap.h"
 #include "log.h"
 #include "sqlgen.h"
+#include "strbuf.h"
 
 static const char internal_ddl[] =
     "CREATE SCHEMA IF NOT EXISTS projector;\n"
@@ -250,30 +251,42 @@ const char *schema_type(void *ctx, const char *table, const char *column)
     return *v < 0 ? "" : s->types[*v];
 }
 
-/* Prepares the action's statement (the user's for sql actions, the generated one otherwise) so
- * the database reports what it cannot run: a missing unique key for ON CONFLICT, a type
- * without the operator an op needs, a wrong parameter count. */
+/* Prepares and plans the action's statement (the user's for sql actions, the generated one
+ * otherwise), inside a savepoint or transaction that is rolled back, so the database reports
+ * what it cannot run: a missing unique key for ON CONFLICT (found when planning), a type without
+ * the operator an op needs, a wrong parameter count. */
 static void check_action(PGconn *conn, const mapping_t *m, const mapping_action_info_t *a,
                          errlist_t *errs)
 {
     const char *where = a->where + strlen(mapping_file(m)) + 2;
+    int in_txn = PQtransactionStatus(conn) == PQTRANS_INTRANS;
+    PQclear(PQexec(conn, in_txn ? "SAVEPOINT projector_check" : "BEGIN"));
     char *sql = sqlgen_action(a);
-    PGresult *r = PQprepare(conn, "", sql, 0, NULL);
+    PGresult *r = PQprepare(conn, "projector_check", sql, 0, NULL);
     free(sql);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        errlist_add(errs, mapping_file(m), where, "the statement does not prepare: %s",
-                    PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
+    if (PQresultStatus(r) == PGRES_COMMAND_OK) {
         PQclear(r);
-        return;
+        r = PQdescribePrepared(conn, "projector_check");
+        int n = PQresultStatus(r) == PGRES_COMMAND_OK ? PQnparams(r) : 0;
+        PQclear(r);
+        strbuf_t explain = STRBUF_INIT;
+        strbuf_puts(&explain, "EXPLAIN EXECUTE projector_check");
+        for (int i = 0; i < n; i++)
+            strbuf_puts(&explain, i ? ", NULL" : "(NULL");
+        strbuf_puts(&explain, n ? ")" : "");
+        r = PQexec(conn, explain.data);
+        strbuf_free(&explain);
+        if (a->kind == MAPPING_SQL && (size_t)n != a->nparams)
+            errlist_add(errs, mapping_file(m), where,
+                        "the statement takes %d parameter(s) but \"params\" gives %zu", n,
+                        a->nparams);
     }
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+        errlist_add(errs, mapping_file(m), where, "the statement does not run: %s",
+                    PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
     PQclear(r);
-    r = PQdescribePrepared(conn, "");
-    if (a->kind == MAPPING_SQL && PQresultStatus(r) == PGRES_COMMAND_OK &&
-        (size_t)PQnparams(r) != a->nparams)
-        errlist_add(errs, mapping_file(m), where,
-                    "the statement takes %d parameter(s) but \"params\" gives %zu", PQnparams(r),
-                    a->nparams);
-    PQclear(r);
+    PQclear(PQexec(conn, in_txn ? "ROLLBACK TO SAVEPOINT projector_check" : "ROLLBACK"));
+    PQclear(PQexec(conn, "DEALLOCATE projector_check")); /* not transactional */
 }
 
 void schema_check_mappings(PGconn *conn, schema_t *s, mapping_set_t *set, errlist_t *errs)

@@ -1,4 +1,4 @@
-/* The database side of the mappings: apply the views directory's .sql files, read column types,
+/* The database side of the mappings: apply the views (.sql files), read column types,
  * check statements. */
 #ifndef PROJECTOR_SCHEMA_H
 #define PROJECTOR_SCHEMA_H
@@ -18,7 +18,7 @@ typedef struct schema schema_t;
 int schema_migrate(PGconn *conn, const char *views_dir, char *errstr, size_t errstr_size)
     __attribute__((warn_unused_result));
 
-/* Creates the projector schema and runs every the views directory's .sql files file in name order:
+/* Creates the projector schema and runs every .sql file of the views directory in name order:
  * each in its own transaction when own_transactions, else inside the caller's (check rolls it
  * back). Blocks. */
 int schema_apply_views(PGconn *conn, const char *views_dir, int own_transactions, char *errstr,

@@ -5,19 +5,32 @@
 
 #include "strbuf.h"
 
-/* Appends an identifier, double-quoted; "schema.table" becomes "schema"."table". */
-static void put_ident(strbuf_t *sb, const char *name)
+/* Appends an identifier, double-quoted; with qualified, "schema.table" becomes
+ * "schema"."table". */
+static void put_name(strbuf_t *sb, const char *name, int qualified)
 {
     strbuf_puts(sb, "\"");
     for (const char *p = name; *p; p++) {
         if (*p == '"')
             strbuf_puts(sb, "\"\"");
-        else if (*p == '.')
+        else if (*p == '.' && qualified)
             strbuf_puts(sb, "\".\"");
         else
             strbuf_append(sb, p, 1);
     }
     strbuf_puts(sb, "\"");
+}
+
+/* A column name. */
+static void put_ident(strbuf_t *sb, const char *name)
+{
+    put_name(sb, name, 0);
+}
+
+/* A table name, possibly schema-qualified. */
+static void put_table(strbuf_t *sb, const char *name)
+{
+    put_name(sb, name, 1);
 }
 
 size_t sqlgen_param_count(const mapping_action_info_t *a)
@@ -94,7 +107,7 @@ static void gen_upsert(strbuf_t *sb, const mapping_action_info_t *a)
 {
     size_t n = sqlgen_param_count(a);
     strbuf_puts(sb, "INSERT INTO ");
-    put_ident(sb, a->table);
+    put_table(sb, a->table);
     strbuf_puts(sb, " AS t (");
     for (size_t i = 0; i < n; i++) {
         const mapping_column_info_t *c = i < a->nkeys              ? &a->keys[i]
@@ -159,7 +172,7 @@ static void gen_upsert(strbuf_t *sb, const mapping_action_info_t *a)
 static void gen_update(strbuf_t *sb, const mapping_action_info_t *a)
 {
     strbuf_puts(sb, "UPDATE ");
-    put_ident(sb, a->table);
+    put_table(sb, a->table);
     strbuf_puts(sb, " AS t SET ");
     for (size_t i = 0; i < a->ncols + (a->guard ? 1 : 0); i++) {
         const mapping_column_info_t *c = i < a->ncols ? &a->cols[i] : a->guard;
@@ -186,7 +199,7 @@ static void gen_update(strbuf_t *sb, const mapping_action_info_t *a)
 static void gen_delete(strbuf_t *sb, const mapping_action_info_t *a)
 {
     strbuf_puts(sb, "DELETE FROM ");
-    put_ident(sb, a->table);
+    put_table(sb, a->table);
     strbuf_puts(sb, " AS t USING");
     put_unnest(sb, sqlgen_param_count(a), 0);
     put_key_match(sb, a);
@@ -220,7 +233,7 @@ char *sqlgen_lookup(const mapping_lookup_info_t *l)
     strbuf_puts(&sb, "::text FROM");
     put_unnest(&sb, l->nkeys, 1);
     strbuf_puts(&sb, " JOIN ");
-    put_ident(&sb, l->table);
+    put_table(&sb, l->table);
     strbuf_puts(&sb, " AS t ON ");
     for (size_t i = 0; i < l->nkeys; i++) {
         if (i)

@@ -1,0 +1,1 @@
+SELECT id, version, value FROM versioned ORDER BY id;

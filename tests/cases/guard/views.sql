@@ -1,0 +1,1 @@
+CREATE TABLE IF NOT EXISTS versioned (id text PRIMARY KEY, version bigint NOT NULL, value text);

@@ -1,0 +1,1 @@
+SELECT id, n FROM hits ORDER BY id;

@@ -1,0 +1,1 @@
+CREATE TABLE IF NOT EXISTS hits (id numeric PRIMARY KEY, n bigint NOT NULL);

@@ -1,0 +1,106 @@
+# Shared by the integration tests: each test gets its own database, broker and work directory.
+# Usage: source lib.sh; itest_setup NAME [broker args...]. Needs PG* variables (scripts/test).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/common.sh"
+
+PROJECTOR=${PROJECTOR:-$PROJECT_ROOT/build/projector}
+ORDERS_GEN=${ORDERS_GEN:-$PROJECT_ROOT/build/orders_gen}
+PIDS=()
+
+fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
+
+itest_cleanup() {
+    local rc=$?
+    for p in "${PIDS[@]:-}"; do
+        [ -n "$p" ] || continue
+        kill -9 "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
+    done
+    broker_stop
+    if [ $rc -ne 0 ] && [ -n "${WORK:-}" ]; then
+        for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "=== $f (last 40 lines)"; tail -n 40 "$f"; }; done >&2
+    fi
+    [ -n "${WORK:-}" ] && rm -rf "$WORK"
+    exit $rc
+}
+
+# Creates database t_NAME (fresh), a work dir, and starts a broker with the given arguments.
+itest_setup() {
+    local name=$1; shift
+    [ -n "${PGHOST:-}" ] || fail "PGHOST is not set: run through scripts/test, which starts PostgreSQL"
+    WORK=$(mktemp -d /tmp/projector-it.XXXXXX)
+    trap itest_cleanup EXIT
+    export PGDATABASE=t_$name
+    dropdb --if-exists "$PGDATABASE" >/dev/null 2>&1 || true
+    createdb "$PGDATABASE" || fail "createdb $PGDATABASE"
+    broker_start "$PROJECTOR" "$@"
+}
+
+# Starts `projector run` in the background with extra arguments; log in $WORK/NAME.log.
+# Sets LAST_PID.
+projector_start() {
+    local name=$1; shift
+    "$PROJECTOR" run --brokers "$BROKERS" --mappings "${MAPPINGS:-$PROJECT_ROOT/mappings}" \
+        --views "${VIEWS:-$PROJECT_ROOT/views}" --log-level "${LOG_LEVEL:-info}" "$@" \
+        >>"$WORK/$name.log" 2>&1 &
+    LAST_PID=$!
+    PIDS+=("$LAST_PID")
+}
+
+sql() { psql -X -At -v ON_ERROR_STOP=1 -c "$1"; }
+
+# Prints the sum of stored next offsets of a projection (0 before anything is stored).
+applied_total() {
+    sql "SELECT coalesce(sum(next_offset), 0) FROM projector.positions WHERE projection = '$1'" 2>/dev/null || echo 0
+}
+
+# Waits until the projection's stored positions add up to TOTAL messages (or TIMEOUT s).
+wait_caught_up() {
+    local projection=$1 total=$2 timeout=${3:-120} n=0
+    for _ in $(seq 1 $((timeout * 5))); do
+        n=$(applied_total "$projection")
+        [ "$n" = "$total" ] && return 0
+        sleep 0.2
+    done
+    fail "projection $projection applied $n of $total messages within ${timeout}s"
+}
+
+# Writes the two sample read tables in orders_gen's expected format into DIR.
+dump_orders() {
+    local dir=$1
+    psql -X -At -F'|' -v ON_ERROR_STOP=1 -c "SELECT order_id, customer_id, status, total_amount::text,
+        item_count, (SELECT string_agg((e->>'sku')||':'||(e->>'quantity')||':'||(e->>'price'), ','
+        ORDER BY o) FROM jsonb_array_elements(items) WITH ORDINALITY x(e, o)),
+        coalesce(payment_id, ''), coalesce(tracking_number, ''), coalesce(cancel_reason, ''),
+        extract(epoch FROM created_at)::bigint, extract(epoch FROM updated_at)::bigint
+        FROM order_detail ORDER BY order_id COLLATE \"C\"" >"$dir/order_detail.txt"
+    psql -X -At -F'|' -v ON_ERROR_STOP=1 -c "SELECT customer_id, orders_created, orders_cancelled,
+        total_ordered::text, extract(epoch FROM last_order_at)::bigint
+        FROM customer_summary ORDER BY customer_id COLLATE \"C\"" >"$dir/customer_summary.txt"
+}
+
+# Compares the read tables with orders_gen's expected files in DIR.
+assert_orders_match() {
+    local expected=$1 actual=$WORK/actual
+    mkdir -p "$actual"
+    dump_orders "$actual"
+    for t in order_detail customer_summary; do
+        [ -s "$expected/$t.txt" ] || fail "expected $t is empty"
+        if ! cmp -s "$expected/$t.txt" "$actual/$t.txt"; then
+            diff "$expected/$t.txt" "$actual/$t.txt" | head -n 20 >&2
+            fail "$t differs from the expected state ($(wc -l <"$expected/$t.txt") expected rows, $(wc -l <"$actual/$t.txt") actual)"
+        fi
+    done
+    echo "read tables match: $(wc -l <"$expected/order_detail.txt") orders, $(wc -l <"$expected/customer_summary.txt") customers"
+}
+
+count_of() { awk -v k="$1" '$1 == k { print $2 }' "$2/counts.txt"; }
+
+# Stops a projector with SIGTERM and checks it exits 0.
+stop_clean() {
+    local pid=$1
+    kill -TERM "$pid"
+    local rc=0
+    wait "$pid" || rc=$?
+    [ $rc -eq 0 ] || fail "projector exited $rc after SIGTERM"
+}
