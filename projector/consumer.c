@@ -554,10 +554,10 @@ int consumer_run(consumer_t *c, volatile sig_atomic_t *stop)
         log_progress(c, &last_log);
     }
     LOG(LOG_INFO,
-        "projection=%s stopping: applied=%llu skipped=%llu dead_lettered=%llu; leaving "
-        "the group",
+        "projection=%s stopping: applied=%llu skipped=%llu dead_lettered=%llu "
+        "rows_written=%llu; leaving the group",
         mapping_name(c->m), (unsigned long long)c->applied, (unsigned long long)c->skipped,
-        (unsigned long long)c->dead);
+        (unsigned long long)c->dead, (unsigned long long)sink_pg_rows_written(c->sink));
     rd_kafka_consumer_close(c->rk);
     c->state = CONSUMER_STOPPED;
     return 0;
