@@ -21,6 +21,7 @@ itest_cleanup() {
         for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "=== $f (last 40 lines)"; tail -n 40 "$f"; }; done >&2
     fi
     [ -n "${WORK:-}" ] && rm -rf "$WORK"
+    [ -n "${CLEANUP_HOOK:-}" ] && $CLEANUP_HOOK
     exit $rc
 }
 

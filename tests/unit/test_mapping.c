@@ -602,8 +602,8 @@ static const bind_row_t bind_rows[] = {
     {"missing table",
      E1("{'upsert': 'nosuch', 'key': {'id': '$.id'}, 'columns': {'t': '$.t'}}"),
      {{"m.json", "$.events",
-       "table nosuch does not exist in the database (is it in the views directory's .sql files, "
-       "and was 'projector migrate' run?)"}}},
+       "table nosuch does not exist in the database (is it created by a .sql file of the views "
+       "directory, and was 'projector migrate' run?)"}}},
     {"missing table of a delete",
      E1("{'delete': 'gone', 'key': {'id': '$.id'}}"),
      {{"m.json", "$.events", "table gone does not exist in the database"}}},
