@@ -66,6 +66,15 @@ wait_caught_up() {
     fail "projection $projection applied $n of $total messages within ${timeout}s"
 }
 
+# Waits until the orders projection has applied at least N messages (60 s at most).
+wait_progress() {
+    for _ in $(seq 1 600); do
+        [ "$(applied_total orders)" -ge "$1" ] && return 0
+        sleep 0.1
+    done
+    fail "no progress past $1 messages"
+}
+
 # Writes the two sample read tables in orders_gen's expected format into DIR.
 dump_orders() {
     local dir=$1

@@ -15,13 +15,6 @@ total=$(count_of messages "$WORK/expected")
 
 projector_start run --batch-max-events 50 --retry-backoff-max-ms 1000
 pid=$LAST_PID
-wait_progress() {
-    for _ in $(seq 1 600); do
-        [ "$(applied_total orders)" -ge "$1" ] && return 0
-        sleep 0.1
-    done
-    fail "no progress past $1"
-}
 
 wait_progress $((total / 5))
 killed=$(sql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
