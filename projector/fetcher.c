@@ -1,0 +1,554 @@
+/* A projection's Kafka side, on its own thread: group membership, fetching, decoding batches.
+ *
+ * Decoding (JSON parsing) and freeing run here while the applier thread has PostgreSQL apply
+ * the previous batch, so the two overlap. Batches carry a generation: a rebalance or a rewind
+ * starts a new one, and batches of an older generation are dropped, never applied. Everything
+ * fetched after a rewind starts at the stored positions, so each partition's stream stays
+ * contiguous from what PostgreSQL holds. */
+#include "fetcher.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kafka_conf.h"
+#include "log.h"
+#include "sink_pg.h"
+
+#define FETCH_BATCHES 4 /* one being filled, up to two ready, one being applied */
+
+typedef struct part_state {
+    char *topic;
+    int32_t partition;
+    int64_t expected; /* next offset stored in PostgreSQL; -1: none (start at the earliest) */
+} part_state_t;
+
+struct fetcher {
+    const config_t *cfg;
+    const mapping_t *m;
+    rd_kafka_t *rk;
+    sink_pg_t *positions; /* its own connection, to read stored positions on assignment */
+    char **dlq_topics;    /* per mapping topic */
+    size_t cap;           /* events per batch */
+    pthread_t thread;
+    int running;
+    volatile sig_atomic_t stop;
+
+    pthread_mutex_t mu; /* guards everything below */
+    pthread_cond_t cond;
+    part_state_t *parts;
+    size_t nparts;
+    uint64_t generation;
+    int rewind; /* the applier asked for a rewind */
+    fetch_batch_t batches[FETCH_BATCHES];
+    fetch_batch_t *ready[FETCH_BATCHES]; /* FIFO of decoded batches */
+    size_t nready;
+    int in_use[FETCH_BATCHES]; /* 0 free, 1 filling, 2 ready, 3 lent to the applier */
+};
+
+/* ---- partition state (call with mu held) ---- */
+
+static part_state_t *find_part(fetcher_t *f, const char *topic, int32_t partition)
+{
+    for (size_t i = 0; i < f->nparts; i++)
+        if (f->parts[i].partition == partition && strcmp(f->parts[i].topic, topic) == 0)
+            return &f->parts[i];
+    return NULL;
+}
+
+static void set_part(fetcher_t *f, const char *topic, int32_t partition, int64_t expected)
+{
+    part_state_t *p = find_part(f, topic, partition);
+    if (!p) {
+        f->parts = realloc(f->parts, (f->nparts + 1) * sizeof(*f->parts));
+        if (!f->parts)
+            abort();
+        p = &f->parts[f->nparts++];
+        p->topic = strdup(topic);
+        p->partition = partition;
+    }
+    p->expected = expected;
+}
+
+static void remove_part(fetcher_t *f, const char *topic, int32_t partition)
+{
+    part_state_t *p = find_part(f, topic, partition);
+    if (!p)
+        return;
+    free(p->topic);
+    *p = f->parts[--f->nparts];
+}
+
+int fetcher_expected(fetcher_t *f, const char *topic, int32_t partition, int64_t *expected)
+{
+    pthread_mutex_lock(&f->mu);
+    part_state_t *p = find_part(f, topic, partition);
+    if (p)
+        *expected = p->expected;
+    pthread_mutex_unlock(&f->mu);
+    return p ? 0 : -1;
+}
+
+void fetcher_advance(fetcher_t *f, const char *topic, int32_t partition, int64_t next)
+{
+    pthread_mutex_lock(&f->mu);
+    part_state_t *p = find_part(f, topic, partition);
+    if (p)
+        p->expected = next;
+    pthread_mutex_unlock(&f->mu);
+}
+
+void fetcher_rewind(fetcher_t *f)
+{
+    pthread_mutex_lock(&f->mu);
+    f->generation++;
+    f->rewind = 1;
+    pthread_mutex_unlock(&f->mu);
+}
+
+void fetcher_commit(fetcher_t *f, rd_kafka_topic_partition_list_t *offsets)
+{
+    rd_kafka_commit(f->rk, offsets, 1);
+}
+
+/* ---- assignment (on the fetching thread, inside poll) ---- */
+
+static void nap(fetcher_t *f, long ms)
+{
+    while (ms > 0 && !f->stop) {
+        long slice = ms > 100 ? 100 : ms;
+        usleep((useconds_t)slice * 1000);
+        ms -= slice;
+    }
+}
+
+/* Reads the stored positions of list's partitions (retrying while the database is down), sets
+ * them as the list's offsets and records them. Returns 0, or -1 when stopped first. */
+static int load_positions(fetcher_t *f, rd_kafka_topic_partition_list_t *list)
+{
+    sink_position_t *pos = calloc((size_t)list->cnt + 1, sizeof(*pos));
+    if (!pos)
+        abort();
+    for (int i = 0; i < list->cnt; i++) {
+        pos[i].topic = list->elems[i].topic;
+        pos[i].partition = list->elems[i].partition;
+    }
+    char err[1024];
+    long backoff = 100, max = (long)config_int(f->cfg, CFG_RETRY_BACKOFF_MAX_MS);
+    while (sink_pg_positions(f->positions, pos, (size_t)list->cnt, err, sizeof(err)) != 0) {
+        if (f->stop) {
+            free(pos);
+            return -1;
+        }
+        LOG(LOG_WARN, "projection=%s cannot read stored positions, retrying in %ld ms: %s",
+            mapping_name(f->m), backoff, err);
+        nap(f, backoff);
+        backoff = backoff * 2 > max ? max : backoff * 2;
+    }
+    pthread_mutex_lock(&f->mu);
+    for (int i = 0; i < list->cnt; i++) {
+        rd_kafka_topic_partition_t *tp = &list->elems[i];
+        tp->offset = pos[i].expected >= 0 ? pos[i].expected : RD_KAFKA_OFFSET_BEGINNING;
+        set_part(f, tp->topic, tp->partition, pos[i].expected);
+    }
+    pthread_mutex_unlock(&f->mu);
+    for (int i = 0; i < list->cnt; i++) {
+        if (pos[i].expected >= 0)
+            LOG(LOG_INFO, "projection=%s topic=%s partition=%d assigned, resuming at offset %lld",
+                mapping_name(f->m), pos[i].topic, pos[i].partition, (long long)pos[i].expected);
+        else
+            LOG(LOG_INFO,
+                "projection=%s topic=%s partition=%d assigned, nothing applied yet: "
+                "starting at the earliest offset",
+                mapping_name(f->m), pos[i].topic, pos[i].partition);
+    }
+    free(pos);
+    return 0;
+}
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *list, void *opaque)
+{
+    fetcher_t *f = opaque;
+    int cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    pthread_mutex_lock(&f->mu);
+    f->generation++; /* whatever was fetched is re-read from the stored positions */
+    pthread_mutex_unlock(&f->mu);
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        if (load_positions(f, list) != 0)
+            return;
+        if (cooperative)
+            rd_kafka_error_destroy(rd_kafka_incremental_assign(rk, list));
+        else
+            rd_kafka_assign(rk, list);
+        return;
+    }
+    LOG(LOG_INFO, "projection=%s %d partition(s) revoked", mapping_name(f->m), list->cnt);
+    pthread_mutex_lock(&f->mu);
+    for (int i = 0; i < list->cnt; i++)
+        remove_part(f, list->elems[i].topic, list->elems[i].partition);
+    pthread_mutex_unlock(&f->mu);
+    if (cooperative)
+        rd_kafka_error_destroy(rd_kafka_incremental_unassign(rk, list));
+    else
+        rd_kafka_assign(rk, NULL);
+}
+
+/* Seeks every assigned partition to its recorded stored position. */
+static void seek_to_stored(fetcher_t *f)
+{
+    pthread_mutex_lock(&f->mu);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)f->nparts + 1);
+    for (size_t i = 0; i < f->nparts; i++)
+        rd_kafka_topic_partition_list_add(l, f->parts[i].topic, f->parts[i].partition)->offset =
+            f->parts[i].expected >= 0 ? f->parts[i].expected : RD_KAFKA_OFFSET_BEGINNING;
+    pthread_mutex_unlock(&f->mu);
+    if (l->cnt) {
+        rd_kafka_error_t *e = rd_kafka_seek_partitions(f->rk, l, 10000);
+        if (e) {
+            LOG(LOG_WARN, "projection=%s seek: %s", mapping_name(f->m), rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* ---- decoding ---- */
+
+static const char *dlq_topic_for(const fetcher_t *f, const char *topic)
+{
+    for (size_t i = 0; i < mapping_topic_count(f->m); i++)
+        if (strcmp(mapping_topic(f->m, i), topic) == 0)
+            return f->dlq_topics[i];
+    return f->dlq_topics[0];
+}
+
+static void mark_dead(fetch_batch_t *b, plan_event_t *e, const char *why)
+{
+    e->state = PLAN_DEAD;
+    e->stage = "decode";
+    e->error = arena_strndup(b->arena, why, strlen(why));
+}
+
+/* Fills e from msg: metadata, and the value parsed once. */
+static void decode(fetcher_t *f, fetch_batch_t *b, rd_kafka_message_t *msg, plan_event_t *e)
+{
+    memset(e, 0, sizeof(*e));
+    e->source = msg;
+    e->ev.topic = rd_kafka_topic_name(msg->rkt);
+    e->ev.partition = msg->partition;
+    e->ev.offset = msg->offset;
+    e->ev.timestamp_ms = rd_kafka_message_timestamp(msg, NULL);
+    e->ev.key = msg->key;
+    e->ev.key_len = msg->key_len;
+    e->value = msg->payload;
+    e->value_len = msg->len;
+    e->dlq_topic = dlq_topic_for(f, e->ev.topic);
+    e->state = PLAN_PENDING;
+    char why[512];
+    if (msg->len > (size_t)config_int(f->cfg, CFG_MAX_EVENT_BYTES)) {
+        snprintf(why, sizeof(why), "the event is %zu bytes, over max.event.bytes (%lld)", msg->len,
+                 config_int(f->cfg, CFG_MAX_EVENT_BYTES));
+        mark_dead(b, e, why);
+        return;
+    }
+    if (!msg->payload) {
+        mark_dead(b, e, "the message has no value (a tombstone)");
+        return;
+    }
+    json_error_t jerr;
+    e->ev.doc = json_loadb(msg->payload, msg->len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!e->ev.doc) {
+        snprintf(why, sizeof(why), "invalid JSON at line %d, column %d: %s", jerr.line, jerr.column,
+                 jerr.text);
+        mark_dead(b, e, why);
+        return;
+    }
+    if (!json_is_object(e->ev.doc)) {
+        mark_dead(b, e, "$: the event is not a JSON object");
+        return;
+    }
+    const char *hname = mapping_type_header(f->m);
+    rd_kafka_headers_t *hdrs;
+    const void *hv;
+    size_t hlen;
+    if (hname && rd_kafka_message_headers(msg, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        rd_kafka_header_get_last(hdrs, hname, &hv, &hlen) == RD_KAFKA_RESP_ERR_NO_ERROR && hv)
+        e->ev.type_header = arena_strndup(b->arena, hv, hlen);
+}
+
+/* ---- batches ---- */
+
+static void clear_batch(fetch_batch_t *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        json_decref(b->events[i].ev.doc);
+        b->events[i].ev.doc = NULL;
+        rd_kafka_message_destroy(b->msgs[i]);
+    }
+    b->n = 0;
+    arena_reset(b->arena);
+}
+
+/* Takes a free batch (emptied) to fill, waiting while all are in use. NULL when stopping. */
+static fetch_batch_t *take_free(fetcher_t *f)
+{
+    pthread_mutex_lock(&f->mu);
+    for (;;) {
+        for (int i = 0; i < FETCH_BATCHES; i++) {
+            if (f->in_use[i] == 0) {
+                f->in_use[i] = 1;
+                f->batches[i].generation = f->generation;
+                pthread_mutex_unlock(&f->mu);
+                clear_batch(&f->batches[i]);
+                return &f->batches[i];
+            }
+        }
+        if (f->stop)
+            break;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 100 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&f->cond, &f->mu, &ts);
+    }
+    pthread_mutex_unlock(&f->mu);
+    return NULL;
+}
+
+static void set_state(fetcher_t *f, fetch_batch_t *b, int state)
+{
+    f->in_use[b - f->batches] = state;
+}
+
+/* Is b still of the current generation (no rebalance, no rewind asked for since it began)? */
+static int still_current(fetcher_t *f, fetch_batch_t *b)
+{
+    pthread_mutex_lock(&f->mu);
+    int current = b->generation == f->generation && !f->rewind;
+    f->rewind = 0;
+    pthread_mutex_unlock(&f->mu);
+    return current;
+}
+
+/* Polls into b: waits for the first message, then takes what is ready. Returns 0, or -1 when
+ * the batch became stale (rebalance or rewind) while filling. */
+static int gather(fetcher_t *f, fetch_batch_t *b)
+{
+    int wait = (int)config_int(f->cfg, CFG_BATCH_WAIT_MS);
+    while (b->n < f->cap && !f->stop) {
+        rd_kafka_message_t *msg = rd_kafka_consumer_poll(f->rk, b->n ? 0 : wait);
+        if (!still_current(f, b)) {
+            if (msg)
+                rd_kafka_message_destroy(msg);
+            return -1;
+        }
+        if (!msg)
+            break;
+        if (msg->err) {
+            if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                LOG(LOG_WARN, "projection=%s topic=%s partition=%d consume error: %s",
+                    mapping_name(f->m), msg->rkt ? rd_kafka_topic_name(msg->rkt) : "-",
+                    msg->partition, rd_kafka_message_errstr(msg));
+            rd_kafka_message_destroy(msg);
+            continue;
+        }
+        int64_t expected;
+        if (fetcher_expected(f, rd_kafka_topic_name(msg->rkt), msg->partition, &expected) != 0 ||
+            (expected >= 0 && msg->offset < expected)) {
+            rd_kafka_message_destroy(msg); /* not ours, or already applied */
+            continue;
+        }
+        b->msgs[b->n++] = msg;
+    }
+    return 0;
+}
+
+static void *fetch_main(void *arg)
+{
+    fetcher_t *f = arg;
+    while (!f->stop) {
+        fetch_batch_t *b = take_free(f);
+        if (!b)
+            break;
+        int stale = gather(f, b) != 0;
+        if (stale) /* what was fetched since the stored positions is dropped: read it again */
+            seek_to_stored(f);
+        int ok = !stale && b->n > 0;
+        for (size_t i = 0; ok && i < b->n; i++)
+            decode(f, b, b->msgs[i], &b->events[i]);
+        pthread_mutex_lock(&f->mu);
+        if (ok && b->generation == f->generation) {
+            set_state(f, b, 2);
+            f->ready[f->nready++] = b;
+            pthread_cond_broadcast(&f->cond);
+        } else {
+            set_state(f, b, 0);
+        }
+        pthread_mutex_unlock(&f->mu);
+    }
+    LOG(LOG_INFO, "projection=%s leaving the group", mapping_name(f->m));
+    rd_kafka_consumer_close(f->rk);
+    return NULL;
+}
+
+fetch_batch_t *fetcher_next(fetcher_t *f, int timeout_ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += timeout_ms / 1000;
+    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    fetch_batch_t *b = NULL;
+    pthread_mutex_lock(&f->mu);
+    while (!b) {
+        while (!f->nready && !f->stop)
+            if (pthread_cond_timedwait(&f->cond, &f->mu, &ts) != 0)
+                break;
+        if (!f->nready)
+            break;
+        b = f->ready[0];
+        memmove(f->ready, f->ready + 1, --f->nready * sizeof(f->ready[0]));
+        if (b->generation != f->generation) {
+            set_state(f, b, 0); /* from before a rebalance or rewind */
+            b = NULL;
+        } else {
+            set_state(f, b, 3);
+        }
+    }
+    pthread_cond_broadcast(&f->cond);
+    pthread_mutex_unlock(&f->mu);
+    return b;
+}
+
+void fetcher_release(fetcher_t *f, fetch_batch_t *b)
+{
+    pthread_mutex_lock(&f->mu);
+    set_state(f, b, 0);
+    pthread_cond_broadcast(&f->cond);
+    pthread_mutex_unlock(&f->mu);
+}
+
+/* ---- life cycle ---- */
+
+fetcher_t *fetcher_new(const config_t *cfg, const mapping_t *m, char *errstr, size_t errstr_size)
+{
+    fetcher_t *f = calloc(1, sizeof(*f));
+    if (!f)
+        abort();
+    f->cfg = cfg;
+    f->m = m;
+    f->cap = (size_t)config_int(cfg, CFG_BATCH_MAX_EVENTS);
+    pthread_mutex_init(&f->mu, NULL);
+    pthread_cond_init(&f->cond, NULL);
+    for (int i = 0; i < FETCH_BATCHES; i++) {
+        f->batches[i].msgs = calloc(f->cap, sizeof(rd_kafka_message_t *));
+        f->batches[i].events = calloc(f->cap, sizeof(plan_event_t));
+        f->batches[i].arena = arena_new();
+        if (!f->batches[i].msgs || !f->batches[i].events)
+            abort();
+    }
+    f->dlq_topics = calloc(mapping_topic_count(m), sizeof(char *));
+    if (!f->dlq_topics)
+        abort();
+    for (size_t i = 0; i < mapping_topic_count(m); i++) {
+        char t[512];
+        snprintf(t, sizeof(t), "%s%s", mapping_topic(m, i), config_str(cfg, CFG_DLQ_SUFFIX));
+        f->dlq_topics[i] = strdup(mapping_dlq_topic(m) ? mapping_dlq_topic(m) : t);
+    }
+    f->positions = sink_pg_new(config_str(cfg, CFG_PG), m);
+
+    char group[512];
+    snprintf(group, sizeof(group), "%s.%s", config_str(cfg, CFG_GROUP), mapping_name(m));
+    const kafka_prop_t defaults[] = {
+        {"queued.max.messages.kbytes", "16384"}, {"fetch.wait.max.ms", "50"}, {NULL, NULL}};
+    const kafka_prop_t forced[] = {{"group.id", group},
+                                   {"enable.auto.commit", "false"},
+                                   {"enable.auto.offset.store", "false"},
+                                   {"auto.offset.reset", "earliest"},
+                                   {"enable.partition.eof", "false"},
+                                   {NULL, NULL}};
+    rd_kafka_conf_t *conf = kafka_conf_new(cfg, defaults, forced, errstr, errstr_size);
+    if (!conf)
+        goto fail;
+    rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+    rd_kafka_conf_set_opaque(conf, f);
+    f->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, errstr_size);
+    if (!f->rk) {
+        rd_kafka_conf_destroy(conf);
+        goto fail;
+    }
+    rd_kafka_poll_set_consumer(f->rk);
+    return f;
+fail:
+    fetcher_destroy(f);
+    return NULL;
+}
+
+int fetcher_start(fetcher_t *f)
+{
+    rd_kafka_topic_partition_list_t *l =
+        rd_kafka_topic_partition_list_new((int)mapping_topic_count(f->m));
+    for (size_t i = 0; i < mapping_topic_count(f->m); i++)
+        rd_kafka_topic_partition_list_add(l, mapping_topic(f->m, i), RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t err = rd_kafka_subscribe(f->rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (err) {
+        LOG(LOG_ERROR, "projection=%s subscribe: %s", mapping_name(f->m), rd_kafka_err2str(err));
+        return -1;
+    }
+    if (pthread_create(&f->thread, NULL, fetch_main, f) != 0) {
+        LOG(LOG_ERROR, "projection=%s cannot start the fetching thread", mapping_name(f->m));
+        return -1;
+    }
+    f->running = 1;
+    LOG(LOG_INFO, "projection=%s joined group %s.%s", mapping_name(f->m),
+        config_str(f->cfg, CFG_GROUP), mapping_name(f->m));
+    return 0;
+}
+
+void fetcher_stop(fetcher_t *f)
+{
+    if (!f->running)
+        return;
+    pthread_mutex_lock(&f->mu);
+    f->stop = 1;
+    pthread_cond_broadcast(&f->cond);
+    pthread_mutex_unlock(&f->mu);
+    pthread_join(f->thread, NULL);
+    f->running = 0;
+}
+
+void fetcher_destroy(fetcher_t *f)
+{
+    if (!f)
+        return;
+    fetcher_stop(f);
+    for (int i = 0; i < FETCH_BATCHES; i++) {
+        clear_batch(&f->batches[i]);
+        free(f->batches[i].msgs);
+        free(f->batches[i].events);
+        arena_destroy(f->batches[i].arena);
+    }
+    if (f->rk)
+        rd_kafka_destroy(f->rk);
+    sink_pg_destroy(f->positions);
+    for (size_t i = 0; i < f->nparts; i++)
+        free(f->parts[i].topic);
+    free(f->parts);
+    for (size_t i = 0; f->dlq_topics && i < mapping_topic_count(f->m); i++)
+        free(f->dlq_topics[i]);
+    free(f->dlq_topics);
+    pthread_cond_destroy(&f->cond);
+    pthread_mutex_destroy(&f->mu);
+    free(f);
+}

@@ -1,0 +1,56 @@
+/* A projection's Kafka side, on its own thread: group membership, fetching, decoding batches. */
+#ifndef PROJECTOR_FETCHER_H
+#define PROJECTOR_FETCHER_H
+
+#include <librdkafka/rdkafka.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "config.h"
+#include "mapping.h"
+#include "planner.h"
+
+/* A batch of decoded events, in poll order (partition order within each partition). Owned by
+ * the fetcher; lent to the applier between fetcher_next() and fetcher_release(). */
+typedef struct fetch_batch {
+    rd_kafka_message_t **msgs;
+    plan_event_t *events; /* events[i] decodes msgs[i] */
+    size_t n;
+    arena_t *arena; /* error texts and header values of this batch */
+    uint64_t generation;
+} fetch_batch_t;
+
+typedef struct fetcher fetcher_t;
+
+/* Returns a fetcher for projection m (joins the group `<group>.<projection>` once started), or
+ * NULL with errstr set. Caller owns it. */
+fetcher_t *fetcher_new(const config_t *cfg, const mapping_t *m, char *errstr, size_t errstr_size);
+/* Stops the thread if running, leaves the group, frees everything. */
+void fetcher_destroy(fetcher_t *f);
+
+/* Subscribes and starts the fetching thread. Returns 0 or -1 (logged). */
+int fetcher_start(fetcher_t *f) __attribute__((warn_unused_result));
+/* Stops fetching, leaves the group (committing nothing further) and joins the thread. */
+void fetcher_stop(fetcher_t *f);
+
+/* Waits up to timeout_ms for the next batch that is still current (older ones, from before a
+ * rebalance or a rewind, are dropped). Returns NULL when none came. */
+fetch_batch_t *fetcher_next(fetcher_t *f, int timeout_ms);
+/* Gives a batch back once applied or dropped; its messages are freed on the fetching thread. */
+void fetcher_release(fetcher_t *f, fetch_batch_t *b);
+
+/* The next offset stored for a partition, as this instance believes (-1: none stored); returns
+ * 0, or -1 when the partition is not assigned here any more. */
+int fetcher_expected(fetcher_t *f, const char *topic, int32_t partition, int64_t *expected);
+/* Records a partition's stored position: after a commit, or as found when stale (ignored when
+ * the partition is no longer assigned here). */
+void fetcher_advance(fetcher_t *f, const char *topic, int32_t partition, int64_t next);
+/* Drops every batch fetched so far and re-reads each assigned partition from its stored
+ * position as last recorded (after a stale batch: record the stored position first). */
+void fetcher_rewind(fetcher_t *f);
+/* Commits offsets to Kafka asynchronously, for lag tools (positions live in PostgreSQL). */
+void fetcher_commit(fetcher_t *f, rd_kafka_topic_partition_list_t *offsets);
+
+#endif
