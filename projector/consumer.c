@@ -16,6 +16,8 @@
 #include "log.h"
 #include "sink_pg.h"
 
+#define LATENCY_BUCKETS 10000 /* 0..9999 ms; the last slot counts anything longer */
+
 struct consumer {
     const config_t *cfg;
     const mapping_t *m;
@@ -29,6 +31,9 @@ struct consumer {
     /* progress */
     uint64_t applied, skipped, dead, since_log;
     time_t last_retry_log;
+    /* event-to-row latency: message timestamp to the commit that applied it, 1 ms buckets */
+    uint64_t latency[LATENCY_BUCKETS + 1];
+    uint64_t latency_count;
 };
 
 static double now_s(void)
@@ -132,8 +137,39 @@ static int on_dead(void *ctx, plan_event_t *events, size_t n)
     return 0;
 }
 
+/* Records each applied event's latency from its message timestamp to now (the commit). */
+static void record_latency(consumer_t *c, const fetch_batch_t *b)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    for (size_t i = 0; i < b->n; i++) {
+        const plan_event_t *e = &b->events[i];
+        if (e->state != PLAN_APPLIED || e->ev.timestamp_ms < 0)
+            continue;
+        int64_t ms = now_ms - e->ev.timestamp_ms;
+        c->latency[ms < 0 ? 0 : ms > LATENCY_BUCKETS ? LATENCY_BUCKETS : ms]++;
+        c->latency_count++;
+    }
+}
+
+/* The q-quantile (0..1) of the recorded latencies, in milliseconds. */
+static double latency_quantile(const consumer_t *c, double q)
+{
+    if (!c->latency_count)
+        return 0;
+    uint64_t rank = (uint64_t)(q * (double)(c->latency_count - 1)) + 1, seen = 0;
+    for (size_t ms = 0; ms <= LATENCY_BUCKETS; ms++) {
+        seen += c->latency[ms];
+        if (seen >= rank)
+            return (double)ms;
+    }
+    return LATENCY_BUCKETS;
+}
+
 static void after_commit(consumer_t *c, const fetch_batch_t *b)
 {
+    record_latency(c, b);
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)c->npos);
     for (size_t k = 0; k < c->npos; k++) {
         const sink_position_t *p = &c->pos[k];
@@ -245,9 +281,10 @@ int consumer_run(consumer_t *c, volatile sig_atomic_t *stop)
     }
     LOG(LOG_INFO,
         "projection=%s stopping: applied=%llu skipped=%llu dead_lettered=%llu "
-        "rows_written=%llu",
+        "rows_written=%llu latency_ms_p50=%.0f latency_ms_p99=%.0f",
         mapping_name(c->m), (unsigned long long)c->applied, (unsigned long long)c->skipped,
-        (unsigned long long)c->dead, (unsigned long long)sink_pg_rows_written(c->sink));
+        (unsigned long long)c->dead, (unsigned long long)sink_pg_rows_written(c->sink),
+        latency_quantile(c, 0.50), latency_quantile(c, 0.99));
     fetcher_stop(c->fetcher);
     c->state = CONSUMER_STOPPED;
     return 0;
