@@ -25,6 +25,7 @@
 #define MSG_MAX 2048
 #define KAFKA_TIMEOUT_MS 10000
 #define FLUSH_TIMEOUT_MS 600000
+#define PACE_SLICE_NS 100000000LL /* with --rate, serve the output at least every 100 ms */
 
 /* ---------------------------------------------------------------- errors */
 
@@ -38,11 +39,25 @@ __attribute__((format(printf, 3, 4))) static void errf(char *errstr, size_t errs
     va_end(ap);
 }
 
-static void sleep_ms(long ms)
+static void sleep_ns(long long ns)
 {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    struct timespec ts = {(time_t)(ns / 1000000000LL), (long)(ns % 1000000000LL)};
 
     nanosleep(&ts, NULL);
+}
+
+static void sleep_ms(long ms)
+{
+    sleep_ns(ms * 1000000LL);
+}
+
+/* Returns CLOCK_MONOTONIC in nanoseconds. */
+static long long mono_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 /* ---------------------------------------------------------------- PRNG (splitmix64) */
@@ -136,6 +151,7 @@ struct config {
     long long poison;
     long long partitions;
     long long start_order;
+    long long rate; /* messages per second, 0 = as fast as possible */
     int quiet;
     const char *brokers;
     const char *topic;
@@ -172,6 +188,8 @@ static const struct opt opts[] = {
      "topic partition count, only quoted in the 'topic overflowed' advice"},
     {"start-order", OPT_INT, CFG(start_order), 0, ORDER_ID_LIMIT - 1, 0, "I",
      "first order number (a later wave must start at >= I + N + P)"},
+    {"rate", OPT_INT, CFG(rate), 0, 1000000, 0, "R",
+     "messages per second, evenly paced, each sent at once (0: unpaced)"},
     {"quiet", OPT_FLAG, CFG(quiet), 0, 0, 0, NULL, "no summary line on stderr"},
 };
 
@@ -311,6 +329,9 @@ struct output_ops {
     /* Flushes and verifies; prints the summary unless quiet. Returns 0 or -1. */
     int (*finish)(struct output *out, long long good, long long poison, int quiet, char *errstr,
                   size_t errstr_size);
+    /* Pushes out what was sent so far without blocking (paced runs call it while waiting to
+     * send the next message). May be NULL. */
+    void (*idle)(struct output *out);
     void (*destroy)(struct output *out);
 };
 
@@ -371,7 +392,12 @@ static void file_destroy(struct output *out)
     free(fo);
 }
 
-static const struct output_ops file_ops = {file_put, file_finish, file_destroy};
+static void file_idle(struct output *out)
+{
+    fflush(((struct file_out *)out)->fp);
+}
+
+static const struct output_ops file_ops = {file_put, file_finish, file_idle, file_destroy};
 
 /* Opens path ("-" = stdout) for writing. Returns a new output owned by the caller, or NULL. */
 static struct output *file_out_new(const char *path, char *errstr, size_t errstr_size)
@@ -595,13 +621,21 @@ static void kafka_destroy(struct output *out)
     free(ko);
 }
 
-static const struct output_ops kafka_ops = {kafka_put, kafka_finish, kafka_destroy};
-
-static rd_kafka_conf_t *kafka_conf_new(const char *brokers, char *errstr, size_t errstr_size)
+static void kafka_idle(struct output *out)
 {
-    static const char *const props[][2] = {
+    rd_kafka_poll(((struct kafka_out *)out)->rk, 0);
+}
+
+static const struct output_ops kafka_ops = {kafka_put, kafka_finish, kafka_idle, kafka_destroy};
+
+/* Returns a new producer configuration owned by the caller, or NULL. With paced (rate > 0)
+ * sends, each message goes out at once instead of lingering for a batch. */
+static rd_kafka_conf_t *kafka_conf_new(const char *brokers, long long rate, char *errstr,
+                                       size_t errstr_size)
+{
+    const char *const props[][2] = {
         {"enable.idempotence", "true"},              /* no duplicates or reordering on retry */
-        {"linger.ms", "5"},                          /* fill batches without adding latency */
+        {"linger.ms", rate ? "0" : "5"},             /* 0 with --rate: send each at once */
         {"batch.num.messages", "10000"},             /* large batches for throughput */
         {"queue.buffering.max.messages", "1000000"}, /* QUEUE_FULL only on huge runs */
         {"partitioner", "murmur2_random"},           /* same partitions as the Java client */
@@ -635,7 +669,7 @@ static struct output *kafka_out_new(const struct config *cfg, char *errstr, size
     ko->base.ops = &kafka_ops;
     ko->topic = cfg->topic;
     ko->advised_partitions = cfg->partitions;
-    if (!(conf = kafka_conf_new(cfg->brokers, errstr, errstr_size)))
+    if (!(conf = kafka_conf_new(cfg->brokers, cfg->rate, errstr, errstr_size)))
         goto fail;
     rd_kafka_conf_set_opaque(conf, ko);
     if (!(ko->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, errstr_size))) {
@@ -723,6 +757,8 @@ struct gen {
     long long next_order; /* next unused order number */
     long long seq;        /* message sequence: eventId and occurredAt */
     long long good, unknown, poison;
+    long long sent;    /* messages handed to the output */
+    long long pace_t0; /* with --rate: mono_ns() when the first message was sent */
     msgbuf_t mb;
 };
 
@@ -820,6 +856,26 @@ static const struct ev_kind ev_kinds[] = {
 
 /* ---------------------------------------------------------------- emitting */
 
+/* With --rate, waits until message number g->sent is due (t0 + sent / rate), serving the
+ * output meanwhile. Blocks. */
+static void gen_pace(struct gen *g)
+{
+    long long due, left;
+
+    if (!g->cfg->rate)
+        return;
+    if (g->sent == 0)
+        g->pace_t0 = mono_ns();
+    due = g->pace_t0 + g->sent * 1000000000LL / g->cfg->rate;
+    for (;;) {
+        if (g->out->ops->idle)
+            g->out->ops->idle(g->out);
+        if ((left = due - mono_ns()) <= 0)
+            return;
+        sleep_ns(left < PACE_SLICE_NS ? left : PACE_SLICE_NS);
+    }
+}
+
 /* Sends g->mb keyed by order number `no` and advances the sequence. Returns 0 or -1. */
 static int gen_send(struct gen *g, uint32_t no, char *errstr, size_t errstr_size)
 {
@@ -834,6 +890,8 @@ static int gen_send(struct gen *g, uint32_t no, char *errstr, size_t errstr_size
     if (!g->out)
         return 0;
     snprintf(key, sizeof(key), "o-%08u", (unsigned)no);
+    gen_pace(g);
+    g->sent++;
     return g->out->ops->put(g->out, key, g->mb.data, g->mb.len, errstr, errstr_size);
 }
 
