@@ -6,22 +6,34 @@ PROJECT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 log() { printf '%s\n' "--- $*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-# Installs the Debian packages the project needs, when any is missing.
-deps_install() {
-    local pkgs=(build-essential cmake pkg-config librdkafka-dev libjansson-dev libpq-dev
-                libevent-dev libcmocka-dev libcurl4-openssl-dev postgresql kcat python3
-                clang-format valgrind)
-    local missing=()
-    for p in "${pkgs[@]}"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+# Prints which of the given Debian packages are not installed.
+missing_packages() {
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"
     done
-    [ ${#missing[@]} -eq 0 ] && return 0
-    log "installing: ${missing[*]}"
+}
+
+apt_install() {
+    log "installing: $*"
     local sudo=""
     [ "$(id -u)" -ne 0 ] && sudo="sudo"
-    $sudo apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
-        "${missing[@]}" >/dev/null || die "apt-get install ${missing[*]} failed"
+    [ -n "${APT_UPDATED:-}" ] || { $sudo apt-get update -qq >/dev/null; APT_UPDATED=1; }
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" \
+        >/dev/null || die "apt-get install $* failed"
+}
+
+# Installs the Debian packages the project needs, when any is missing.
+deps_install() {
+    local missing
+    missing=$(missing_packages build-essential cmake pkg-config librdkafka-dev libjansson-dev \
+        libpq-dev libevent-dev libcmocka-dev libcurl4-openssl-dev postgresql kcat python3 clang \
+        clang-format valgrind)
+    # shellcheck disable=SC2086
+    [ -z "$missing" ] || apt_install $missing
+    # libFuzzer's runtime is a package of its own beside clang-N on Debian 12.
+    local rt
+    rt=$(apt-cache depends clang 2>/dev/null | sed -n 's/.*Depends: clang-\([0-9]*\)$/libclang-rt-\1-dev/p' | head -n 1)
+    [ -z "$rt" ] || [ -z "$(missing_packages "$rt")" ] || apt_install "$rt"
 }
 
 # Configures and builds into $1 with extra CMake arguments after it.
