@@ -20,7 +20,7 @@ itest_cleanup() {
     if [ $rc -ne 0 ] && [ -n "${WORK:-}" ]; then
         for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "=== $f (last 40 lines)"; tail -n 40 "$f"; }; done >&2
     fi
-    [ -n "${WORK:-}" ] && rm -rf "$WORK"
+    [ -n "${WORK:-}" ] && [ -z "${KEEP_WORK:-}" ] && rm -rf "$WORK"
     [ -n "${CLEANUP_HOOK:-}" ] && $CLEANUP_HOOK
     exit $rc
 }

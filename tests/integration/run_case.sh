@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs one projection case: tests/cases/NAME/ holds mapping.json, views.sql, events.ndjson (one
 # message per line: key, a tab, the value), query.sql and expected.txt (its `psql -At -F'|'`
-# output), and optionally dead.txt (how many events must be dead-lettered). The case runs twice,
+# output), and optionally dead.txt (how many events must be dead-lettered) and args.txt (more
+# `projector run` arguments, on one line). The case runs twice,
 # set-based (batches of up to 5000) and one event per batch, and both must give expected.txt.
 source "$(dirname "$0")/lib.sh"
 CASE=$1 PROJECTOR=$2
@@ -17,10 +18,12 @@ cp "$CASE/views.sql" "$VIEWS/"
 total=$(grep -c . "$CASE/events.ndjson")
 grep . "$CASE/events.ndjson" | kcat -b "$BROKERS" -P -t "$topic" -K $'\t' -z none
 expected_dead=$(cat "$CASE/dead.txt" 2>/dev/null || echo 0)
+read -r -a extra_args 2>/dev/null <"$CASE/args.txt" || extra_args=()
 
 for batch in 5000 1; do
     dropdb "$PGDATABASE" && createdb "$PGDATABASE"
-    projector_start "batch$batch" --batch-max-events "$batch" --group "case-$batch"
+    projector_start "batch$batch" --batch-max-events "$batch" --group "case-$batch" \
+        "${extra_args[@]}"
     wait_caught_up "$projection" "$total" 60
     stop_clean "$LAST_PID"
     psql -X -At -F'|' -v ON_ERROR_STOP=1 -f "$CASE/query.sql" >"$WORK/actual.txt"
