@@ -226,13 +226,6 @@ static const char *dlq_topic_for(const fetcher_t *f, const char *topic)
     return f->dlq_topics[0];
 }
 
-static void mark_dead(fetch_batch_t *b, plan_event_t *e, const char *why)
-{
-    e->state = PLAN_DEAD;
-    e->stage = "decode";
-    e->error = arena_strndup(b->arena, why, strlen(why));
-}
-
 /* Fills e from msg: metadata, and the value parsed once. */
 static void decode(fetcher_t *f, fetch_batch_t *b, rd_kafka_message_t *msg, plan_event_t *e)
 {
@@ -244,38 +237,15 @@ static void decode(fetcher_t *f, fetch_batch_t *b, rd_kafka_message_t *msg, plan
     e->ev.timestamp_ms = rd_kafka_message_timestamp(msg, NULL);
     e->ev.key = msg->key;
     e->ev.key_len = msg->key_len;
-    e->value = msg->payload;
-    e->value_len = msg->len;
     e->dlq_topic = dlq_topic_for(f, e->ev.topic);
-    e->state = PLAN_PENDING;
-    char why[512];
-    if (msg->len > (size_t)config_int(f->cfg, CFG_MAX_EVENT_BYTES)) {
-        snprintf(why, sizeof(why), "the event is %zu bytes, over max.event.bytes (%lld)", msg->len,
-                 config_int(f->cfg, CFG_MAX_EVENT_BYTES));
-        mark_dead(b, e, why);
-        return;
-    }
-    if (!msg->payload) {
-        mark_dead(b, e, "the message has no value (a tombstone)");
-        return;
-    }
-    json_error_t jerr;
-    e->ev.doc = json_loadb(msg->payload, msg->len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!e->ev.doc) {
-        snprintf(why, sizeof(why), "invalid JSON at line %d, column %d: %s", jerr.line, jerr.column,
-                 jerr.text);
-        mark_dead(b, e, why);
-        return;
-    }
-    if (!json_is_object(e->ev.doc)) {
-        mark_dead(b, e, "$: the event is not a JSON object");
-        return;
-    }
+    plan_event_decode(e, msg->payload, msg->len, (size_t)config_int(f->cfg, CFG_MAX_EVENT_BYTES),
+                      b->arena);
     const char *hname = mapping_type_header(f->m);
     rd_kafka_headers_t *hdrs;
     const void *hv;
     size_t hlen;
-    if (hname && rd_kafka_message_headers(msg, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+    if (e->state == PLAN_PENDING && hname &&
+        rd_kafka_message_headers(msg, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR &&
         rd_kafka_header_get_last(hdrs, hname, &hv, &hlen) == RD_KAFKA_RESP_ERR_NO_ERROR && hv)
         e->ev.type_header = arena_strndup(b->arena, hv, hlen);
 }

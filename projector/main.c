@@ -5,8 +5,16 @@
 
 #include "broker.h"
 #include "config.h"
+#include "dlq_cmd.h"
 #include "log.h"
 #include "service.h"
+
+static dlq_cmd_opts_t dlq_opts;
+
+static int run_dlq(const config_t *cfg)
+{
+    return dlq_cmd_run(cfg, &dlq_opts);
+}
 
 typedef struct command {
     const char *name;
@@ -19,6 +27,7 @@ static const command_t commands[] = {
     {"migrate", service_migrate,
      "apply the views directory's .sql files to the database (idempotent)"},
     {"check", service_check, "validate settings, mappings and views; exit 2 listing problems"},
+    {"dlq", run_dlq, "dead letters: list, show --id N, replay [--id N] after a mapping fix"},
     {"broker", NULL, "run the embedded Kafka-protocol broker (development and tests)"},
 };
 
@@ -34,6 +43,14 @@ static void usage(FILE *out)
 
 static void command_help(const command_t *c)
 {
+    if (c->run == run_dlq)
+        printf("usage: projector dlq list|show|replay [--projection P] [--since TIME] [--id N] "
+               "[--all] [options]\n\n"
+               "  list     dead letters not replayed yet (--all: every one)\n"
+               "  show     one dead letter with its key and value (--id N)\n"
+               "  replay   apply the dead letters again with the current mappings, each once;\n"
+               "           one that fails again stays, with its new error (exit code 1)\n"
+               "  --projection P, --since TIME (e.g. 2026-11-27T10:00Z), --id N: filters\n\n");
     printf("usage: projector %s [--config FILE] [options]\n\n%s.\n\n", c->name, c->summary);
     config_print_help(stdout);
     printf("\nPrecedence: defaults < config file < environment < flags. Where --pg and "
@@ -115,6 +132,43 @@ fail:
     return -1;
 }
 
+/* Takes the dlq action and its own options out of args (in place); returns how many arguments
+ * are left for the settings, or -1 after printing the problem. */
+static int take_dlq_args(int n, char **args)
+{
+    int out = 0;
+    for (int i = 0; i < n; i++) {
+        const char *a = args[i], *v = i + 1 < n ? args[i + 1] : NULL;
+        if (!dlq_opts.action &&
+            (strcmp(a, "list") == 0 || strcmp(a, "show") == 0 || strcmp(a, "replay") == 0)) {
+            dlq_opts.action = a;
+        } else if (strcmp(a, "--projection") == 0 && v) {
+            dlq_opts.projection = args[++i];
+        } else if (strcmp(a, "--since") == 0 && v) {
+            dlq_opts.since = args[++i];
+        } else if (strcmp(a, "--id") == 0 && v) {
+            char *end;
+            dlq_opts.id = strtoll(args[++i], &end, 10);
+            if (*end || dlq_opts.id <= 0) {
+                fprintf(stderr, "projector dlq: --id takes a dead letter's id (a number)\n");
+                return -1;
+            }
+        } else if (strcmp(a, "--all") == 0) {
+            dlq_opts.all = 1;
+        } else {
+            args[out++] = args[i];
+        }
+    }
+    int help = 0;
+    for (int i = 0; i < out; i++)
+        help |= strcmp(args[i], "--help") == 0 || strcmp(args[i], "-h") == 0;
+    if (!dlq_opts.action && !help) {
+        fprintf(stderr, "projector dlq: say list, show or replay (see 'projector dlq --help')\n");
+        return -1;
+    }
+    return out;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -136,8 +190,12 @@ int main(int argc, char **argv)
             continue;
         if (!c->run)
             return broker_main(argc - 2, argv + 2);
+        int nargs = argc - 2;
+        char **args = argv + 2;
+        if (c->run == run_dlq && (nargs = take_dlq_args(nargs, args)) < 0)
+            return EXIT_INVALID;
         config_t *cfg = config_new();
-        int rc = parse_settings(c, argc - 2, argv + 2, cfg);
+        int rc = parse_settings(c, nargs, args, cfg);
         rc = rc == 0 ? c->run(cfg) : rc > 0 ? EXIT_OK : EXIT_INVALID;
         config_destroy(cfg);
         return rc;

@@ -11,6 +11,7 @@
  * begins again, so the lookup reads the database after those writes. */
 #include "planner.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +66,42 @@ struct planner {
     size_t nbufs, bufs_cap, ptrs_cap;
     strbuf_t key; /* scratch for key encoding */
 };
+
+static void decode_dead(plan_event_t *e, const char *why, arena_t *arena)
+{
+    e->state = PLAN_DEAD;
+    e->stage = "decode";
+    e->error = arena_strndup(arena, why, strlen(why));
+}
+
+void plan_event_decode(plan_event_t *e, const void *value, size_t len, size_t max_bytes,
+                       arena_t *arena)
+{
+    e->value = value;
+    e->value_len = len;
+    e->state = PLAN_PENDING;
+    e->ev.doc = NULL;
+    char why[512];
+    if (len > max_bytes) {
+        snprintf(why, sizeof(why), "the event is %zu bytes, over max.event.bytes (%zu)", len,
+                 max_bytes);
+        decode_dead(e, why, arena);
+        return;
+    }
+    if (!value) {
+        decode_dead(e, "the message has no value (a tombstone)", arena);
+        return;
+    }
+    json_error_t jerr;
+    e->ev.doc = json_loadb(value, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!e->ev.doc) {
+        snprintf(why, sizeof(why), "invalid JSON at line %d, column %d: %s", jerr.line, jerr.column,
+                 jerr.text);
+        decode_dead(e, why, arena);
+    } else if (!json_is_object(e->ev.doc)) {
+        decode_dead(e, "$: the event is not a JSON object", arena);
+    }
+}
 
 static void *xrealloc(void *p, size_t n)
 {

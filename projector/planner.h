@@ -36,6 +36,12 @@ typedef struct plan_group {
     const char *const *params;
 } plan_group_t;
 
+/* Sets e's value and parses it once into e->ev.doc (PLAN_PENDING), or marks e PLAN_DEAD at
+ * stage "decode" with the reason (in arena): over max_bytes, no value, invalid JSON or UTF-8,
+ * duplicate keys, not an object. The caller owns e->ev.doc (json_decref). */
+void plan_event_decode(plan_event_t *e, const void *value, size_t len, size_t max_bytes,
+                       arena_t *arena);
+
 typedef struct planner planner_t;
 
 /* Returns a planner for mapping m (borrowed; must outlive it). Caller owns the planner. */

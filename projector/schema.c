@@ -36,7 +36,11 @@ static const char internal_ddl[] =
     "  error text NOT NULL,\n"
     "  dlq_topic text NOT NULL,\n"
     "  created_at timestamptz NOT NULL DEFAULT now(),\n"
-    "  UNIQUE (projection, topic, partition, \"offset\"));\n";
+    "  UNIQUE (projection, topic, partition, \"offset\"));\n"
+    "ALTER TABLE projector.dead_letters\n"
+    "  ADD COLUMN IF NOT EXISTS type_header text,\n"          /* the event type, when a header */
+    "  ADD COLUMN IF NOT EXISTS event_timestamp_ms bigint,\n" /* the message's timestamp */
+    "  ADD COLUMN IF NOT EXISTS replayed_at timestamptz;\n";  /* set by 'projector dlq replay' */
 
 PGconn *schema_connect(const char *conninfo, char *errstr, size_t errstr_size)
 {

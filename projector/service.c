@@ -51,9 +51,7 @@ static PGconn *connect_waiting(const config_t *cfg, const sigset_t *signals)
     }
 }
 
-/* Loads the mappings and binds them to the migrated database. Returns NULL after printing
- * every problem. */
-static mapping_set_t *prepare_mappings(const config_t *cfg, PGconn *conn)
+mapping_set_t *service_prepare_mappings(const config_t *cfg, PGconn *conn)
 {
     errlist_t *errs = errlist_new();
     mapping_set_t *set = mapping_set_load(config_str(cfg, CFG_MAPPINGS), errs);
@@ -128,7 +126,7 @@ int service_run(const config_t *cfg)
         PQfinish(conn);
         return EXIT_INVALID;
     }
-    mapping_set_t *set = prepare_mappings(cfg, conn);
+    mapping_set_t *set = service_prepare_mappings(cfg, conn);
     PQfinish(conn);
     if (!set)
         return EXIT_INVALID;

@@ -2,7 +2,10 @@
 #ifndef PROJECTOR_SERVICE_H
 #define PROJECTOR_SERVICE_H
 
+#include <libpq-fe.h>
+
 #include "config.h"
+#include "mapping.h"
 
 /* Exit codes of every command. */
 enum { EXIT_OK = 0, EXIT_FAILURE_RUNTIME = 1, EXIT_INVALID = 2 };
@@ -15,5 +18,9 @@ int service_migrate(const config_t *cfg);
 /* `projector check`: lists every problem of settings, mappings and views as
  * "file: json.path: message" (against the database when reachable). Returns an exit code. */
 int service_check(const config_t *cfg);
+
+/* Loads the mappings and binds them to the (migrated) database's column types. Blocks. Returns
+ * the set (caller owns), or NULL after printing every problem as "file: json.path: message". */
+mapping_set_t *service_prepare_mappings(const config_t *cfg, PGconn *conn);
 
 #endif

@@ -23,7 +23,7 @@ typedef enum {
 } err_class_t;
 
 /* What a result in the pipeline answers. */
-typedef enum { Q_PLAIN, Q_LOCK, Q_LOOKUP, Q_GROUP } q_kind_t;
+typedef enum { Q_PLAIN, Q_LOCK, Q_LOOKUP, Q_GROUP, Q_COUNT } q_kind_t;
 
 typedef struct q_expect {
     q_kind_t kind;
@@ -43,6 +43,7 @@ struct sink_pg {
     char errmsg[1024];
     /* per batch */
     uint64_t rows_pending, rows_written;
+    int counted; /* rows of the last Q_COUNT result */
     sink_position_t *pos;
     size_t npos;
     int serial;
@@ -62,9 +63,22 @@ static const char sql_ensure[] =
     " SELECT $1, t, pt FROM unnest($2::text[], $3::int[]) AS u(t, pt) ON CONFLICT DO NOTHING";
 static const char sql_dead[] =
     "INSERT INTO projector.dead_letters (projection, topic, partition, \"offset\", key, value,"
-    " stage, error, dlq_topic) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    " stage, error, dlq_topic, type_header, event_timestamp_ms)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
     " ON CONFLICT (projection, topic, partition, \"offset\") DO UPDATE SET stage = EXCLUDED.stage,"
     " error = EXCLUDED.error, created_at = now()";
+/* A replay: lock the dead letter while it is unresolved; then resolve it or record the new
+ * error; the position counters move the event from dead-lettered to applied. */
+static const char sql_replay_lock[] =
+    "SELECT id FROM projector.dead_letters WHERE id = $1 AND replayed_at IS NULL FOR UPDATE";
+static const char sql_replay_done[] =
+    "WITH d AS (UPDATE projector.dead_letters SET replayed_at = now() WHERE id = $1"
+    " RETURNING projection, topic, partition)"
+    " UPDATE projector.positions p SET dead_lettered = p.dead_lettered - 1,"
+    " applied = p.applied + 1 FROM d"
+    " WHERE p.projection = d.projection AND p.topic = d.topic AND p.partition = d.partition";
+static const char sql_replay_failed[] =
+    "UPDATE projector.dead_letters SET stage = $2, error = $3 WHERE id = $1";
 
 sink_pg_t *sink_pg_new(const char *conninfo, const mapping_t *m)
 {
@@ -128,7 +142,10 @@ static int ensure_conn(sink_pg_t *s, char *errstr, size_t errsz)
     int rc = prepare(s, "pos_lock", sql_lock, errstr, errsz) ||
              prepare(s, "pos_advance", sql_advance, errstr, errsz) ||
              prepare(s, "pos_ensure", sql_ensure, errstr, errsz) ||
-             prepare(s, "dead_insert", sql_dead, errstr, errsz);
+             prepare(s, "dead_insert", sql_dead, errstr, errsz) ||
+             prepare(s, "replay_lock", sql_replay_lock, errstr, errsz) ||
+             prepare(s, "replay_done", sql_replay_done, errstr, errsz) ||
+             prepare(s, "replay_failed", sql_replay_failed, errstr, errsz);
     for (size_t i = 0; rc == 0 && i < mapping_action_count(s->m); i++) {
         const mapping_action_info_t *a = mapping_action_info(mapping_action(s->m, i));
         char name[32], *sql = sqlgen_action(a);
@@ -213,7 +230,9 @@ static void record_error(sink_pg_t *s, PGresult *r, const q_expect_t *q)
 
 static void handle_rows(sink_pg_t *s, PGresult *r, const q_expect_t *q)
 {
-    if (q->kind == Q_GROUP) {
+    if (q->kind == Q_COUNT) {
+        s->counted = PQntuples(r);
+    } else if (q->kind == Q_GROUP) {
         s->rows_pending += strtoull(PQcmdTuples(r), NULL, 10);
     } else if (q->kind == Q_LOOKUP) {
         for (int i = 0; i < PQntuples(r); i++)
@@ -430,14 +449,24 @@ static sink_position_t *position_of(sink_pg_t *s, const plan_event_t *e)
 
 static void send_dead_letter(sink_pg_t *s, const plan_event_t *e)
 {
-    char part[16], off[24];
+    char part[16], off[24], ts[24];
     snprintf(part, sizeof(part), "%d", e->ev.partition);
     snprintf(off, sizeof(off), "%lld", (long long)e->ev.offset);
-    const char *params[9] = {mapping_name(s->m),     e->ev.topic, part,     off,         e->ev.key,
-                             (const char *)e->value, e->stage,    e->error, e->dlq_topic};
-    int lengths[9] = {0, 0, 0, 0, (int)e->ev.key_len, (int)e->value_len, 0, 0, 0};
-    int formats[9] = {0, 0, 0, 0, 1, 1, 0, 0, 0};
-    send_prepared(s, "dead_insert", 9, params, lengths, formats, Q_PLAIN, 0, NULL);
+    snprintf(ts, sizeof(ts), "%lld", (long long)e->ev.timestamp_ms);
+    const char *params[11] = {mapping_name(s->m),
+                              e->ev.topic,
+                              part,
+                              off,
+                              e->ev.key,
+                              (const char *)e->value,
+                              e->stage,
+                              e->error,
+                              e->dlq_topic,
+                              e->ev.type_header,
+                              e->ev.timestamp_ms >= 0 ? ts : NULL};
+    int lengths[11] = {0, 0, 0, 0, (int)e->ev.key_len, (int)e->value_len, 0, 0, 0, 0, 0};
+    int formats[11] = {0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0};
+    send_prepared(s, "dead_insert", 11, params, lengths, formats, Q_PLAIN, 0, NULL);
 }
 
 /* Sends the dead letters, the advanced positions and COMMIT. */
@@ -572,6 +601,48 @@ sink_rc_t sink_pg_apply(sink_pg_t *s, plan_event_t *events, size_t n, arena_t *e
             events[i].state = PLAN_APPLIED;
     for (size_t k = 0; k < npos; k++)
         pos[k].expected = pos[k].next;
+    s->rows_written += s->rows_pending;
+    return SINK_OK;
+}
+
+sink_rc_t sink_pg_replay(sink_pg_t *s, int64_t dead_id, plan_event_t *ev, arena_t *err_arena,
+                         char *errstr, size_t errstr_size)
+{
+    if (ensure_conn(s, errstr, errstr_size) != 0)
+        return SINK_RETRY;
+    char id[24];
+    snprintf(id, sizeof(id), "%lld", (long long)dead_id);
+    const char *params[3] = {id, NULL, NULL};
+    s->counted = 0;
+    s->rows_pending = 0;
+    send_sql(s, "BEGIN");
+    send_prepared(s, "replay_lock", 1, params, NULL, NULL, Q_COUNT, 0, NULL);
+    err_class_t e = sync_pipeline(s);
+    if (e == ERR_NONE && !s->counted) {
+        run_sql(s, "ROLLBACK");
+        return SINK_STALE; /* replayed already, or gone */
+    }
+    if (e == ERR_NONE && ev->state == PLAN_PENDING)
+        e = apply_careful(s, ev, 0, 1, err_arena);
+    if (e == ERR_NONE) {
+        if (ev->state == PLAN_DEAD) {
+            params[1] = ev->stage;
+            params[2] = ev->error;
+            send_prepared(s, "replay_failed", 3, params, NULL, NULL, Q_PLAIN, 0, NULL);
+        } else {
+            send_prepared(s, "replay_done", 1, params, NULL, NULL, Q_PLAIN, 0, NULL);
+        }
+        send_sql(s, "COMMIT");
+        e = sync_pipeline(s);
+    }
+    if (e != ERR_NONE) {
+        snprintf(errstr, errstr_size, "%s", s->errmsg);
+        if (s->conn && PQstatus(s->conn) == CONNECTION_OK)
+            run_sql(s, "ROLLBACK");
+        return SINK_RETRY;
+    }
+    if (ev->state == PLAN_PENDING)
+        ev->state = PLAN_APPLIED;
     s->rows_written += s->rows_pending;
     return SINK_OK;
 }

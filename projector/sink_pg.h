@@ -50,6 +50,14 @@ sink_rc_t sink_pg_apply(sink_pg_t *s, plan_event_t *events, size_t n, arena_t *e
                         sink_position_t *pos, size_t npos, sink_dead_fn dead_fn, void *dead_ctx,
                         char *errstr, size_t errstr_size) __attribute__((warn_unused_result));
 
+/* Applies one dead-lettered event again (projector.dead_letters row dead_id, after a mapping
+ * fix), outside the stream, in one transaction that locks the dead letter while unresolved:
+ * SINK_OK with ev->state PLAN_APPLIED (resolved; the partition's counters move it from
+ * dead-lettered to applied) or PLAN_DEAD (failed again; its record holds the new error);
+ * SINK_STALE when it was resolved already; SINK_RETRY on a database failure. Blocks. */
+sink_rc_t sink_pg_replay(sink_pg_t *s, int64_t dead_id, plan_event_t *ev, arena_t *err_arena,
+                         char *errstr, size_t errstr_size) __attribute__((warn_unused_result));
+
 /* Rows inserted, updated or deleted by actions so far (committed batches only). */
 uint64_t sink_pg_rows_written(const sink_pg_t *s);
 

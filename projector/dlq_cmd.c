@@ -1,0 +1,230 @@
+/* `projector dlq list|show|replay`: inspect dead-lettered events and apply them after a fix.
+ *
+ * projector.dead_letters is the exact record (the dead-letter topic may hold a duplicate after
+ * a crash). A replay applies the event as the current mapping says, in one transaction that
+ * also resolves the record, so replaying twice applies it once. */
+#include "dlq_cmd.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "log.h"
+#include "mapping.h"
+#include "planner.h"
+#include "schema.h"
+#include "service.h"
+#include "sink_pg.h"
+
+/* The filters every action shares, as parameters $1..$4 of the queries below. */
+static const char filter[] = " WHERE ($1 = '' OR projection = $1)"
+                             " AND ($2 = '' OR created_at >= $2::timestamptz)"
+                             " AND ($3 = 0 OR id = $3::bigint)"
+                             " AND ($4 OR replayed_at IS NULL)";
+
+static PGresult *query(PGconn *c, const char *select, const dlq_cmd_opts_t *o, int all)
+{
+    char sql[2048], id[24];
+    snprintf(sql, sizeof(sql), "%s%s ORDER BY id", select, filter);
+    snprintf(id, sizeof(id), "%lld", o->id);
+    const char *params[4] = {o->projection ? o->projection : "", o->since ? o->since : "", id,
+                             all ? "true" : "false"};
+    PGresult *r = PQexecParams(c, sql, 4, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        fprintf(stderr, "projector dlq: %s", PQerrorMessage(c));
+        PQclear(r);
+        return NULL;
+    }
+    return r;
+}
+
+static int list(PGconn *c, const dlq_cmd_opts_t *o)
+{
+    PGresult *r = query(c,
+                        "SELECT id, projection, topic || '/' || partition || '/' || \"offset\","
+                        " stage, CASE WHEN replayed_at IS NULL THEN 'dead' ELSE 'replayed' END,"
+                        " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+                        " left(error, 100) FROM projector.dead_letters",
+                        o, o->all);
+    if (!r)
+        return 1;
+    printf("%-8s %-14s %-28s %-7s %-9s %-21s %s\n", "ID", "PROJECTION", "TOPIC/PARTITION/OFFSET",
+           "STAGE", "STATUS", "DEAD-LETTERED AT", "ERROR");
+    for (int i = 0; i < PQntuples(r); i++)
+        printf("%-8s %-14s %-28s %-7s %-9s %-21s %s\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+               PQgetvalue(r, i, 2), PQgetvalue(r, i, 3), PQgetvalue(r, i, 4), PQgetvalue(r, i, 5),
+               PQgetvalue(r, i, 6));
+    printf("(%d dead letter(s)%s)\n", PQntuples(r), o->all ? "" : " not replayed");
+    PQclear(r);
+    return 0;
+}
+
+/* Prints bytes as text, escaping what is not printable ASCII or UTF-8 continuation. */
+static void print_bytes(const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '\\')
+            fputs("\\\\", stdout);
+        else if (p[i] >= 0x20 && p[i] != 0x7f)
+            putchar(p[i]);
+        else
+            printf("\\x%02x", p[i]);
+    }
+    putchar('\n');
+}
+
+static int show(PGconn *c, const dlq_cmd_opts_t *o)
+{
+    if (!o->id) {
+        fprintf(stderr,
+                "projector dlq show: give the dead letter's --id (see 'projector dlq list')\n");
+        return 2;
+    }
+    PGresult *r = query(c,
+                        "SELECT id, projection, topic, partition, \"offset\", stage, error,"
+                        " dlq_topic, created_at, replayed_at, type_header, key, value"
+                        " FROM projector.dead_letters",
+                        o, 1);
+    if (!r)
+        return 1;
+    if (PQntuples(r) == 0) {
+        fprintf(stderr, "projector dlq show: no dead letter %lld\n", o->id);
+        PQclear(r);
+        return 1;
+    }
+    static const char *const names[] = {"id",         "projection",  "topic",      "partition",
+                                        "offset",     "stage",       "error",      "dlq_topic",
+                                        "created_at", "replayed_at", "type_header"};
+    for (int k = 0; k < 11; k++)
+        printf("%-12s %s\n", names[k], PQgetisnull(r, 0, k) ? "-" : PQgetvalue(r, 0, k));
+    for (int k = 11; k < 13; k++) {
+        printf("%-12s ", k == 11 ? "key" : "value");
+        size_t n = 0;
+        unsigned char *bytes = PQunescapeBytea((const unsigned char *)PQgetvalue(r, 0, k), &n);
+        if (PQgetisnull(r, 0, k) || !bytes)
+            printf("-\n");
+        else
+            print_bytes(bytes, n);
+        PQfreemem(bytes);
+    }
+    PQclear(r);
+    return 0;
+}
+
+static const mapping_t *find_mapping(const mapping_set_t *set, const char *name)
+{
+    for (size_t i = 0; i < mapping_set_count(set); i++)
+        if (strcmp(mapping_name(mapping_set_get(set, i)), name) == 0)
+            return mapping_set_get(set, i);
+    return NULL;
+}
+
+/* Replays row i of r (columns as in replay()'s query) with sink; returns 1 when it failed again
+ * or could not be applied, else 0. */
+static int replay_one(const config_t *cfg, PGresult *r, int i, sink_pg_t *sink, arena_t *arena)
+{
+    size_t klen = 0, vlen = 0;
+    unsigned char *key = PQgetisnull(r, i, 5)
+                             ? NULL
+                             : PQunescapeBytea((const unsigned char *)PQgetvalue(r, i, 5), &klen);
+    unsigned char *value = PQgetisnull(r, i, 6)
+                               ? NULL
+                               : PQunescapeBytea((const unsigned char *)PQgetvalue(r, i, 6), &vlen);
+    plan_event_t ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.ev.topic = PQgetvalue(r, i, 2);
+    ev.ev.partition = atoi(PQgetvalue(r, i, 3));
+    ev.ev.offset = strtoll(PQgetvalue(r, i, 4), NULL, 10);
+    ev.ev.timestamp_ms = PQgetisnull(r, i, 8) ? -1 : strtoll(PQgetvalue(r, i, 8), NULL, 10);
+    ev.ev.key = (const char *)key;
+    ev.ev.key_len = klen;
+    ev.ev.type_header = PQgetisnull(r, i, 7) ? NULL : PQgetvalue(r, i, 7);
+    plan_event_decode(&ev, value, vlen, (size_t)config_int(cfg, CFG_MAX_EVENT_BYTES), arena);
+    char err[1024];
+    sink_rc_t rc =
+        sink_pg_replay(sink, strtoll(PQgetvalue(r, i, 0), NULL, 10), &ev, arena, err, sizeof(err));
+    const char *id = PQgetvalue(r, i, 0);
+    int failed = 0;
+    if (rc == SINK_RETRY) {
+        printf("id %s: not replayed, the database failed: %s\n", id, err);
+        failed = 1;
+    } else if (rc == SINK_STALE) {
+        printf("id %s: already replayed\n", id);
+    } else if (ev.state == PLAN_DEAD) {
+        printf("id %s: fails again (%s): %s\n", id, ev.stage, ev.error);
+        failed = 1;
+    } else {
+        printf("id %s: replayed (%s/%s/%s)\n", id, ev.ev.topic, PQgetvalue(r, i, 3),
+               PQgetvalue(r, i, 4));
+    }
+    json_decref(ev.ev.doc);
+    PQfreemem(key);
+    PQfreemem(value);
+    arena_reset(arena);
+    return failed;
+}
+
+static int replay(const config_t *cfg, PGconn *c, const dlq_cmd_opts_t *o)
+{
+    mapping_set_t *set = service_prepare_mappings(cfg, c);
+    if (!set)
+        return 2;
+    PGresult *r = query(c,
+                        "SELECT id, projection, topic, partition, \"offset\", key, value,"
+                        " type_header, event_timestamp_ms FROM projector.dead_letters",
+                        o, 0);
+    if (!r) {
+        mapping_set_destroy(set);
+        return 1;
+    }
+    size_t n = mapping_set_count(set);
+    sink_pg_t **sinks = calloc(n + 1, sizeof(*sinks));
+    arena_t *arena = arena_new();
+    int failed = 0, done = 0;
+    for (int i = 0; i < PQntuples(r); i++) {
+        const mapping_t *m = find_mapping(set, PQgetvalue(r, i, 1));
+        if (!m) {
+            printf("id %s: projection %s is not in %s\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+                   config_str(cfg, CFG_MAPPINGS));
+            failed++;
+            continue;
+        }
+        size_t k = 0;
+        while (mapping_set_get(set, k) != m)
+            k++;
+        if (!sinks[k])
+            sinks[k] = sink_pg_new(config_str(cfg, CFG_PG), m);
+        int f = replay_one(cfg, r, i, sinks[k], arena);
+        failed += f;
+        done += !f;
+    }
+    printf("%d replayed, %d still dead-lettered\n", done, failed);
+    for (size_t k = 0; k < n; k++)
+        sink_pg_destroy(sinks[k]);
+    free(sinks);
+    arena_destroy(arena);
+    PQclear(r);
+    mapping_set_destroy(set);
+    return failed ? 1 : 0;
+}
+
+int dlq_cmd_run(const config_t *cfg, const dlq_cmd_opts_t *o)
+{
+    char err[1024];
+    PGconn *c = schema_connect(config_str(cfg, CFG_PG), err, sizeof(err));
+    if (!c) {
+        fprintf(stderr, "projector dlq: %s\n", err);
+        return 1;
+    }
+    int rc;
+    if (strcmp(o->action, "list") == 0)
+        rc = list(c, o);
+    else if (strcmp(o->action, "show") == 0)
+        rc = show(c, o);
+    else
+        rc = replay(cfg, c, o);
+    PQfinish(c);
+    return rc;
+}
