@@ -27,7 +27,8 @@ static const char filter[] = " WHERE ($1 = '' OR projection = $1)"
 static PGresult *query(PGconn *c, const char *select, const dlq_cmd_opts_t *o, int all)
 {
     char sql[2048], id[24];
-    snprintf(sql, sizeof(sql), "%s%s ORDER BY id", select, filter);
+    snprintf(sql, sizeof(sql), "%s%s ORDER BY projection, topic, partition, \"offset\"", select,
+             filter);
     snprintf(id, sizeof(id), "%lld", o->id);
     const char *params[4] = {o->projection ? o->projection : "", o->since ? o->since : "", id,
                              all ? "true" : "false"};
@@ -42,18 +43,20 @@ static PGresult *query(PGconn *c, const char *select, const dlq_cmd_opts_t *o, i
 
 static int list(PGconn *c, const dlq_cmd_opts_t *o)
 {
-    PGresult *r = query(c,
-                        "SELECT id, projection, topic || '/' || partition || '/' || \"offset\","
-                        " stage, CASE WHEN replayed_at IS NULL THEN 'dead' ELSE 'replayed' END,"
-                        " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-                        " left(error, 100) FROM projector.dead_letters",
-                        o, o->all);
+    PGresult *r =
+        query(c,
+              "SELECT id, projection, topic || '/' || partition || '/' || \"offset\","
+              " stage, CASE WHEN discarded THEN 'discarded' WHEN replayed_at IS NULL THEN 'dead'"
+              " ELSE 'replayed' END,"
+              " to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+              " left(error, 100) FROM projector.dead_letters",
+              o, o->all);
     if (!r)
         return 1;
-    printf("%-8s %-14s %-28s %-7s %-9s %-21s %s\n", "ID", "PROJECTION", "TOPIC/PARTITION/OFFSET",
+    printf("%-8s %-14s %-28s %-7s %-10s %-21s %s\n", "ID", "PROJECTION", "TOPIC/PARTITION/OFFSET",
            "STAGE", "STATUS", "DEAD-LETTERED AT", "ERROR");
     for (int i = 0; i < PQntuples(r); i++)
-        printf("%-8s %-14s %-28s %-7s %-9s %-21s %s\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+        printf("%-8s %-14s %-28s %-7s %-10s %-21s %s\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
                PQgetvalue(r, i, 2), PQgetvalue(r, i, 3), PQgetvalue(r, i, 4), PQgetvalue(r, i, 5),
                PQgetvalue(r, i, 6));
     printf("(%d dead letter(s)%s)\n", PQntuples(r), o->all ? "" : " not replayed");
@@ -166,6 +169,44 @@ static int replay_one(const config_t *cfg, PGresult *r, int i, sink_pg_t *sink, 
     return failed;
 }
 
+/* Is dead letter id still unresolved? */
+static int still_dead(PGconn *c, const char *id)
+{
+    const char *params[] = {id};
+    PGresult *r = PQexecParams(c,
+                               "SELECT 1 FROM projector.dead_letters WHERE id = $1::bigint"
+                               " AND replayed_at IS NULL",
+                               1, NULL, params, NULL, NULL, 0);
+    int dead = PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) > 0;
+    PQclear(r);
+    return dead;
+}
+
+static int discard(PGconn *c, const dlq_cmd_opts_t *o)
+{
+    if (!o->id) {
+        fprintf(stderr, "projector dlq discard: give the dead letter's --id\n");
+        return 2;
+    }
+    char id[24];
+    snprintf(id, sizeof(id), "%lld", o->id);
+    const char *params[] = {id};
+    PGresult *r = PQexecParams(c,
+                               "UPDATE projector.dead_letters SET replayed_at = now(),"
+                               " discarded = true WHERE id = $1::bigint AND replayed_at IS NULL",
+                               1, NULL, params, NULL, NULL, 0);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    int n = ok ? atoi(PQcmdTuples(r)) : 0;
+    if (!ok)
+        fprintf(stderr, "projector dlq discard: %s", PQerrorMessage(c));
+    else if (!n)
+        fprintf(stderr, "projector dlq discard: no unresolved dead letter %s\n", id);
+    else
+        printf("id %s: discarded; events parked behind it apply at the next 'dlq replay'\n", id);
+    PQclear(r);
+    return ok && n ? 0 : 1;
+}
+
 static int replay(const config_t *cfg, PGconn *c, const dlq_cmd_opts_t *o)
 {
     mapping_set_t *set = service_prepare_mappings(cfg, c);
@@ -173,7 +214,10 @@ static int replay(const config_t *cfg, PGconn *c, const dlq_cmd_opts_t *o)
         return 2;
     PGresult *r = query(c,
                         "SELECT id, projection, topic, partition, \"offset\", key, value,"
-                        " type_header, event_timestamp_ms FROM projector.dead_letters",
+                        " type_header, event_timestamp_ms, stage, (SELECT min(h.id) FROM"
+                        " projector.dead_letters h WHERE h.projection = d.projection AND"
+                        " h.topic = d.topic AND h.key = d.key AND h.\"offset\" < d.\"offset\""
+                        " AND h.replayed_at IS NULL) FROM projector.dead_letters d",
                         o, 0);
     if (!r) {
         mapping_set_destroy(set);
@@ -196,6 +240,15 @@ static int replay(const config_t *cfg, PGconn *c, const dlq_cmd_opts_t *o)
             k++;
         if (!sinks[k])
             sinks[k] = sink_pg_new(config_str(cfg, CFG_PG), m);
+        /* A parked event waits for the one it is parked behind (replayed just before it, in
+         * offset order, when it is replayed in this run). */
+        const char *head = PQgetvalue(r, i, 10);
+        if (strcmp(PQgetvalue(r, i, 9), "parked") == 0 && !PQgetisnull(r, i, 10) &&
+            still_dead(c, head)) {
+            printf("id %s: still parked behind id %s\n", PQgetvalue(r, i, 0), head);
+            failed++;
+            continue;
+        }
         int f = replay_one(cfg, r, i, sinks[k], arena);
         failed += f;
         done += !f;
@@ -223,6 +276,8 @@ int dlq_cmd_run(const config_t *cfg, const dlq_cmd_opts_t *o)
         rc = list(c, o);
     else if (strcmp(o->action, "show") == 0)
         rc = show(c, o);
+    else if (strcmp(o->action, "discard") == 0)
+        rc = discard(c, o);
     else
         rc = replay(cfg, c, o);
     PQfinish(c);

@@ -1,11 +1,11 @@
-/* `projector dlq list|show|replay`: inspect dead-lettered events and apply them after a fix. */
+/* `projector dlq list|show|replay|discard`: inspect dead letters and apply them after a fix. */
 #ifndef PROJECTOR_DLQ_CMD_H
 #define PROJECTOR_DLQ_CMD_H
 
 #include "config.h"
 
 typedef struct dlq_cmd_opts {
-    const char *action;     /* "list", "show" or "replay" */
+    const char *action;     /* "list", "show", "replay" or "discard" */
     const char *projection; /* only this projection's dead letters, or NULL */
     const char *since;      /* only those dead-lettered at or after this time, or NULL */
     long long id;           /* only this one (0: any) */

@@ -27,7 +27,7 @@ static const command_t commands[] = {
     {"migrate", service_migrate,
      "apply the views directory's .sql files to the database (idempotent)"},
     {"check", service_check, "validate settings, mappings and views; exit 2 listing problems"},
-    {"dlq", run_dlq, "dead letters: list, show --id N, replay [--id N] after a mapping fix"},
+    {"dlq", run_dlq, "dead letters: list, show, replay after a mapping fix, discard"},
     {"broker", NULL, "run the embedded Kafka-protocol broker (development and tests)"},
 };
 
@@ -44,12 +44,15 @@ static void usage(FILE *out)
 static void command_help(const command_t *c)
 {
     if (c->run == run_dlq)
-        printf("usage: projector dlq list|show|replay [--projection P] [--since TIME] [--id N] "
+        printf("usage: projector dlq list|show|replay|discard [--projection P] [--since TIME] "
+               "[--id N] "
                "[--all] [options]\n\n"
                "  list     dead letters not replayed yet (--all: every one)\n"
                "  show     one dead letter with its key and value (--id N)\n"
                "  replay   apply the dead letters again with the current mappings, each once;\n"
                "           one that fails again stays, with its new error (exit code 1)\n"
+               "  discard  resolve one (--id N) without applying it; what was parked behind it\n"
+               "           applies at the next replay\n"
                "  --projection P, --since TIME (e.g. 2026-11-27T10:00Z), --id N: filters\n\n");
     printf("usage: projector %s [--config FILE] [options]\n\n%s.\n\n", c->name, c->summary);
     config_print_help(stdout);
@@ -139,8 +142,8 @@ static int take_dlq_args(int n, char **args)
     int out = 0;
     for (int i = 0; i < n; i++) {
         const char *a = args[i], *v = i + 1 < n ? args[i + 1] : NULL;
-        if (!dlq_opts.action &&
-            (strcmp(a, "list") == 0 || strcmp(a, "show") == 0 || strcmp(a, "replay") == 0)) {
+        if (!dlq_opts.action && (strcmp(a, "list") == 0 || strcmp(a, "show") == 0 ||
+                                 strcmp(a, "replay") == 0 || strcmp(a, "discard") == 0)) {
             dlq_opts.action = a;
         } else if (strcmp(a, "--projection") == 0 && v) {
             dlq_opts.projection = args[++i];
@@ -163,7 +166,8 @@ static int take_dlq_args(int n, char **args)
     for (int i = 0; i < out; i++)
         help |= strcmp(args[i], "--help") == 0 || strcmp(args[i], "-h") == 0;
     if (!dlq_opts.action && !help) {
-        fprintf(stderr, "projector dlq: say list, show or replay (see 'projector dlq --help')\n");
+        fprintf(stderr,
+                "projector dlq: say list, show, replay or discard (see 'projector dlq --help')\n");
         return -1;
     }
     return out;

@@ -40,6 +40,7 @@ typedef struct event_rule {
 
 struct mapping {
     char *name, *file, *dlq_topic, *type_header;
+    int park; /* on_dead_letter: park later events of a dead-lettered event's key */
     jpath_t *type_path;
     char **topics;
     size_t ntopics;
@@ -598,9 +599,9 @@ static int parse_topics(pctx_t *pc, json_t *topics)
 
 static int parse_header(pctx_t *pc, json_t *root)
 {
-    static const char *const allowed[] = {"version",     "projection", "topics",
-                                          "event_type",  "events",     "dead_letter_topic",
-                                          "description", NULL};
+    static const char *const allowed[] = {"version",     "projection",     "topics",
+                                          "event_type",  "events",         "dead_letter_topic",
+                                          "description", "on_dead_letter", NULL};
     int rc = check_fields(pc, root, "$", allowed);
     json_t *v = json_object_get(root, "version");
     if (!json_is_integer(v) || json_integer_value(v) != 1) {
@@ -623,6 +624,14 @@ static int parse_header(pctx_t *pc, json_t *root)
         rc = -1;
     } else if (dlq) {
         pc->m->dlq_topic = xstrdup(json_string_value(dlq));
+    }
+    json_t *policy = json_object_get(root, "on_dead_letter");
+    if (policy && (!json_is_string(policy) || (strcmp(json_string_value(policy), "skip") != 0 &&
+                                               strcmp(json_string_value(policy), "park") != 0))) {
+        errlist_add(pc->errs, pc->file, "$.on_dead_letter", "expected \"skip\" or \"park\"");
+        rc = -1;
+    } else if (policy) {
+        pc->m->park = strcmp(json_string_value(policy), "park") == 0;
     }
     if (parse_topics(pc, json_object_get(root, "topics")) != 0)
         rc = -1;
@@ -865,6 +874,10 @@ const char *mapping_topic(const mapping_t *m, size_t i)
 const char *mapping_dlq_topic(const mapping_t *m)
 {
     return m->dlq_topic;
+}
+int mapping_parks(const mapping_t *m)
+{
+    return m->park;
 }
 const char *mapping_type_header(const mapping_t *m)
 {

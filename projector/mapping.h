@@ -109,6 +109,10 @@ size_t mapping_topic_count(const mapping_t *m);
 const char *mapping_topic(const mapping_t *m, size_t i);
 /* The dead-letter topic the mapping names, or NULL for the default <topic><dlq.suffix>. */
 const char *mapping_dlq_topic(const mapping_t *m);
+/* 1 when the mapping says "on_dead_letter": "park": the events that follow a dead-lettered
+ * event with the same Kafka key are parked with it (dead-lettered, stage "parked") until it is
+ * replayed or discarded; 0 for "skip" (the default: they are applied). */
+int mapping_parks(const mapping_t *m);
 /* The Kafka header carrying the event type, or NULL when it is read from the value. */
 const char *mapping_type_header(const mapping_t *m);
 size_t mapping_action_count(const mapping_t *m);

@@ -40,7 +40,8 @@ static const char internal_ddl[] =
     "ALTER TABLE projector.dead_letters\n"
     "  ADD COLUMN IF NOT EXISTS type_header text,\n"          /* the event type, when a header */
     "  ADD COLUMN IF NOT EXISTS event_timestamp_ms bigint,\n" /* the message's timestamp */
-    "  ADD COLUMN IF NOT EXISTS replayed_at timestamptz;\n";  /* set by 'projector dlq replay' */
+    "  ADD COLUMN IF NOT EXISTS replayed_at timestamptz,\n"   /* resolved by 'projector dlq' */
+    "  ADD COLUMN IF NOT EXISTS discarded boolean NOT NULL DEFAULT false;\n";
 
 PGconn *schema_connect(const char *conninfo, char *errstr, size_t errstr_size)
 {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hmap.h"
 #include "log.h"
 #include "sqlgen.h"
 #include "strbuf.h"
@@ -20,10 +21,11 @@ typedef enum {
     ERR_RETRY,  /* the database, not the events: roll back, wait, retry */
     ERR_EVENT,  /* an event's data (class 22, 23): isolate the event */
     ERR_SERIAL, /* one row hit twice by a statement (keys spelled differently): plan serially */
+    ERR_PARK,   /* events were applied after a dead one of their key: park them, try again */
 } err_class_t;
 
 /* What a result in the pipeline answers. */
-typedef enum { Q_PLAIN, Q_LOCK, Q_LOOKUP, Q_GROUP, Q_COUNT } q_kind_t;
+typedef enum { Q_PLAIN, Q_LOCK, Q_LOOKUP, Q_GROUP, Q_COUNT, Q_PARKED } q_kind_t;
 
 typedef struct q_expect {
     q_kind_t kind;
@@ -47,6 +49,10 @@ struct sink_pg {
     sink_position_t *pos;
     size_t npos;
     int serial;
+    /* the batch being applied, for results that mark its events */
+    plan_event_t *ev;
+    size_t nev;
+    arena_t *err_arena;
 };
 
 static const char sql_lock[] =
@@ -69,6 +75,11 @@ static const char sql_dead[] =
     " error = EXCLUDED.error, created_at = now()";
 /* A replay: lock the dead letter while it is unresolved; then resolve it or record the new
  * error; the position counters move the event from dead-lettered to applied. */
+/* Keys (hex) with an unresolved dead letter, for a projection that parks what follows one. */
+static const char sql_parked[] =
+    "SELECT topic, encode(key, 'hex'), min(\"offset\") FROM projector.dead_letters"
+    " WHERE projection = $1 AND replayed_at IS NULL AND key IS NOT NULL"
+    " AND encode(key, 'hex') = ANY($2::text[]) GROUP BY 1, 2";
 static const char sql_replay_lock[] =
     "SELECT id FROM projector.dead_letters WHERE id = $1 AND replayed_at IS NULL FOR UPDATE";
 static const char sql_replay_done[] =
@@ -143,6 +154,7 @@ static int ensure_conn(sink_pg_t *s, char *errstr, size_t errsz)
              prepare(s, "pos_advance", sql_advance, errstr, errsz) ||
              prepare(s, "pos_ensure", sql_ensure, errstr, errsz) ||
              prepare(s, "dead_insert", sql_dead, errstr, errsz) ||
+             prepare(s, "parked_keys", sql_parked, errstr, errsz) ||
              prepare(s, "replay_lock", sql_replay_lock, errstr, errsz) ||
              prepare(s, "replay_done", sql_replay_done, errstr, errsz) ||
              prepare(s, "replay_failed", sql_replay_failed, errstr, errsz);
@@ -228,8 +240,54 @@ static void record_error(sink_pg_t *s, PGresult *r, const q_expect_t *q)
     s->errmsg[strcspn(s->errmsg, "\n")] = '\0';
 }
 
+/* Hex of an event's key, in the arena; NULL when it has none. */
+static const char *key_hex(const plan_event_t *e, arena_t *arena)
+{
+    if (!e->ev.key)
+        return NULL;
+    static const char digits[] = "0123456789abcdef";
+    char *hex = arena_alloc(arena, 2 * e->ev.key_len + 1);
+    for (size_t i = 0; i < e->ev.key_len; i++) {
+        hex[2 * i] = digits[(unsigned char)e->ev.key[i] >> 4];
+        hex[2 * i + 1] = digits[(unsigned char)e->ev.key[i] & 15];
+    }
+    hex[2 * e->ev.key_len] = '\0';
+    return hex;
+}
+
+static void park(sink_pg_t *s, plan_event_t *e, const char *topic, long long dead_offset)
+{
+    char why[512];
+    snprintf(why, sizeof(why),
+             "parked: the event of the same key at %s offset %lld is dead-lettered; it applies "
+             "after that one is replayed or discarded",
+             topic, dead_offset);
+    e->state = PLAN_DEAD;
+    e->stage = "parked";
+    e->error = arena_strndup(s->err_arena, why, strlen(why));
+}
+
+/* Parks the batch's pending events whose (topic, key) has an unresolved dead letter. */
+static void park_from_rows(sink_pg_t *s, PGresult *r)
+{
+    for (int i = 0; i < PQntuples(r); i++) {
+        const char *topic = PQgetvalue(r, i, 0), *hex = PQgetvalue(r, i, 1);
+        long long off = strtoll(PQgetvalue(r, i, 2), NULL, 10);
+        for (size_t k = 0; k < s->nev; k++) {
+            plan_event_t *e = &s->ev[k];
+            const char *h = e->state == PLAN_PENDING ? key_hex(e, s->err_arena) : NULL;
+            if (h && strcmp(h, hex) == 0 && strcmp(e->ev.topic, topic) == 0)
+                park(s, e, topic, off);
+        }
+    }
+}
+
 static void handle_rows(sink_pg_t *s, PGresult *r, const q_expect_t *q)
 {
+    if (q->kind == Q_PARKED) {
+        park_from_rows(s, r);
+        return;
+    }
     if (q->kind == Q_COUNT) {
         s->counted = PQntuples(r);
     } else if (q->kind == Q_GROUP) {
@@ -387,10 +445,13 @@ static err_class_t apply_range(sink_pg_t *s, plan_event_t *ev, size_t lo, size_t
     return ERR_NONE;
 }
 
+/* Makes events pending again for another attempt, but for what does not depend on it: decode
+ * failures and parked events. */
 static void reset_states(plan_event_t *ev, size_t lo, size_t hi)
 {
     for (size_t i = lo; i < hi; i++) {
-        if (ev[i].state == PLAN_DEAD && strcmp(ev[i].stage, "decode") == 0)
+        if (ev[i].state == PLAN_DEAD &&
+            (strcmp(ev[i].stage, "decode") == 0 || strcmp(ev[i].stage, "parked") == 0))
             continue;
         ev[i].state = PLAN_PENDING;
         ev[i].stage = ev[i].error = NULL;
@@ -512,10 +573,66 @@ static err_class_t finish(sink_pg_t *s, plan_event_t *ev, size_t n, strbuf_t *to
 
 /* Starts the transaction and checks the positions. Returns ERR_NONE, an error, or sets
  * *stale when a position moved. */
+/* Asks which of the batch's keys already have an unresolved dead letter (parking projections). */
+static void send_parked_query(sink_pg_t *s)
+{
+    strbuf_t keys = STRBUF_INIT;
+    strbuf_puts(&keys, "{");
+    for (size_t i = 0; i < s->nev; i++) {
+        const char *h = s->ev[i].state == PLAN_PENDING ? key_hex(&s->ev[i], s->err_arena) : NULL;
+        if (!h)
+            continue;
+        if (keys.len > 1)
+            strbuf_puts(&keys, ",");
+        strbuf_array_elem(&keys, h);
+    }
+    strbuf_puts(&keys, "}");
+    const char *params[] = {mapping_name(s->m), keys.data};
+    send_prepared(s, "parked_keys", 2, params, NULL, NULL, Q_PARKED, 0, NULL);
+    strbuf_free(&keys);
+}
+
+/* With parking: finds pending (applied) events that follow a dead one of the same topic and key
+ * in the batch, parks them and returns ERR_PARK so the batch is applied again without them. */
+static err_class_t park_followers(sink_pg_t *s)
+{
+    hmap_t *dead = NULL;
+    err_class_t e = ERR_NONE;
+    strbuf_t k = STRBUF_INIT;
+    for (size_t i = 0; i < s->nev; i++) {
+        plan_event_t *ev = &s->ev[i];
+        if (!ev->ev.key || (ev->state != PLAN_DEAD && !dead))
+            continue;
+        strbuf_reset(&k);
+        strbuf_puts(&k, ev->ev.topic);
+        strbuf_append(&k, "", 1);
+        strbuf_append(&k, ev->ev.key, ev->ev.key_len);
+        if (ev->state == PLAN_DEAD) {
+            if (!dead)
+                dead = hmap_new();
+            int created;
+            int64_t *off = hmap_put(dead, k.data, k.len, &created);
+            if (created)
+                *off = ev->ev.offset;
+        } else if (ev->state == PLAN_PENDING) {
+            int64_t *off = hmap_get(dead, k.data, k.len);
+            if (off) {
+                park(s, ev, ev->ev.topic, (long long)*off);
+                e = ERR_PARK;
+            }
+        }
+    }
+    strbuf_free(&k);
+    hmap_destroy(dead);
+    return e;
+}
+
 static err_class_t begin_checked(sink_pg_t *s, strbuf_t *topics, strbuf_t *parts, int *stale)
 {
     send_sql(s, "BEGIN");
     send_lock(s, topics, parts);
+    if (mapping_parks(s->m))
+        send_parked_query(s);
     err_class_t e = sync_pipeline(s);
     if (e != ERR_NONE)
         return e;
@@ -550,6 +667,8 @@ static err_class_t attempt(sink_pg_t *s, plan_event_t *ev, size_t n, arena_t *er
         reset_states(ev, 0, n);
         e = apply_careful(s, ev, 0, n, err_arena);
     }
+    if (e == ERR_NONE && mapping_parks(s->m))
+        e = park_followers(s);
     if (e != ERR_NONE)
         return e;
     int dead = 0;
@@ -571,16 +690,27 @@ sink_rc_t sink_pg_apply(sink_pg_t *s, plan_event_t *events, size_t n, arena_t *e
     s->pos = pos;
     s->npos = npos;
     s->serial = 0;
+    s->ev = events;
+    s->nev = n;
+    s->err_arena = err_arena;
     strbuf_t topics = STRBUF_INIT, parts = STRBUF_INIT;
     position_arrays(pos, npos, &topics, &parts);
     int stale = 0;
-    err_class_t e = attempt(s, events, n, err_arena, &topics, &parts, dead_fn, dead_ctx, &stale);
-    if (e == ERR_SERIAL) {
-        LOG(LOG_INFO, "projection=%s %s; applying this batch one row operation at a time",
-            mapping_name(s->m), s->errmsg);
-        run_sql(s, "ROLLBACK");
-        s->serial = 1;
+    err_class_t e;
+    for (;;) {
         e = attempt(s, events, n, err_arena, &topics, &parts, dead_fn, dead_ctx, &stale);
+        if (e == ERR_PARK) { /* converges: each round parks more events, never fewer */
+            run_sql(s, "ROLLBACK");
+            continue;
+        }
+        if (e == ERR_SERIAL && !s->serial) {
+            LOG(LOG_INFO, "projection=%s %s; applying this batch one row operation at a time",
+                mapping_name(s->m), s->errmsg);
+            run_sql(s, "ROLLBACK");
+            s->serial = 1;
+            continue;
+        }
+        break;
     }
     strbuf_free(&topics);
     strbuf_free(&parts);
