@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "backoff.h"
 #include "dlq.h"
 #include "fetcher.h"
 #include "log.h"
@@ -41,16 +41,6 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Sleeps ms milliseconds in slices, returning early when a stop is requested. */
-static void nap(consumer_t *c, long ms)
-{
-    while (ms > 0 && !*c->stop) {
-        long slice = ms > 100 ? 100 : ms;
-        usleep((useconds_t)slice * 1000);
-        ms -= slice;
-    }
 }
 
 consumer_t *consumer_new(const config_t *cfg, const mapping_t *m, char *errstr, size_t errstr_size)
@@ -233,7 +223,7 @@ static int apply_batch(consumer_t *c, fetch_batch_t *b)
             c->last_retry_log = t;
         }
         c->state = CONSUMER_RETRYING;
-        nap(c, backoff / 2 + rand() % (backoff / 2 + 1));
+        backoff_nap(c->stop, backoff_jitter(backoff));
         if (*c->stop) {
             LOG(LOG_WARN,
                 "projection=%s stopping with a batch of %zu events not applied; it is "
@@ -241,7 +231,7 @@ static int apply_batch(consumer_t *c, fetch_batch_t *b)
                 mapping_name(c->m), b->n);
             return -1;
         }
-        backoff = backoff * 2 > max ? max : backoff * 2;
+        backoff = backoff_next(backoff, max);
     }
 }
 

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
+#include "backoff.h"
 #include "kafka_conf.h"
 #include "log.h"
 #include "sink_pg.h"
@@ -116,15 +116,6 @@ void fetcher_commit(fetcher_t *f, rd_kafka_topic_partition_list_t *offsets)
 
 /* ---- assignment (on the fetching thread, inside poll) ---- */
 
-static void nap(fetcher_t *f, long ms)
-{
-    while (ms > 0 && !f->stop) {
-        long slice = ms > 100 ? 100 : ms;
-        usleep((useconds_t)slice * 1000);
-        ms -= slice;
-    }
-}
-
 /* Reads the stored positions of list's partitions (retrying while the database is down), sets
  * them as the list's offsets and records them. Returns 0, or -1 when stopped first. */
 static int load_positions(fetcher_t *f, rd_kafka_topic_partition_list_t *list)
@@ -145,8 +136,8 @@ static int load_positions(fetcher_t *f, rd_kafka_topic_partition_list_t *list)
         }
         LOG(LOG_WARN, "projection=%s cannot read stored positions, retrying in %ld ms: %s",
             mapping_name(f->m), backoff, err);
-        nap(f, backoff);
-        backoff = backoff * 2 > max ? max : backoff * 2;
+        backoff_nap(&f->stop, backoff);
+        backoff = backoff_next(backoff, max);
     }
     pthread_mutex_lock(&f->mu);
     for (int i = 0; i < list->cnt; i++) {

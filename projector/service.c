@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backoff.h"
 #include "consumer.h"
 #include "errlist.h"
 #include "kafka_conf.h"
@@ -45,9 +46,7 @@ static PGconn *connect_waiting(const config_t *cfg, const sigset_t *signals)
         struct timespec ts = {backoff / 1000, (backoff % 1000) * 1000000L};
         if (sigtimedwait(signals, NULL, &ts) > 0)
             return NULL;
-        backoff = backoff * 2 > config_int(cfg, CFG_RETRY_BACKOFF_MAX_MS)
-                      ? config_int(cfg, CFG_RETRY_BACKOFF_MAX_MS)
-                      : backoff * 2;
+        backoff = backoff_next(backoff, (long)config_int(cfg, CFG_RETRY_BACKOFF_MAX_MS));
     }
 }
 

@@ -1,0 +1,24 @@
+/* Waiting between retries: capped exponential backoff with jitter, cut short by a stop. */
+#include "backoff.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+long backoff_next(long current, long max)
+{
+    return current * 2 > max ? max : current * 2;
+}
+
+long backoff_jitter(long ms)
+{
+    return ms / 2 + rand() % (ms / 2 + 1);
+}
+
+void backoff_nap(const volatile sig_atomic_t *stop, long ms)
+{
+    while (ms > 0 && !*stop) {
+        long slice = ms > 100 ? 100 : ms;
+        usleep((useconds_t)slice * 1000);
+        ms -= slice;
+    }
+}

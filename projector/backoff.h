@@ -1,0 +1,14 @@
+/* Waiting between retries: capped exponential backoff with jitter, cut short by a stop. */
+#ifndef PROJECTOR_BACKOFF_H
+#define PROJECTOR_BACKOFF_H
+
+#include <signal.h>
+
+/* The wait after `current` ms: doubled, at most max. */
+long backoff_next(long current, long max);
+/* A random wait between ms/2 and ms, so instances retrying together spread out. */
+long backoff_jitter(long ms);
+/* Sleeps ms milliseconds in slices of at most 100 ms, returning early once *stop is set. */
+void backoff_nap(const volatile sig_atomic_t *stop, long ms);
+
+#endif
