@@ -11,8 +11,7 @@
 #include <cmocka.h>
 
 #include "config.h"
-
-#define N_ROWS(a) (sizeof(a) / sizeof((a)[0]))
+#include "support.h"
 
 static const char *const env_names[] = {
     "PROJECTOR_BROKERS",
@@ -373,14 +372,11 @@ static void test_load_file(void **state)
     assert_non_null(mkdtemp(dir));
     for (size_t i = 0; i < N_ROWS(file_rows); i++) {
         const file_row_t *r = &file_rows[i];
-        char path[256], err[1024] = "";
-        snprintf(path, sizeof(path), "%s/row%zu.json", dir, i);
-        if (r->content) {
-            FILE *f = fopen(path, "w");
-            assert_non_null(f);
-            fputs(r->content, f);
-            fclose(f);
-        }
+        char name[32], path[256], err[1024] = "";
+        snprintf(name, sizeof(name), "row%zu.json", i);
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        if (r->content)
+            support_write_file(dir, name, r->content);
         config_t *cfg = config_new();
         int rc = config_load_file(cfg, path, err, sizeof(err));
         check_error(r->name, rc, r->rc, err, r->error);
@@ -485,13 +481,9 @@ static const env_row_t env_rows[] = {
 /* Returns what config_dump prints (caller frees). */
 static char *dump_text(const config_t *cfg)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    assert_non_null(f);
-    config_dump(cfg, f);
-    fclose(f);
-    return buf;
+    support_capture_t *c = support_capture_new();
+    config_dump(cfg, support_capture_stream(c));
+    return support_capture_text(c);
 }
 
 static void test_load_env(void **state)

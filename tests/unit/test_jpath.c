@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "jpath.h"
+#include "support.h"
 
 /* The document every evaluation row reads. */
 static const char *const doc_text =
@@ -69,7 +70,7 @@ static const compile_error_row_t compile_error_rows[] = {
 static void test_compile_errors(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < sizeof(compile_error_rows) / sizeof(compile_error_rows[0]); i++) {
+    for (size_t i = 0; i < N_ROWS(compile_error_rows); i++) {
         const compile_error_row_t *r = &compile_error_rows[i];
         jpath_t *p = (jpath_t *)0x1;
         char err[256] = "";
@@ -126,7 +127,7 @@ static void test_get(void **state)
 {
     (void)state;
     json_t *doc = load_doc();
-    for (size_t i = 0; i < sizeof(get_rows) / sizeof(get_rows[0]); i++) {
+    for (size_t i = 0; i < N_ROWS(get_rows); i++) {
         const get_row_t *r = &get_rows[i];
         jpath_t *p;
         char err[256] = "";
@@ -203,7 +204,7 @@ static void test_each(void **state)
 {
     (void)state;
     json_t *doc = load_doc();
-    for (size_t i = 0; i < sizeof(each_rows) / sizeof(each_rows[0]); i++) {
+    for (size_t i = 0; i < N_ROWS(each_rows); i++) {
         const each_row_t *r = &each_rows[i];
         jpath_t *p;
         char err[256] = "";

@@ -2,7 +2,6 @@
  *
  * Mapping and event texts in the tables are written with ' for " to stay readable; \' stands for
  * a real apostrophe. */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,150 +9,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "mapping.h"
-
-#define N_ROWS(a) (sizeof(a) / sizeof((a)[0]))
+#include "support.h"
 
 /* ---- helpers ---- */
 
-/* The column types of the test database: the sample domain plus the tables of
- * data/values/values.json. */
-typedef struct col_type {
-    const char *table, *column, *type;
-} col_type_t;
-
-static const col_type_t col_types[] = {
-    {"order_detail", "order_id", "text"},
-    {"order_detail", "customer_id", "text"},
-    {"order_detail", "status", "text"},
-    {"order_detail", "total_amount", "numeric"},
-    {"order_detail", "item_count", "integer"},
-    {"order_detail", "items", "jsonb"},
-    {"order_detail", "payment_id", "text"},
-    {"order_detail", "tracking_number", "text"},
-    {"order_detail", "cancel_reason", "text"},
-    {"order_detail", "created_at", "timestamp with time zone"},
-    {"order_detail", "updated_at", "timestamp with time zone"},
-    {"customer_summary", "customer_id", "text"},
-    {"customer_summary", "orders_created", "bigint"},
-    {"customer_summary", "orders_cancelled", "bigint"},
-    {"customer_summary", "total_ordered", "numeric"},
-    {"customer_summary", "last_order_at", "timestamp with time zone"},
-    {"vals", "id", "text"},
-    {"vals", "t", "text"},
-    {"vals", "t2", "text"},
-    {"vals", "i", "bigint"},
-    {"vals", "n", "numeric"},
-    {"vals", "ts", "timestamp with time zone"},
-    {"vals", "k", "text"},
-    {"vals", "j", "jsonb"},
-    {"vals", "arr", "text[]"},
-    {"vals", "iarr", "integer[]"},
-    {"vals", "cnt", "bigint"},
-    {"vals", "v", "bigint"},
-    {"other", "id", "text"},
-    {"other", "x", "text"},
-    {"lits", "id", "text"},
-    {"lits", "s", "text"},
-    {"lits", "i", "bigint"},
-    {"lits", "n", "numeric"},
-    {"lits", "neg", "numeric"},
-    {"lits", "b", "boolean"},
-    {"lits", "f", "boolean"},
-    {"lits", "nul", "text"},
-    {"lits", "obj_text", "text"},
-    {"lits", "obj_json", "jsonb"},
-    {"lits", "str_json", "jsonb"},
-    {"lits", "bare_num", "numeric"},
-    {"lits", "bare_bool", "boolean"},
-    {"lits", "bare_null", "text"},
-};
-
-/* mapping_type_fn over col_types: "" for an existing table with column NULL. */
-static const char *test_type(void *ctx, const char *table, const char *column)
+/* Writes text_sq, with ' turned into " (support_dq), to the file dir/name. */
+static void write_sq(const char *dir, const char *name, const char *text_sq)
 {
-    (void)ctx;
-    for (size_t i = 0; i < N_ROWS(col_types); i++) {
-        if (strcmp(col_types[i].table, table) != 0)
-            continue;
-        if (!column)
-            return "";
-        if (strcmp(col_types[i].column, column) == 0)
-            return col_types[i].type;
-    }
-    return NULL;
-}
-
-/* Returns s with ' turned into " and \' into ' (caller frees). */
-static char *dq(const char *s)
-{
-    char *out = malloc(strlen(s) + 1), *o = out;
-    assert_non_null(out);
-    for (; *s; s++) {
-        if (s[0] == '\\' && s[1] == '\'')
-            *o++ = *++s;
-        else
-            *o++ = *s == '\'' ? '"' : *s;
-    }
-    *o = '\0';
-    return out;
-}
-
-static void write_file(const char *dir, const char *name, const char *text_sq)
-{
-    char path[512];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    char *text = dq(text_sq);
-    fputs(text, f);
+    char *text = support_dq(text_sq);
+    support_write_file(dir, name, text);
     free(text);
-    fclose(f);
 }
 
-/* Removes dir and the files in it. */
-static void remove_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        char path[512];
-        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-        assert_int_equal(unlink(path), 0);
-    }
-    closedir(d);
-    assert_int_equal(rmdir(dir), 0);
-}
-
-/* PROJECTOR_TEST_DATA, or the data directory next to this file. */
-static const char *data_dir(void)
-{
-    static char buf[1024];
-    const char *d = getenv("PROJECTOR_TEST_DATA");
-    if (d)
-        return d;
-    const char *slash = strrchr(__FILE__, '/');
-    snprintf(buf, sizeof(buf), "%.*s/data", slash ? (int)(slash - __FILE__) : 1,
-             slash ? __FILE__ : ".");
-    return buf;
-}
-
+/* Returns the problems of errs, one a line (caller frees). */
 static char *all_errors(const errlist_t *errs)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    assert_non_null(f);
-    errlist_print(errs, f);
-    fclose(f);
-    return buf;
+    support_capture_t *c = support_capture_new();
+    errlist_print(errs, support_capture_stream(c));
+    return support_capture_text(c);
 }
 
 /* An expected problem: "<file>: <where>: ...msg..." (file relative to the directory, NULL for
@@ -517,14 +394,14 @@ static void run_load_rows(const load_row_t *rows, size_t n)
         char dir[] = "/tmp/projector-mapping-XXXXXX";
         assert_non_null(mkdtemp(dir));
         for (size_t f = 0; f < N_ROWS(r->files) && r->files[f][0]; f++)
-            write_file(dir, r->files[f][0], r->files[f][1]);
+            write_sq(dir, r->files[f][0], r->files[f][1]);
         errlist_t *errs = errlist_new();
         mapping_set_t *set = mapping_set_load(dir, errs);
         if (set)
             fail_msg("%s: the set loaded, expected problems", r->name);
         check_errors(r->name, errs, dir, r->errs, N_ROWS(r->errs), 0);
         errlist_destroy(errs);
-        remove_dir(dir);
+        support_remove_dir(dir);
     }
 }
 
@@ -557,13 +434,13 @@ static void test_load_order(void **state)
     (void)state;
     char dir[] = "/tmp/projector-mapping-XXXXXX";
     assert_non_null(mkdtemp(dir));
-    write_file(dir, "b.json",
-               "{'version': 1, 'projection': 'second', 'topics': ['t'], 'events': {'E': []}}");
-    write_file(dir, "a.json",
-               "{'version': 1, 'projection': 'first', 'topics': ['t1', 't2'], "
-               "'dead_letter_topic': 'dead', 'events': {'E': []}}");
-    write_file(dir, ".c.json", "broken");
-    write_file(dir, "d.txt", "broken");
+    write_sq(dir, "b.json",
+             "{'version': 1, 'projection': 'second', 'topics': ['t'], 'events': {'E': []}}");
+    write_sq(dir, "a.json",
+             "{'version': 1, 'projection': 'first', 'topics': ['t1', 't2'], "
+             "'dead_letter_topic': 'dead', 'events': {'E': []}}");
+    write_sq(dir, ".c.json", "broken");
+    write_sq(dir, "d.txt", "broken");
     errlist_t *errs = errlist_new();
     mapping_set_t *set = mapping_set_load(dir, errs);
     assert_non_null(set);
@@ -580,7 +457,7 @@ static void test_load_order(void **state)
     assert_non_null(strstr(mapping_file(a), "/a.json"));
     mapping_set_destroy(set);
     errlist_destroy(errs);
-    remove_dir(dir);
+    support_remove_dir(dir);
 }
 
 /* ---- (b) binding to column types ---- */
@@ -653,18 +530,18 @@ static void test_bind(void **state)
         const bind_row_t *r = &bind_rows[i];
         char dir[] = "/tmp/projector-mapping-XXXXXX";
         assert_non_null(mkdtemp(dir));
-        write_file(dir, "m.json", r->mapping);
+        write_sq(dir, "m.json", r->mapping);
         errlist_t *errs = errlist_new();
         mapping_set_t *set = mapping_set_load(dir, errs);
         if (!set) {
             char *all = all_errors(errs);
             fail_msg("%s: does not load:\n%s", r->name, all);
         }
-        mapping_bind_types(mapping_set_get(set, 0), test_type, NULL, errs);
+        mapping_bind_types(mapping_set_get(set, 0), support_column_type, NULL, errs);
         check_errors(r->name, errs, dir, r->errs, N_ROWS(r->errs), 1);
         mapping_set_destroy(set);
         errlist_destroy(errs);
-        remove_dir(dir);
+        support_remove_dir(dir);
     }
 }
 
@@ -672,47 +549,19 @@ static void test_bind(void **state)
 
 enum { M_ORDERS, M_VALUES, M_HEADER, M__COUNT };
 
-static const char *const mapping_dirs[M__COUNT] = {"../../../mappings", "values", "header"};
-static mapping_set_t *sets[M__COUNT];
+static const char *const mapping_dirs[M__COUNT] = {SUPPORT_ORDERS_DIR, "values", "header"};
 
 static int setup_sets(void **state)
 {
     (void)state;
-    for (int i = 0; i < M__COUNT; i++) {
-        char dir[1024];
-        snprintf(dir, sizeof(dir), "%s/%s", data_dir(), mapping_dirs[i]);
-        errlist_t *errs = errlist_new();
-        sets[i] = mapping_set_load(dir, errs);
-        if (sets[i])
-            mapping_bind_types(mapping_set_get(sets[i], 0), test_type, NULL, errs);
-        if (errlist_count(errs) > 0) {
-            errlist_print(errs, stderr);
-            errlist_destroy(errs);
-            return -1;
-        }
-        errlist_destroy(errs);
-    }
-    return 0;
-}
-
-static int teardown_sets(void **state)
-{
-    (void)state;
-    for (int i = 0; i < M__COUNT; i++)
-        mapping_set_destroy(sets[i]);
-    return 0;
-}
-
-static const mapping_t *the_mapping(int which)
-{
-    return mapping_set_get(sets[which], 0);
+    return support_sets_load(mapping_dirs, M__COUNT);
 }
 
 /* The sample mapping as loaded and bound. */
 static void test_orders_shape(void **state)
 {
     (void)state;
-    const mapping_t *m = the_mapping(M_ORDERS);
+    const mapping_t *m = support_mapping(M_ORDERS);
     assert_string_equal(mapping_name(m), "orders");
     assert_int_equal(mapping_topic_count(m), 1);
     assert_string_equal(mapping_topic(m, 0), "order-events");
@@ -744,7 +593,7 @@ static void test_orders_shape(void **state)
     assert_int_equal(cs->cols[0].op, COLOP_ADD);
     assert_int_equal(cs->cols[2].op, COLOP_MAX);
     assert_string_equal(cs->cols[2].type, "timestamp with time zone");
-    const mapping_t *h = the_mapping(M_HEADER);
+    const mapping_t *h = support_mapping(M_HEADER);
     assert_string_equal(mapping_type_header(h), "type");
     assert_string_equal(mapping_dlq_topic(h), "hdr-dead");
 }
@@ -1451,8 +1300,8 @@ static const char *result_name(mapping_result_t rc)
 
 static void run_eval_row(const eval_row_t *r, arena_t *arena)
 {
-    const mapping_t *m = the_mapping(r->which);
-    char *text = dq(r->event);
+    const mapping_t *m = support_mapping(r->which);
+    char *text = support_dq(r->event);
     json_error_t jerr;
     json_t *doc = json_loads(text, JSON_ALLOW_NUL | JSON_DECODE_ANY, &jerr);
     if (!doc)
@@ -1555,11 +1404,11 @@ static void test_has_lookups(void **state)
     (void)state;
     for (size_t i = 0; i < N_ROWS(has_lookups_rows); i++) {
         const has_lookups_row_t *r = &has_lookups_rows[i];
-        char *text = dq(r->event);
+        char *text = support_dq(r->event);
         json_t *doc = json_loads(text, 0, NULL);
         assert_non_null(doc);
         mapping_event_t ev = {doc, "t", 0, 0, -1, NULL, 0, r->type_header};
-        int got = mapping_event_has_lookups(the_mapping(r->which), &ev);
+        int got = mapping_event_has_lookups(support_mapping(r->which), &ev);
         if (got != r->want)
             fail_msg("%s: has_lookups %d, expected %d", text, got, r->want);
         free(text);
@@ -1583,6 +1432,6 @@ int main(void)
         cmocka_unit_test(test_has_lookups),
     };
     int failed = cmocka_run_group_tests(load_tests, NULL, NULL);
-    failed += cmocka_run_group_tests(eval_tests, setup_sets, teardown_sets);
+    failed += cmocka_run_group_tests(eval_tests, setup_sets, support_sets_teardown);
     return failed;
 }

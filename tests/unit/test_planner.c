@@ -12,108 +12,18 @@
 #include <cmocka.h>
 
 #include "planner.h"
-
-#define N_ROWS(a) (sizeof(a) / sizeof((a)[0]))
+#include "support.h"
 
 /* ---- helpers ---- */
 
-typedef struct col_type {
-    const char *table, *column, *type;
-} col_type_t;
-
-static const col_type_t col_types[] = {
-    {"order_detail", "order_id", "text"},
-    {"order_detail", "customer_id", "text"},
-    {"order_detail", "status", "text"},
-    {"order_detail", "total_amount", "numeric"},
-    {"order_detail", "item_count", "integer"},
-    {"order_detail", "items", "jsonb"},
-    {"order_detail", "payment_id", "text"},
-    {"order_detail", "tracking_number", "text"},
-    {"order_detail", "cancel_reason", "text"},
-    {"order_detail", "created_at", "timestamp with time zone"},
-    {"order_detail", "updated_at", "timestamp with time zone"},
-    {"customer_summary", "customer_id", "text"},
-    {"customer_summary", "orders_created", "bigint"},
-    {"customer_summary", "orders_cancelled", "bigint"},
-    {"customer_summary", "total_ordered", "numeric"},
-    {"customer_summary", "last_order_at", "timestamp with time zone"},
-    {"counters", "id", "text"},
-    {"counters", "n", "bigint"},
-    {"counters", "label", "text"},
-    {"copies", "id", "text"},
-    {"copies", "n", "bigint"},
-    {"copies", "label", "text"},
-};
-
-static const char *test_type(void *ctx, const char *table, const char *column)
-{
-    (void)ctx;
-    for (size_t i = 0; i < N_ROWS(col_types); i++) {
-        if (strcmp(col_types[i].table, table) != 0)
-            continue;
-        if (!column)
-            return "";
-        if (strcmp(col_types[i].column, column) == 0)
-            return col_types[i].type;
-    }
-    return NULL;
-}
-
-/* Returns s with ' turned into " (caller frees). */
-static char *dq(const char *s)
-{
-    char *out = strdup(s);
-    assert_non_null(out);
-    for (char *p = out; *p; p++)
-        if (*p == '\'')
-            *p = '"';
-    return out;
-}
-
-static const char *data_dir(void)
-{
-    static char buf[1024];
-    const char *d = getenv("PROJECTOR_TEST_DATA");
-    if (d)
-        return d;
-    const char *slash = strrchr(__FILE__, '/');
-    snprintf(buf, sizeof(buf), "%.*s/data", slash ? (int)(slash - __FILE__) : 1,
-             slash ? __FILE__ : ".");
-    return buf;
-}
-
 enum { P_ORDERS, P_COUNTERS, P__COUNT };
 
-static const char *const mapping_dirs[P__COUNT] = {"../../../mappings", "planner"};
-static mapping_set_t *sets[P__COUNT];
+static const char *const mapping_dirs[P__COUNT] = {SUPPORT_ORDERS_DIR, "planner"};
 
 static int setup_sets(void **state)
 {
     (void)state;
-    for (int i = 0; i < P__COUNT; i++) {
-        char dir[1024];
-        snprintf(dir, sizeof(dir), "%s/%s", data_dir(), mapping_dirs[i]);
-        errlist_t *errs = errlist_new();
-        sets[i] = mapping_set_load(dir, errs);
-        if (sets[i])
-            mapping_bind_types(mapping_set_get(sets[i], 0), test_type, NULL, errs);
-        int bad = errlist_count(errs) > 0;
-        if (bad)
-            errlist_print(errs, stderr);
-        errlist_destroy(errs);
-        if (bad)
-            return -1;
-    }
-    return 0;
-}
-
-static int teardown_sets(void **state)
-{
-    (void)state;
-    for (int i = 0; i < P__COUNT; i++)
-        mapping_set_destroy(sets[i]);
-    return 0;
+    return support_sets_load(mapping_dirs, P__COUNT);
 }
 
 /* An event that failed to decode, as the consumer hands it over. */
@@ -140,7 +50,7 @@ static void batch_build(batch_t *b, const char *const *texts, size_t max)
             e->error = "not JSON";
             continue;
         }
-        char *text = dq(texts[b->n]);
+        char *text = support_dq(texts[b->n]);
         json_error_t jerr;
         e->ev.doc = json_loads(text, 0, &jerr);
         if (!e->ev.doc)
@@ -461,12 +371,6 @@ static const plan_row_t regression_rows[] = {
      .groups = {{"Add[0]", 1, {"{\"q\"}"}}, {"Move[0]", 1, {"{\"x\"}", "{\"5\"}"}}}},
 };
 
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), k = strlen(suffix);
-    return n >= k && strcmp(s + n - k, suffix) == 0;
-}
-
 static void check_groups(const char *row, const planner_t *p, const want_group_t *want,
                          size_t nwant_max)
 {
@@ -478,10 +382,9 @@ static void check_groups(const char *row, const planner_t *p, const want_group_t
     for (size_t g = 0; g < nwant; g++) {
         const plan_group_t *got = planner_group(p, g);
         const want_group_t *w = &want[g];
-        char where[128];
-        snprintf(where, sizeof(where), "$.events.%s", w->action);
-        if (!ends_with(got->action->where, where))
-            fail_msg("%s: group %zu is %s, expected %s", row, g, got->action->where, where);
+        if (!support_is_action(got->action, w->action))
+            fail_msg("%s: group %zu is %s, expected $.events.%s", row, g, got->action->where,
+                     w->action);
         if (got->nrows != w->nrows)
             fail_msg("%s: group %zu has %zu rows, expected %zu", row, g, got->nrows, w->nrows);
         const mapping_action_info_t *a = got->action;
@@ -542,7 +445,7 @@ static void run_plan_rows(const plan_row_t *rows, size_t nrows)
     arena_t *err_arena = arena_new();
     for (size_t i = 0; i < nrows; i++) {
         const plan_row_t *r = &rows[i];
-        const mapping_t *m = mapping_set_get(sets[r->which], 0);
+        const mapping_t *m = support_mapping(r->which);
         batch_t b;
         batch_build(&b, r->events, N_ROWS(r->events));
         size_t hi = r->hi ? r->hi : b.n;
@@ -579,7 +482,7 @@ static void test_plan_regressions(void **state)
 static void test_cut_and_resume(void **state)
 {
     (void)state;
-    const mapping_t *m = mapping_set_get(sets[P_COUNTERS], 0);
+    const mapping_t *m = support_mapping(P_COUNTERS);
     static const char *const texts[] = {ADD("a", "1", "L"), COPY("x", "a"), COPY("y", "a"), NULL};
     batch_t b;
     batch_build(&b, texts, 8);
@@ -618,7 +521,7 @@ static void test_cut_and_resume(void **state)
 static void test_prefetch_repeat(void **state)
 {
     (void)state;
-    const mapping_t *m = mapping_set_get(sets[P_ORDERS], 0);
+    const mapping_t *m = support_mapping(P_ORDERS);
     static const char *const texts[] = {CANCELLED("o-\\\"1"), CANCELLED("o-2"), NULL};
     batch_t b;
     batch_build(&b, texts, 8);
@@ -648,5 +551,5 @@ int main(void)
         cmocka_unit_test(test_cut_and_resume),
         cmocka_unit_test(test_prefetch_repeat),
     };
-    return cmocka_run_group_tests(tests, setup_sets, teardown_sets);
+    return cmocka_run_group_tests(tests, setup_sets, support_sets_teardown);
 }

@@ -10,95 +10,25 @@
 #include <cmocka.h>
 
 #include "sqlgen.h"
-
-#define N_ROWS(a) (sizeof(a) / sizeof((a)[0]))
+#include "support.h"
 
 /* ---- helpers ---- */
 
-typedef struct col_type {
-    const char *table, *column, *type;
-} col_type_t;
-
-static const col_type_t col_types[] = {
-    {"order_detail", "order_id", "text"},
-    {"order_detail", "customer_id", "text"},
-    {"order_detail", "status", "text"},
-    {"order_detail", "total_amount", "numeric(14,2)"},
-    {"order_detail", "item_count", "integer"},
-    {"order_detail", "items", "jsonb"},
-    {"order_detail", "payment_id", "text"},
-    {"order_detail", "tracking_number", "text"},
-    {"order_detail", "cancel_reason", "text"},
-    {"order_detail", "created_at", "timestamp with time zone"},
-    {"order_detail", "updated_at", "timestamp with time zone"},
-    {"customer_summary", "customer_id", "text"},
-    {"customer_summary", "orders_created", "bigint"},
-    {"customer_summary", "orders_cancelled", "bigint"},
-    {"customer_summary", "total_ordered", "numeric(16,2)"},
-    {"customer_summary", "last_order_at", "timestamp with time zone"},
-};
-
-static const char *test_type(void *ctx, const char *table, const char *column)
-{
-    (void)ctx;
-    for (size_t i = 0; i < N_ROWS(col_types); i++) {
-        if (strcmp(col_types[i].table, table) != 0)
-            continue;
-        if (!column)
-            return "";
-        if (strcmp(col_types[i].column, column) == 0)
-            return col_types[i].type;
-    }
-    return NULL;
-}
-
-static const char *data_dir(void)
-{
-    static char buf[1024];
-    const char *d = getenv("PROJECTOR_TEST_DATA");
-    if (d)
-        return d;
-    const char *slash = strrchr(__FILE__, '/');
-    snprintf(buf, sizeof(buf), "%.*s/data", slash ? (int)(slash - __FILE__) : 1,
-             slash ? __FILE__ : ".");
-    return buf;
-}
-
-static mapping_set_t *orders;
+static const char *const orders_dir[] = {SUPPORT_ORDERS_DIR};
 
 static int setup_orders(void **state)
 {
     (void)state;
-    char dir[1024];
-    snprintf(dir, sizeof(dir), "%s/../../../mappings", data_dir());
-    errlist_t *errs = errlist_new();
-    orders = mapping_set_load(dir, errs);
-    if (orders)
-        mapping_bind_types(mapping_set_get(orders, 0), test_type, NULL, errs);
-    int bad = errlist_count(errs) > 0;
-    if (bad)
-        errlist_print(errs, stderr);
-    errlist_destroy(errs);
-    return bad ? -1 : 0;
-}
-
-static int teardown_orders(void **state)
-{
-    (void)state;
-    mapping_set_destroy(orders);
-    return 0;
+    return support_sets_load(orders_dir, N_ROWS(orders_dir));
 }
 
 /* The action of orders.json whose place in the file ends with "$.events.<label>". */
 static const mapping_action_info_t *orders_action(const char *label)
 {
-    const mapping_t *m = mapping_set_get(orders, 0);
-    char where[128];
-    snprintf(where, sizeof(where), "$.events.%s", label);
+    const mapping_t *m = support_mapping(0);
     for (size_t i = 0; i < mapping_action_count(m); i++) {
         const mapping_action_info_t *a = mapping_action_info(mapping_action(m, i));
-        size_t n = strlen(a->where), k = strlen(where);
-        if (n >= k && strcmp(a->where + n - k, where) == 0)
+        if (support_is_action(a, label))
             return a;
     }
     fail_msg("orders.json has no action %s", label);
@@ -223,7 +153,7 @@ static void test_orders_actions(void **state)
 static void test_orders_lookup(void **state)
 {
     (void)state;
-    const mapping_t *m = mapping_set_get(orders, 0);
+    const mapping_t *m = support_mapping(0);
     assert_int_equal(mapping_lookup_count(m), 1);
     char *sql = sqlgen_lookup(mapping_lookup_info(m, 0));
     assert_string_equal(sql, "SELECT u.ord, t.\"customer_id\"::text FROM unnest($1::text[]) WITH "
@@ -478,7 +408,7 @@ int main(void)
         cmocka_unit_test(test_actions_regressions),
         cmocka_unit_test(test_lookups),
     };
-    int failed = cmocka_run_group_tests(orders_tests, setup_orders, teardown_orders);
+    int failed = cmocka_run_group_tests(orders_tests, setup_orders, support_sets_teardown);
     failed += cmocka_run_group_tests(tests, NULL, NULL);
     return failed;
 }
