@@ -6,6 +6,9 @@
  *   up [BROKER]          accept connections again
  *   rtt MS [BROKER]      delay every response
  *   leader TOPIC PARTITION BROKER   move a partition's leadership
+ *   error APIKEY COUNT CODE         fail the next COUNT requests of a kind (0 Produce, 1 Fetch,
+ *                                   8 OffsetCommit, ...) with a Kafka error code
+ *   clear-errors APIKEY             forget the errors still pending for a kind
  * The mock keeps only the last ~5 MiB or 100,000 messages of each partition, in memory. */
 #include "broker.h"
 
@@ -30,7 +33,8 @@ static void usage(FILE *out)
             "Each partition keeps only its last ~5 MiB or 100,000 messages: use enough\n"
             "partitions for large workloads. For development, demos and tests only.\n\n"
             "Commands on stdin (fault injection): down [BROKER], up [BROKER], rtt MS [BROKER],\n"
-            "leader TOPIC PARTITION BROKER.\n");
+            "leader TOPIC PARTITION BROKER, error APIKEY COUNT CODE (the next COUNT requests of\n"
+            "that kind fail with that Kafka error code), clear-errors APIKEY.\n");
 }
 
 static void run_command(rd_kafka_mock_cluster_t *mc, char *line)
@@ -54,6 +58,17 @@ static void run_command(rd_kafka_mock_cluster_t *mc, char *line)
         err = rd_kafka_mock_broker_set_rtt(mc, broker, atoi(argv[1]));
     } else if (strcmp(argv[0], "leader") == 0 && argc == 4) {
         err = rd_kafka_mock_partition_set_leader(mc, argv[1], atoi(argv[2]), atoi(argv[3]));
+    } else if (strcmp(argv[0], "error") == 0 && argc == 4 && atoi(argv[2]) > 0) {
+        size_t cnt = (size_t)atoi(argv[2]);
+        rd_kafka_resp_err_t *errs = calloc(cnt, sizeof(*errs));
+        if (!errs)
+            abort();
+        for (size_t i = 0; i < cnt; i++)
+            errs[i] = (rd_kafka_resp_err_t)atoi(argv[3]);
+        rd_kafka_mock_push_request_errors_array(mc, (int16_t)atoi(argv[1]), cnt, errs);
+        free(errs);
+    } else if (strcmp(argv[0], "clear-errors") == 0 && argc == 2) {
+        rd_kafka_mock_clear_request_errors(mc, (int16_t)atoi(argv[1]));
     } else {
         fprintf(stderr, "projector broker: unknown command \"%s\"\n", argv[0]);
         return;

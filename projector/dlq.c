@@ -38,7 +38,10 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 
 dlq_t *dlq_new(const config_t *cfg, const char *projection, char *errstr, size_t errstr_size)
 {
-    static const kafka_prop_t defaults[] = {{"linger.ms", "5"}, {NULL, NULL}};
+    /* A dead letter not acknowledged within 10 s fails the batch, which is retried: the
+     * worker never waits longer than that, so a stop request is served within it too. */
+    static const kafka_prop_t defaults[] = {
+        {"linger.ms", "5"}, {"message.timeout.ms", "10000"}, {NULL, NULL}};
     static const kafka_prop_t forced[] = {{"enable.idempotence", "true"}, {NULL, NULL}};
     rd_kafka_conf_t *conf = kafka_conf_new(cfg, defaults, forced, errstr, errstr_size);
     if (!conf)
