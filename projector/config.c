@@ -47,6 +47,8 @@ static const setting_t settings[CFG__COUNT] = {
                         "dead-letter topic is <topic><suffix> unless the mapping names one"},
     [CFG_LOG_LEVEL] = {"log.level", "--log-level", "PROJECTOR_LOG_LEVEL", T_ENUM, "info", 0, 0,
                        "error|warn|info|debug", "least severe level logged"},
+    [CFG_HTTP_LISTEN] = {"http.listen", "--http", "PROJECTOR_HTTP", T_STRING, "127.0.0.1:8080", 0,
+                         0, NULL, "HTTP API address host:port; empty: no HTTP API"},
     [CFG_LOG_FORMAT] = {"log.format", "--log-format", "PROJECTOR_LOG_FORMAT", T_ENUM, "text", 0, 0,
                         "text|json", "log lines for people (text) or JSON lines"},
 };

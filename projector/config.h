@@ -19,6 +19,7 @@ typedef enum {
     CFG_DLQ_SUFFIX,
     CFG_LOG_LEVEL,
     CFG_LOG_FORMAT,
+    CFG_HTTP_LISTEN,
     CFG__COUNT
 } config_key_t;
 

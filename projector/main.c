@@ -24,6 +24,7 @@ typedef struct command {
 
 static const command_t commands[] = {
     {"run", service_run, "join the consumer group and project events until SIGINT/SIGTERM"},
+    {"serve", service_serve, "serve the HTTP API (read models, status, metrics) without consuming"},
     {"migrate", service_migrate,
      "apply the views directory's .sql files to the database (idempotent)"},
     {"check", service_check, "validate settings, mappings and views; exit 2 listing problems"},

@@ -12,6 +12,7 @@
 #include "backoff.h"
 #include "consumer.h"
 #include "errlist.h"
+#include "http_api.h"
 #include "kafka_conf.h"
 #include "log.h"
 #include "mapping.h"
@@ -129,12 +130,49 @@ int service_run(const config_t *cfg)
     PQfinish(conn);
     if (!set)
         return EXIT_INVALID;
+    http_api_t *api = NULL;
+    if (*config_str(cfg, CFG_HTTP_LISTEN) && !(api = http_api_start(cfg, set, err, sizeof(err)))) {
+        LOG(LOG_ERROR, "%s", err);
+        mapping_set_destroy(set);
+        return EXIT_INVALID;
+    }
     LOG(LOG_INFO, "projector %s running %zu projection(s)", PROJECTOR_VERSION,
         mapping_set_count(set));
     int rc = run_workers(cfg, set, &signals);
+    http_api_stop(api);
     mapping_set_destroy(set);
     LOG(LOG_INFO, "stopped");
     return rc;
+}
+
+int service_serve(const config_t *cfg)
+{
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, NULL);
+    PGconn *conn = connect_waiting(cfg, &signals);
+    if (!conn)
+        return EXIT_OK;
+    mapping_set_t *set = service_prepare_mappings(cfg, conn);
+    PQfinish(conn);
+    if (!set)
+        return EXIT_INVALID;
+    char err[1024];
+    http_api_t *api =
+        *config_str(cfg, CFG_HTTP_LISTEN) ? http_api_start(cfg, set, err, sizeof(err)) : NULL;
+    if (!api) {
+        LOG(LOG_ERROR, "%s", *config_str(cfg, CFG_HTTP_LISTEN) ? err : "http.listen is empty");
+        mapping_set_destroy(set);
+        return EXIT_INVALID;
+    }
+    int sig = 0;
+    sigwait(&signals, &sig);
+    LOG(LOG_INFO, "received %s; stopping the HTTP API", strsignal(sig));
+    http_api_stop(api);
+    mapping_set_destroy(set);
+    return EXIT_OK;
 }
 
 int service_migrate(const config_t *cfg)

@@ -13,6 +13,8 @@ enum { EXIT_OK = 0, EXIT_FAILURE_RUNTIME = 1, EXIT_INVALID = 2 };
 /* `projector run`: migrates, checks, then runs one worker per projection until SIGINT/SIGTERM.
  * Blocks. Returns an exit code. */
 int service_run(const config_t *cfg);
+/* `projector serve`: the HTTP API alone, without consuming, until SIGINT/SIGTERM. */
+int service_serve(const config_t *cfg);
 /* `projector migrate`: applies the views directory's .sql files. Returns an exit code. */
 int service_migrate(const config_t *cfg);
 /* `projector check`: lists every problem of settings, mappings and views as

@@ -2,6 +2,8 @@
 # Source it; functions only, nothing runs on load.
 
 PROJECT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# The scripts start several projectors at once: no HTTP API unless one is asked for (--http).
+export PROJECTOR_HTTP="${PROJECTOR_HTTP-}"
 
 log() { printf '%s\n' "--- $*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

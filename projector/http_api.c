@@ -1,0 +1,332 @@
+/* The HTTP API (libevent): read models, projection status, health and metrics.
+ *
+ * One thread with its own event loop and database connection serves every request in turn;
+ * the projection workers never wait for it. Every response is JSON (errors are
+ * {"error": {"code", "message"}}) but /metrics, which is Prometheus text. */
+#include "http_api.h"
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/thread.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http_internal.h"
+#include "log.h"
+#include "schema.h"
+#include "strbuf.h"
+
+extern const char projector_openapi_json[]; /* api/openapi.json, embedded by the build */
+
+struct http_api {
+    http_ctx_t ctx;
+    struct event_base *base;
+    struct evhttp *http;
+    pthread_t thread;
+};
+
+/* ---- responses ---- */
+
+void http_reply_text(struct evhttp_request *req, int status, const char *body, size_t len,
+                     const char *content_type)
+{
+    struct evbuffer *buf = evbuffer_new();
+    evbuffer_add(buf, body, len);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", content_type);
+    evhttp_send_reply(req, status, NULL, buf);
+    evbuffer_free(buf);
+}
+
+void http_reply_json(struct evhttp_request *req, int status, json_t *body)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+    http_reply_text(req, status, text, strlen(text), "application/json");
+    free(text);
+    json_decref(body);
+}
+
+void http_reply_error(struct evhttp_request *req, int status, const char *code, const char *message)
+{
+    http_reply_json(req, status,
+                    json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message));
+}
+
+/* ---- health ---- */
+
+static void h_healthz(http_ctx_t *ctx, struct evhttp_request *req, const char *rest,
+                      const char *query)
+{
+    (void)ctx, (void)rest, (void)query;
+    http_reply_json(req, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+/* Reconnects when the connection was lost; returns 0 when the database answers. */
+static int db_ok(http_ctx_t *ctx)
+{
+    if (PQstatus(ctx->conn) != CONNECTION_OK)
+        PQreset(ctx->conn);
+    PGresult *r = PQexec(ctx->conn, "SELECT 1");
+    int ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
+static void h_readyz(http_ctx_t *ctx, struct evhttp_request *req, const char *rest,
+                     const char *query)
+{
+    (void)rest, (void)query;
+    if (db_ok(ctx) != 0)
+        http_reply_error(req, 503, "database_unavailable", PQerrorMessage(ctx->conn));
+    else
+        http_reply_json(req, 200, json_pack("{s:s}", "status", "ready"));
+}
+
+/* ---- projections ---- */
+
+static PGresult *positions(http_ctx_t *ctx, const char *projection)
+{
+    const char *params[] = {projection ? projection : ""};
+    return PQexecParams(ctx->conn,
+                        "SELECT p.projection, p.topic, p.partition, p.next_offset, p.applied,"
+                        " p.skipped, p.dead_lettered, to_char(p.updated_at AT TIME ZONE 'UTC',"
+                        " 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), (SELECT count(*) FROM"
+                        " projector.dead_letters d WHERE d.projection = p.projection AND"
+                        " d.topic = p.topic AND d.partition = p.partition AND"
+                        " d.replayed_at IS NULL) FROM projector.positions p"
+                        " WHERE $1 = '' OR p.projection = $1 ORDER BY 1, 2, 3",
+                        1, NULL, params, NULL, NULL, 0);
+}
+
+static json_t *projection_json(const mapping_t *m, PGresult *r)
+{
+    json_t *parts = json_array();
+    long long applied = 0, skipped = 0, dead = 0, unresolved = 0;
+    for (int i = 0; i < PQntuples(r); i++) {
+        if (strcmp(PQgetvalue(r, i, 0), mapping_name(m)) != 0)
+            continue;
+        json_t *next = PQgetisnull(r, i, 3) ? json_null()
+                                            : json_integer(strtoll(PQgetvalue(r, i, 3), NULL, 10));
+        json_array_append_new(
+            parts, json_pack("{s:s,s:i,s:o,s:I,s:I,s:I,s:s}", "topic", PQgetvalue(r, i, 1),
+                             "partition", atoi(PQgetvalue(r, i, 2)), "next_offset", next, "applied",
+                             (json_int_t)strtoll(PQgetvalue(r, i, 4), NULL, 10), "skipped",
+                             (json_int_t)strtoll(PQgetvalue(r, i, 5), NULL, 10), "dead_lettered",
+                             (json_int_t)strtoll(PQgetvalue(r, i, 6), NULL, 10), "updated_at",
+                             PQgetvalue(r, i, 7)));
+        applied += strtoll(PQgetvalue(r, i, 4), NULL, 10);
+        skipped += strtoll(PQgetvalue(r, i, 5), NULL, 10);
+        dead += strtoll(PQgetvalue(r, i, 6), NULL, 10);
+        unresolved += strtoll(PQgetvalue(r, i, 8), NULL, 10);
+    }
+    json_t *topics = json_array();
+    for (size_t t = 0; t < mapping_topic_count(m); t++)
+        json_array_append_new(topics, json_string(mapping_topic(m, t)));
+    return json_pack("{s:s,s:o,s:I,s:I,s:I,s:I,s:o}", "name", mapping_name(m), "topics", topics,
+                     "applied", (json_int_t)applied, "skipped", (json_int_t)skipped,
+                     "dead_lettered", (json_int_t)dead, "dead_letters_unresolved",
+                     (json_int_t)unresolved, "partitions", parts);
+}
+
+static void h_projections(http_ctx_t *ctx, struct evhttp_request *req, const char *rest,
+                          const char *query)
+{
+    (void)query;
+    const char *name = rest && rest[0] == '/' && rest[1] ? rest + 1 : NULL;
+    const mapping_t *only = NULL;
+    for (size_t i = 0; name && i < mapping_set_count(ctx->set); i++)
+        if (strcmp(mapping_name(mapping_set_get(ctx->set, i)), name) == 0)
+            only = mapping_set_get(ctx->set, i);
+    if (name && !only) {
+        http_reply_error(req, 404, "unknown_projection", "no projection of that name");
+        return;
+    }
+    PGresult *r = positions(ctx, name);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        http_reply_error(req, 503, "database_error", PQerrorMessage(ctx->conn));
+        PQclear(r);
+        return;
+    }
+    if (only) {
+        http_reply_json(req, 200, projection_json(only, r));
+    } else {
+        json_t *all = json_array();
+        for (size_t i = 0; i < mapping_set_count(ctx->set); i++)
+            json_array_append_new(all, projection_json(mapping_set_get(ctx->set, i), r));
+        http_reply_json(req, 200, json_pack("{s:o}", "projections", all));
+    }
+    PQclear(r);
+}
+
+/* ---- metrics (Prometheus text; the counters are the exact ones stored with the data) ---- */
+
+static void label(strbuf_t *sb, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '\\' || *s == '"')
+            strbuf_append(sb, "\\", 1);
+        if (*s == '\n')
+            strbuf_puts(sb, "\\n");
+        else
+            strbuf_append(sb, s, 1);
+    }
+}
+
+static void h_metrics(http_ctx_t *ctx, struct evhttp_request *req, const char *rest,
+                      const char *query)
+{
+    (void)rest, (void)query;
+    PGresult *r = positions(ctx, NULL);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        http_reply_error(req, 503, "database_error", PQerrorMessage(ctx->conn));
+        PQclear(r);
+        return;
+    }
+    static const struct {
+        int col;
+        const char *name, *type, *help;
+    } series[] = {
+        {4, "projector_events_applied_total", "counter", "Events applied."},
+        {5, "projector_events_skipped_total", "counter", "Events of types the mapping skips."},
+        {6, "projector_events_dead_lettered_total", "counter", "Events dead-lettered."},
+        {8, "projector_dead_letters_unresolved", "gauge", "Dead letters not replayed yet."},
+        {3, "projector_position", "gauge", "Next offset to apply, as stored with the data."},
+    };
+    strbuf_t out = STRBUF_INIT;
+    for (size_t s = 0; s < sizeof(series) / sizeof(series[0]); s++) {
+        strbuf_printf(&out, "# HELP %s %s\n# TYPE %s %s\n", series[s].name, series[s].help,
+                      series[s].name, series[s].type);
+        for (int i = 0; i < PQntuples(r); i++) {
+            strbuf_printf(&out, "%s{projection=\"", series[s].name);
+            label(&out, PQgetvalue(r, i, 0));
+            strbuf_puts(&out, "\",topic=\"");
+            label(&out, PQgetvalue(r, i, 1));
+            strbuf_printf(&out, "\",partition=\"%s\"} %s\n", PQgetvalue(r, i, 2),
+                          PQgetisnull(r, i, series[s].col) ? "0" : PQgetvalue(r, i, series[s].col));
+        }
+    }
+    strbuf_puts(&out, "# HELP projector_up 1 while the API serves.\n# TYPE projector_up gauge\n"
+                      "projector_up 1\n");
+    http_reply_text(req, 200, out.data, out.len, "text/plain; version=0.0.4");
+    strbuf_free(&out);
+    PQclear(r);
+}
+
+static void h_openapi(http_ctx_t *ctx, struct evhttp_request *req, const char *rest,
+                      const char *query)
+{
+    (void)ctx, (void)rest, (void)query;
+    http_reply_text(req, 200, projector_openapi_json, strlen(projector_openapi_json),
+                    "application/json");
+}
+
+/* ---- routing ---- */
+
+typedef void (*handler_fn)(http_ctx_t *ctx, struct evhttp_request *req, const char *rest,
+                           const char *query);
+
+static const struct route {
+    const char *prefix;
+    int exact; /* the path must equal prefix; else prefix, then "" or "/..." */
+    handler_fn fn;
+} routes[] = {
+    {"/healthz", 1, h_healthz},   {"/readyz", 1, h_readyz},
+    {"/metrics", 1, h_metrics},   {"/v1/openapi.json", 1, h_openapi},
+    {"/v1/views", 0, http_views}, {"/v1/projections", 0, h_projections},
+};
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+    http_ctx_t *ctx = arg;
+    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+    const char *path = evhttp_uri_get_path(uri), *query = evhttp_uri_get_query(uri);
+    if (!path)
+        path = "/";
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        size_t n = strlen(routes[i].prefix);
+        if (strncmp(path, routes[i].prefix, n) != 0 || (routes[i].exact && path[n]) ||
+            (!routes[i].exact && path[n] && path[n] != '/'))
+            continue;
+        if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+            http_reply_error(req, 405, "method_not_allowed", "only GET is served here");
+            return;
+        }
+        routes[i].fn(ctx, req, path + n, query);
+        return;
+    }
+    http_reply_error(req, 404, "not_found", "no such endpoint (see /v1/openapi.json)");
+}
+
+static void *serve(void *arg)
+{
+    http_api_t *api = arg;
+    event_base_dispatch(api->base);
+    return NULL;
+}
+
+http_api_t *http_api_start(const config_t *cfg, const mapping_set_t *set, char *errstr,
+                           size_t errstr_size)
+{
+    char host[256];
+    const char *listen = config_str(cfg, CFG_HTTP_LISTEN);
+    const char *colon = strrchr(listen, ':');
+    if (!colon || colon == listen || atoi(colon + 1) <= 0 || atoi(colon + 1) > 65535) {
+        snprintf(errstr, errstr_size, "http.listen: expected host:port, got \"%s\"", listen);
+        return NULL;
+    }
+    snprintf(host, sizeof(host), "%.*s", (int)(colon - listen), listen);
+    evthread_use_pthreads();
+    http_api_t *api = calloc(1, sizeof(*api));
+    if (!api)
+        abort();
+    api->ctx.set = set;
+    api->ctx.conn = schema_connect(config_str(cfg, CFG_PG), errstr, errstr_size);
+    if (!api->ctx.conn)
+        goto fail;
+    PQclear(PQexec(api->ctx.conn, "SET application_name = 'projector-http';"
+                                  " SET statement_timeout = '10s'"));
+    if (http_views_load(&api->ctx, errstr, errstr_size) != 0)
+        goto fail;
+    api->base = event_base_new();
+    api->http = evhttp_new(api->base);
+    evhttp_set_max_headers_size(api->http, 16384);
+    evhttp_set_max_body_size(api->http, 65536);
+    evhttp_set_timeout(api->http, 30);
+    evhttp_set_allowed_methods(api->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+                                              EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD);
+    evhttp_set_gencb(api->http, on_request, &api->ctx);
+    if (evhttp_bind_socket(api->http, host, (ev_uint16_t)atoi(colon + 1)) != 0) {
+        snprintf(errstr, errstr_size, "http.listen: cannot listen on %s", listen);
+        goto fail;
+    }
+    if (pthread_create(&api->thread, NULL, serve, api) != 0) {
+        snprintf(errstr, errstr_size, "cannot start the HTTP thread");
+        goto fail;
+    }
+    LOG(LOG_INFO, "http listening on %s", listen);
+    return api;
+fail:
+    if (api->http)
+        evhttp_free(api->http);
+    if (api->base)
+        event_base_free(api->base);
+    http_views_free(&api->ctx);
+    PQfinish(api->ctx.conn);
+    free(api);
+    return NULL;
+}
+
+void http_api_stop(http_api_t *api)
+{
+    if (!api)
+        return;
+    event_base_loopbreak(api->base);
+    pthread_join(api->thread, NULL);
+    evhttp_free(api->http);
+    event_base_free(api->base);
+    http_views_free(&api->ctx);
+    PQfinish(api->ctx.conn);
+    free(api);
+}

@@ -1,0 +1,20 @@
+/* The HTTP API (libevent): read models, projection status, health and metrics. */
+#ifndef PROJECTOR_HTTP_API_H
+#define PROJECTOR_HTTP_API_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "mapping.h"
+
+typedef struct http_api http_api_t;
+
+/* Binds http.listen ("host:port") and starts serving on a thread of its own with its own
+ * database connection. set (borrowed) names the read tables it serves. Returns the server
+ * (caller owns, http_api_stop()), or NULL with errstr set. */
+http_api_t *http_api_start(const config_t *cfg, const mapping_set_t *set, char *errstr,
+                           size_t errstr_size);
+/* Stops serving, joins the thread and frees the server. */
+void http_api_stop(http_api_t *api);
+
+#endif
