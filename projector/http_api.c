@@ -290,6 +290,7 @@ http_api_t *http_api_start(const config_t *cfg, const mapping_set_t *set, char *
     if (http_views_load(&api->ctx, errstr, errstr_size) != 0)
         goto fail;
     api->base = event_base_new();
+    api->ctx.base = api->base;
     api->http = evhttp_new(api->base);
     evhttp_set_max_headers_size(api->http, 16384);
     evhttp_set_max_body_size(api->http, 65536);

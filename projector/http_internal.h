@@ -24,6 +24,8 @@ typedef struct http_view {
 
 typedef struct http_ctx {
     PGconn *conn;
+    struct event_base *base;
+    struct evhttp_request *released; /* being answered after waiting for its positions */
     http_view_t *views;
     size_t nviews;
     const mapping_set_t *set;
@@ -37,6 +39,16 @@ void http_reply_text(struct evhttp_request *req, int status, const char *json, s
 /* Sends {"error": {"code": code, "message": message}}. */
 void http_reply_error(struct evhttp_request *req, int status, const char *code,
                       const char *message);
+
+typedef void (*http_then_fn)(http_ctx_t *ctx, struct evhttp_request *req, const char *rest,
+                             const char *query);
+
+/* Read-your-writes (http_wait.c): when req carries min_position or X-Min-Position, holds it
+ * until projection m has applied those positions and then calls then(ctx, req, rest, query),
+ * or answers 504 (or 400) itself. Returns 1 when the caller may answer now, 0 when req is
+ * held or answered. */
+int http_wait_positions(http_ctx_t *ctx, struct evhttp_request *req, const mapping_t *m,
+                        const char *rest, const char *query, http_then_fn then);
 
 /* GET /v1/views, /v1/views/{table}[/{key}...]. rest is the path after "/v1/views". */
 void http_views(http_ctx_t *ctx, struct evhttp_request *req, const char *rest, const char *query);

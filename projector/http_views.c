@@ -360,7 +360,7 @@ static int build_list(list_query_t *q, const http_view_t *v, struct evkeyvalq *a
     for (struct evkeyval *kv = args->tqh_first; kv; kv = kv->next.tqe_next) {
         if (!strcmp(kv->key, "order_by") || !strcmp(kv->key, "order") ||
             !strcmp(kv->key, "limit") || !strcmp(kv->key, "after") ||
-            !strcmp(kv->key, "min_position"))
+            !strcmp(kv->key, "min_position") || !strcmp(kv->key, "wait_ms"))
             continue;
         if (add_filter(q, v, kv->key, kv->value) != 0) {
             char msg[300];
@@ -450,6 +450,8 @@ void http_views(http_ctx_t *ctx, struct evhttp_request *req, const char *rest, c
     const http_view_t *v = nseg ? find_view(ctx, segs[0]) : NULL;
     if (!v)
         http_reply_error(req, 404, "unknown_view", "no read table of that name is declared");
+    else if (!http_wait_positions(ctx, req, v->m, rest, query, http_views))
+        ; /* held until the projection has applied min_position (or answered) */
     else if (nseg == 1)
         list_rows(ctx, req, v, query);
     else if (nseg - 1 != v->nkeys)

@@ -101,5 +101,28 @@ metric_sum() { awk -v m="$1" '$1 ~ "^"m"\\{" { s += $2 } END { print s + 0 }' "$
 [ "$(metric_sum projector_events_skipped_total)" = "$(count_of unknown "$WORK/expected")" ] || fail "skipped metric"
 [ "$(metric_sum projector_position)" = "$total" ] || fail "position metric"
 grep -q '^# TYPE projector_events_applied_total counter$' "$WORK/metrics.txt" || fail "metric TYPE line"
+# Read-your-writes: a writer that produced to partition 0 at offset N reads with
+# min_position=order-events:0:N and gets the row as soon as it is applied; a position that is
+# never reached times out with 504 and the current positions.
+n0=$(sql "SELECT next_offset FROM projector.positions WHERE partition = 0")
+printf 'o-ryw\t{"eventId":"e-ryw","type":"OrderCreated","orderId":"o-ryw","customerId":"c-ryw","items":[{"sku":"S","quantity":2,"price":"1.25"}],"totalAmount":"2.50","occurredAt":"2026-02-01T00:00:00Z"}\n' |
+    kcat -b "$BROKERS" -P -t order-events -p 0 -K $'\t'
+get "/v1/views/order_detail/o-ryw?min_position=order-events:0:$n0"
+[ "$(json 'd["item_count"]')" = 2 ] || fail "read-your-writes row"
+code=$(curl -s -o "$WORK/body" -w '%{http_code}' -H "X-Min-Position: order-events:0:$n0" \
+    "$API/v1/views/customer_summary/c-ryw")
+[ "$code" = 200 ] || fail "X-Min-Position: status $code"
+get "/v1/views/order_detail/o-ryw?min_position=order-events:0:99999999&wait_ms=300" 504
+[ "$(json 'd["error"]["code"]')" = position_timeout ] || fail "504 body"
+[ "$(json 'd["error"]["current"][0]["next_offset"]')" = $((n0 + 1)) ] || fail "504 current position"
+get "/v1/views/order_detail?min_position=bogus" 400
+# A waiting request does not block others: /healthz is answered while it still waits.
+curl -s -o /dev/null "$API/v1/views/order_detail/o-ryw?min_position=order-events:0:99999999&wait_ms=5000" &
+slow=$!
+sleep 0.3
+get /healthz
+kill -0 "$slow" 2>/dev/null || fail "the waiting request ended before /healthz was answered"
+wait "$slow"
+
 stop_clean "$pid"
 echo "http: ok"
