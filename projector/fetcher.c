@@ -254,33 +254,93 @@ static void clear_batch(fetch_batch_t *b)
     arena_reset(b->arena);
 }
 
-/* Takes a free batch (emptied) to fill, waiting while all are in use. NULL when stopping. */
+/* Returns a free batch, marked as being filled (call with mu held), or NULL when none is. */
+static fetch_batch_t *find_free(fetcher_t *f)
+{
+    for (int i = 0; i < FETCH_BATCHES; i++) {
+        if (f->in_use[i] == 0) {
+            f->in_use[i] = 1;
+            f->batches[i].generation = f->generation;
+            return &f->batches[i];
+        }
+    }
+    return NULL;
+}
+
+/* Pauses (pause=1) or resumes every partition assigned to this consumer. */
+static void pause_assigned(fetcher_t *f, int pause)
+{
+    rd_kafka_topic_partition_list_t *l = NULL;
+    if (rd_kafka_assignment(f->rk, &l) != RD_KAFKA_RESP_ERR_NO_ERROR || !l)
+        return;
+    if (l->cnt)
+        pause ? rd_kafka_pause_partitions(f->rk, l) : rd_kafka_resume_partitions(f->rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* While every batch waits for the applier (the database is down, say), the partitions are
+ * paused and the consumer is still polled, so it stays in the group and serves rebalances
+ * without buffering more. A message that arrives anyway is dropped, and what was fetched is
+ * then read again from the stored positions. */
+static void wait_paused(fetcher_t *f)
+{
+    LOG(LOG_INFO, "projection=%s every batch waits for the database: partitions paused",
+        mapping_name(f->m));
+    pause_assigned(f, 1);
+    int dropped = 0;
+    for (;;) {
+        rd_kafka_message_t *msg = rd_kafka_consumer_poll(f->rk, 100);
+        if (msg) {
+            dropped |= !msg->err;
+            rd_kafka_message_destroy(msg);
+        }
+        pthread_mutex_lock(&f->mu);
+        int free_one = 0;
+        for (int i = 0; i < FETCH_BATCHES; i++)
+            free_one |= f->in_use[i] == 0;
+        if (free_one || f->stop) {
+            if (dropped) { /* batches fetched before what was dropped are dropped too */
+                f->generation++;
+                f->rewind = 1;
+            }
+            pthread_mutex_unlock(&f->mu);
+            break;
+        }
+        pthread_mutex_unlock(&f->mu);
+    }
+    pause_assigned(f, 0);
+    LOG(LOG_INFO, "projection=%s partitions resumed", mapping_name(f->m));
+}
+
+/* Takes a free batch (emptied) to fill, waiting while all are in use: up to 5 s as is, then
+ * with the partitions paused. NULL when stopping. */
 static fetch_batch_t *take_free(fetcher_t *f)
 {
-    pthread_mutex_lock(&f->mu);
-    for (;;) {
-        for (int i = 0; i < FETCH_BATCHES; i++) {
-            if (f->in_use[i] == 0) {
-                f->in_use[i] = 1;
-                f->batches[i].generation = f->generation;
-                pthread_mutex_unlock(&f->mu);
-                clear_batch(&f->batches[i]);
-                return &f->batches[i];
+    fetch_batch_t *b = NULL;
+    for (int waited = 0; !b; waited++) {
+        pthread_mutex_lock(&f->mu);
+        b = find_free(f);
+        if (!b && !f->stop && waited < 50) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 100 * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
             }
+            pthread_cond_timedwait(&f->cond, &f->mu, &ts);
+            b = find_free(f);
         }
-        if (f->stop)
+        int stop = f->stop;
+        pthread_mutex_unlock(&f->mu);
+        if (b || stop)
             break;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 100 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&f->cond, &f->mu, &ts);
+        if (waited >= 50) /* 5 s: the applier is not just busy */
+            wait_paused(f);
     }
-    pthread_mutex_unlock(&f->mu);
-    return NULL;
+    if (b)
+        clear_batch(b);
+    return b;
 }
 
 static void set_state(fetcher_t *f, fetch_batch_t *b, int state)
