@@ -49,6 +49,9 @@ static const setting_t settings[CFG__COUNT] = {
                        "error|warn|info|debug", "least severe level logged"},
     [CFG_HTTP_LISTEN] = {"http.listen", "--http", "PROJECTOR_HTTP", T_STRING, "127.0.0.1:8080", 0,
                          0, NULL, "HTTP API address host:port; empty: no HTTP API"},
+    [CFG_READY_MAX_LAG] = {"ready.max.lag", "--ready-max-lag", "PROJECTOR_READY_MAX_LAG", T_INT,
+                           "10000", 0, 1000000000, NULL,
+                           "/readyz fails while a partition lags by more events than this"},
     [CFG_LOG_FORMAT] = {"log.format", "--log-format", "PROJECTOR_LOG_FORMAT", T_ENUM, "text", 0, 0,
                         "text|json", "log lines for people (text) or JSON lines"},
 };

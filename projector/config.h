@@ -20,6 +20,7 @@ typedef enum {
     CFG_LOG_LEVEL,
     CFG_LOG_FORMAT,
     CFG_HTTP_LISTEN,
+    CFG_READY_MAX_LAG,
     CFG__COUNT
 } config_key_t;
 

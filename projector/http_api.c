@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "http_internal.h"
+#include "kafka_conf.h"
 #include "log.h"
 #include "schema.h"
 #include "strbuf.h"
@@ -74,16 +75,6 @@ static int db_ok(http_ctx_t *ctx)
     return ok ? 0 : -1;
 }
 
-static void h_readyz(http_ctx_t *ctx, struct evhttp_request *req, const char *rest,
-                     const char *query)
-{
-    (void)rest, (void)query;
-    if (db_ok(ctx) != 0)
-        http_reply_error(req, 503, "database_unavailable", PQerrorMessage(ctx->conn));
-    else
-        http_reply_json(req, 200, json_pack("{s:s}", "status", "ready"));
-}
-
 /* ---- projections ---- */
 
 static PGresult *positions(http_ctx_t *ctx, const char *projection)
@@ -100,7 +91,54 @@ static PGresult *positions(http_ctx_t *ctx, const char *projection)
                         1, NULL, params, NULL, NULL, 0);
 }
 
-static json_t *projection_json(const mapping_t *m, PGresult *r)
+/* The high watermark of a partition, or -1 when the broker does not answer (within 1 s). */
+static long long high_watermark(http_ctx_t *ctx, const char *topic, int32_t partition)
+{
+    int64_t lo, hi;
+    if (rd_kafka_query_watermark_offsets(ctx->rk, topic, partition, &lo, &hi, 1000))
+        return -1;
+    return (long long)hi;
+}
+
+/* Events of the partition not applied yet: high watermark - next offset (all, before the
+ * first); -1 when unknown. */
+static long long lag_of(http_ctx_t *ctx, PGresult *r, int i)
+{
+    long long hi = high_watermark(ctx, PQgetvalue(r, i, 1), atoi(PQgetvalue(r, i, 2)));
+    if (hi < 0)
+        return -1;
+    long long next = PQgetisnull(r, i, 3) ? 0 : strtoll(PQgetvalue(r, i, 3), NULL, 10);
+    return hi > next ? hi - next : 0;
+}
+
+static void h_readyz(http_ctx_t *ctx, struct evhttp_request *req, const char *rest,
+                     const char *query)
+{
+    (void)rest, (void)query;
+    if (db_ok(ctx) != 0) {
+        http_reply_error(req, 503, "database_unavailable", PQerrorMessage(ctx->conn));
+        return;
+    }
+    PGresult *r = positions(ctx, NULL);
+    long long worst = 0;
+    for (int i = 0; PQresultStatus(r) == PGRES_TUPLES_OK && i < PQntuples(r) && worst >= 0; i++) {
+        long long lag = lag_of(ctx, r, i);
+        worst = lag < 0 ? -1 : lag > worst ? lag : worst;
+    }
+    PQclear(r);
+    if (worst < 0)
+        http_reply_error(req, 503, "kafka_unavailable", "the brokers do not answer");
+    else if (worst > ctx->max_lag)
+        http_reply_json(req, 503,
+                        json_pack("{s:{s:s,s:s,s:I}}", "error", "code", "lagging", "message",
+                                  "a partition lags by more than ready.max.lag", "lag",
+                                  (json_int_t)worst));
+    else
+        http_reply_json(req, 200,
+                        json_pack("{s:s,s:I}", "status", "ready", "lag", (json_int_t)worst));
+}
+
+static json_t *projection_json(http_ctx_t *ctx, const mapping_t *m, PGresult *r)
 {
     json_t *parts = json_array();
     long long applied = 0, skipped = 0, dead = 0, unresolved = 0;
@@ -109,9 +147,11 @@ static json_t *projection_json(const mapping_t *m, PGresult *r)
             continue;
         json_t *next = PQgetisnull(r, i, 3) ? json_null()
                                             : json_integer(strtoll(PQgetvalue(r, i, 3), NULL, 10));
+        long long lag = lag_of(ctx, r, i);
         json_array_append_new(
-            parts, json_pack("{s:s,s:i,s:o,s:I,s:I,s:I,s:s}", "topic", PQgetvalue(r, i, 1),
-                             "partition", atoi(PQgetvalue(r, i, 2)), "next_offset", next, "applied",
+            parts, json_pack("{s:s,s:i,s:o,s:o,s:I,s:I,s:I,s:s}", "topic", PQgetvalue(r, i, 1),
+                             "partition", atoi(PQgetvalue(r, i, 2)), "next_offset", next, "lag",
+                             lag < 0 ? json_null() : json_integer(lag), "applied",
                              (json_int_t)strtoll(PQgetvalue(r, i, 4), NULL, 10), "skipped",
                              (json_int_t)strtoll(PQgetvalue(r, i, 5), NULL, 10), "dead_lettered",
                              (json_int_t)strtoll(PQgetvalue(r, i, 6), NULL, 10), "updated_at",
@@ -150,11 +190,11 @@ static void h_projections(http_ctx_t *ctx, struct evhttp_request *req, const cha
         return;
     }
     if (only) {
-        http_reply_json(req, 200, projection_json(only, r));
+        http_reply_json(req, 200, projection_json(ctx, only, r));
     } else {
         json_t *all = json_array();
         for (size_t i = 0; i < mapping_set_count(ctx->set); i++)
-            json_array_append_new(all, projection_json(mapping_set_get(ctx->set, i), r));
+            json_array_append_new(all, projection_json(ctx, mapping_set_get(ctx->set, i), r));
         http_reply_json(req, 200, json_pack("{s:o}", "projections", all));
     }
     PQclear(r);
@@ -193,6 +233,7 @@ static void h_metrics(http_ctx_t *ctx, struct evhttp_request *req, const char *r
         {6, "projector_events_dead_lettered_total", "counter", "Events dead-lettered."},
         {8, "projector_dead_letters_unresolved", "gauge", "Dead letters not replayed yet."},
         {3, "projector_position", "gauge", "Next offset to apply, as stored with the data."},
+        {-1, "projector_lag", "gauge", "Events of the partition not applied yet (-1: unknown)."},
     };
     strbuf_t out = STRBUF_INIT;
     for (size_t s = 0; s < sizeof(series) / sizeof(series[0]); s++) {
@@ -203,8 +244,13 @@ static void h_metrics(http_ctx_t *ctx, struct evhttp_request *req, const char *r
             label(&out, PQgetvalue(r, i, 0));
             strbuf_puts(&out, "\",topic=\"");
             label(&out, PQgetvalue(r, i, 1));
-            strbuf_printf(&out, "\",partition=\"%s\"} %s\n", PQgetvalue(r, i, 2),
-                          PQgetisnull(r, i, series[s].col) ? "0" : PQgetvalue(r, i, series[s].col));
+            if (series[s].col < 0)
+                strbuf_printf(&out, "\",partition=\"%s\"} %lld\n", PQgetvalue(r, i, 2),
+                              lag_of(ctx, r, i));
+            else
+                strbuf_printf(&out, "\",partition=\"%s\"} %s\n", PQgetvalue(r, i, 2),
+                              PQgetisnull(r, i, series[s].col) ? "0"
+                                                               : PQgetvalue(r, i, series[s].col));
         }
     }
     strbuf_puts(&out, "# HELP projector_up 1 while the API serves.\n# TYPE projector_up gauge\n"
@@ -285,6 +331,13 @@ http_api_t *http_api_start(const config_t *cfg, const mapping_set_t *set, char *
     api->ctx.conn = schema_connect(config_str(cfg, CFG_PG), errstr, errstr_size);
     if (!api->ctx.conn)
         goto fail;
+    api->ctx.max_lag = config_int(cfg, CFG_READY_MAX_LAG);
+    rd_kafka_conf_t *kconf = kafka_conf_new(cfg, NULL, NULL, errstr, errstr_size);
+    if (!kconf || !(api->ctx.rk = rd_kafka_new(RD_KAFKA_PRODUCER, kconf, errstr, errstr_size))) {
+        if (kconf)
+            rd_kafka_conf_destroy(kconf);
+        goto fail;
+    }
     PQclear(PQexec(api->ctx.conn, "SET application_name = 'projector-http';"
                                   " SET statement_timeout = '10s'"));
     if (http_views_load(&api->ctx, errstr, errstr_size) != 0)
@@ -315,6 +368,8 @@ fail:
         event_base_free(api->base);
     http_views_free(&api->ctx);
     PQfinish(api->ctx.conn);
+    if (api->ctx.rk)
+        rd_kafka_destroy(api->ctx.rk);
     free(api);
     return NULL;
 }
@@ -329,5 +384,6 @@ void http_api_stop(http_api_t *api)
     event_base_free(api->base);
     http_views_free(&api->ctx);
     PQfinish(api->ctx.conn);
+    rd_kafka_destroy(api->ctx.rk);
     free(api);
 }

@@ -5,6 +5,7 @@
 #include <event2/http.h>
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <librdkafka/rdkafka.h>
 
 #include "mapping.h"
 
@@ -24,6 +25,8 @@ typedef struct http_view {
 
 typedef struct http_ctx {
     PGconn *conn;
+    rd_kafka_t *rk;    /* for high watermarks (lag); no group */
+    long long max_lag; /* /readyz: ready while every partition's lag is at most this */
     struct event_base *base;
     struct evhttp_request *released; /* being answered after waiting for its positions */
     http_view_t *views;

@@ -124,5 +124,29 @@ get /healthz
 kill -0 "$slow" 2>/dev/null || fail "the waiting request ended before /healthz was answered"
 wait "$slow"
 
+get /readyz
+[ "$(json 'd["lag"]')" = 0 ] || fail "readyz lag after catching up"
+get /v1/projections/orders
+[ "$(json 'sum(p["lag"] for p in d["partitions"])')" = 0 ] || fail "partition lag after catching up"
 stop_clean "$pid"
+
+# projector serve: the API without consuming. Ten events nobody applies make partition 0 lag.
+for i in $(seq 1 10); do
+    printf 'o-lag-%s\t{"type":"OrderNoteAdded","orderId":"o-lag-%s"}\n' "$i" "$i"
+done | kcat -b "$BROKERS" -P -t order-events -p 0 -K $'\t'
+port=$((port + 1))
+API=http://127.0.0.1:$port
+"$PROJECTOR" serve --brokers "$BROKERS" --mappings "$PROJECT_ROOT/mappings" --views "$PROJECT_ROOT/views" \
+    --http "127.0.0.1:$port" --ready-max-lag 5 >>"$WORK/serve.log" 2>&1 &
+serve=$!
+PIDS+=("$serve")
+for _ in $(seq 1 100); do curl -s -o /dev/null "$API/healthz" && break; sleep 0.1; done
+get /readyz 503
+[ "$(json 'd["error"]["code"]')" = lagging ] || fail "readyz while lagging"
+[ "$(json 'd["error"]["lag"]')" = 10 ] || fail "readyz lag"
+get /v1/projections/orders
+[ "$(json '[p["lag"] for p in d["partitions"] if p["partition"] == 0][0]')" = 10 ] || fail "partition 0 lag"
+curl -s "$API/metrics" >"$WORK/metrics.txt"
+[ "$(metric_sum projector_lag)" = 10 ] || fail "lag metric"
+stop_clean "$serve"
 echo "http: ok"
