@@ -52,6 +52,9 @@ static const setting_t settings[CFG__COUNT] = {
     [CFG_READY_MAX_LAG] = {"ready.max.lag", "--ready-max-lag", "PROJECTOR_READY_MAX_LAG", T_INT,
                            "10000", 0, 1000000000, NULL,
                            "/readyz fails while a partition lags by more events than this"},
+    [CFG_HTTP_TOKEN] = {"http.token", "--http-token", "PROJECTOR_HTTP_TOKEN", T_STRING, "", 0, 0,
+                        NULL,
+                        "bearer token the admin endpoints require; empty: loopback clients only"},
     [CFG_LOG_FORMAT] = {"log.format", "--log-format", "PROJECTOR_LOG_FORMAT", T_ENUM, "text", 0, 0,
                         "text|json", "log lines for people (text) or JSON lines"},
 };

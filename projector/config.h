@@ -21,6 +21,7 @@ typedef enum {
     CFG_LOG_FORMAT,
     CFG_HTTP_LISTEN,
     CFG_READY_MAX_LAG,
+    CFG_HTTP_TOKEN,
     CFG__COUNT
 } config_key_t;
 

@@ -203,6 +203,8 @@ static int apply_batch(consumer_t *c, fetch_batch_t *b)
         sink_rc_t rc = sink_pg_apply(c->sink, b->events, b->n, b->arena, c->pos, c->npos, on_dead,
                                      c, err, sizeof(err));
         if (rc == SINK_OK) {
+            if (c->state == CONSUMER_PAUSED)
+                LOG(LOG_INFO, "projection=%s resumed", mapping_name(c->m));
             if (c->state == CONSUMER_RETRYING)
                 LOG(LOG_INFO, "projection=%s database back after %.1f s; batch applied",
                     mapping_name(c->m), now_s() - since);
@@ -213,6 +215,22 @@ static int apply_batch(consumer_t *c, fetch_batch_t *b)
         if (rc == SINK_STALE) {
             on_stale(c);
             return 0;
+        }
+        if (rc == SINK_PAUSED) {
+            if (c->state != CONSUMER_PAUSED)
+                LOG(LOG_INFO,
+                    "projection=%s paused; nothing is applied until it is resumed "
+                    "(POST /v1/projections/%s/resume)",
+                    mapping_name(c->m), mapping_name(c->m));
+            c->state = CONSUMER_PAUSED;
+            backoff_nap(c->stop, 250);
+            if (*c->stop)
+                return -1;
+            continue;
+        }
+        if (c->state == CONSUMER_PAUSED) {
+            LOG(LOG_INFO, "projection=%s resumed", mapping_name(c->m));
+            c->state = CONSUMER_RUNNING;
         }
         time_t t = time(NULL);
         if (c->state != CONSUMER_RETRYING || t - c->last_retry_log >= 10) {

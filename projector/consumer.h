@@ -16,6 +16,7 @@ typedef enum {
     CONSUMER_STARTING, /* joining the group */
     CONSUMER_RUNNING,  /* consuming and applying */
     CONSUMER_RETRYING, /* the database failed; the batch in hand waits, nothing is consumed */
+    CONSUMER_PAUSED,   /* paused through the HTTP API; the batch in hand waits */
     CONSUMER_STOPPED,  /* left the group after the last batch */
     CONSUMER_FAILED,   /* could not start (see the log) */
 } consumer_state_t;

@@ -138,6 +138,18 @@ static void h_readyz(http_ctx_t *ctx, struct evhttp_request *req, const char *re
                         json_pack("{s:s,s:I}", "status", "ready", "lag", (json_int_t)worst));
 }
 
+/* "paused" when projector.projections says so, else "live". */
+static const char *projection_state(http_ctx_t *ctx, const mapping_t *m)
+{
+    const char *params[] = {mapping_name(m)};
+    PGresult *r =
+        PQexecParams(ctx->conn, "SELECT 1 FROM projector.projections WHERE name = $1 AND paused", 1,
+                     NULL, params, NULL, NULL, 0);
+    int paused = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0;
+    PQclear(r);
+    return paused ? "paused" : "live";
+}
+
 static json_t *projection_json(http_ctx_t *ctx, const mapping_t *m, PGresult *r)
 {
     json_t *parts = json_array();
@@ -164,10 +176,10 @@ static json_t *projection_json(http_ctx_t *ctx, const mapping_t *m, PGresult *r)
     json_t *topics = json_array();
     for (size_t t = 0; t < mapping_topic_count(m); t++)
         json_array_append_new(topics, json_string(mapping_topic(m, t)));
-    return json_pack("{s:s,s:o,s:I,s:I,s:I,s:I,s:o}", "name", mapping_name(m), "topics", topics,
-                     "applied", (json_int_t)applied, "skipped", (json_int_t)skipped,
-                     "dead_lettered", (json_int_t)dead, "dead_letters_unresolved",
-                     (json_int_t)unresolved, "partitions", parts);
+    return json_pack("{s:s,s:s,s:o,s:I,s:I,s:I,s:I,s:o}", "name", mapping_name(m), "state",
+                     projection_state(ctx, m), "topics", topics, "applied", (json_int_t)applied,
+                     "skipped", (json_int_t)skipped, "dead_lettered", (json_int_t)dead,
+                     "dead_letters_unresolved", (json_int_t)unresolved, "partitions", parts);
 }
 
 static void h_projections(http_ctx_t *ctx, struct evhttp_request *req, const char *rest,
@@ -268,19 +280,93 @@ static void h_openapi(http_ctx_t *ctx, struct evhttp_request *req, const char *r
                     "application/json");
 }
 
+/* ---- admin ---- */
+
+/* Admin requests need the bearer token when one is configured, else a loopback client.
+ * Returns 1 when allowed; else answers 401/403 and returns 0. */
+static int admin_allowed(http_ctx_t *ctx, struct evhttp_request *req)
+{
+    if (*ctx->token) {
+        const char *auth =
+            evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+        char want[512];
+        snprintf(want, sizeof(want), "Bearer %s", ctx->token);
+        size_t n = strlen(want), diff = !auth || strlen(auth) != n;
+        for (size_t i = 0; !diff && i < n; i++) /* no early exit inside the token */
+            diff |= (size_t)(auth[i] ^ want[i]);
+        if (diff) {
+            evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Bearer");
+            http_reply_error(req, 401, "unauthorized", "a valid bearer token is required");
+            return 0;
+        }
+        return 1;
+    }
+    char *host = NULL;
+    ev_uint16_t port;
+    evhttp_connection_get_peer(evhttp_request_get_connection(req), &host, &port);
+    if (host && (strcmp(host, "127.0.0.1") == 0 || strcmp(host, "::1") == 0 ||
+                 strcmp(host, "::ffff:127.0.0.1") == 0))
+        return 1;
+    http_reply_error(req, 403, "forbidden",
+                     "admin endpoints answer loopback clients only unless http.token is set");
+    return 0;
+}
+
+/* POST /v1/projections/{name}/pause|resume: recorded in projector.projections, which every
+ * instance reads with each batch. */
+static void h_projection_admin(http_ctx_t *ctx, struct evhttp_request *req, const char *rest,
+                               const char *query)
+{
+    (void)query;
+    char name[256], action[32];
+    if (sscanf(rest, "/%255[^/]/%31[^/]", name, action) != 2 ||
+        (strcmp(action, "pause") != 0 && strcmp(action, "resume") != 0)) {
+        http_reply_error(req, 404, "not_found", "POST /v1/projections/{name}/pause or /resume");
+        return;
+    }
+    const mapping_t *m = NULL;
+    for (size_t i = 0; i < mapping_set_count(ctx->set); i++)
+        if (strcmp(mapping_name(mapping_set_get(ctx->set, i)), name) == 0)
+            m = mapping_set_get(ctx->set, i);
+    if (!m) {
+        http_reply_error(req, 404, "unknown_projection", "no projection of that name");
+        return;
+    }
+    if (!admin_allowed(ctx, req))
+        return;
+    int pause = strcmp(action, "pause") == 0;
+    const char *params[] = {name, pause ? "true" : "false"};
+    PGresult *r = PQexecParams(ctx->conn,
+                               "INSERT INTO projector.projections (name, paused) VALUES ($1, $2)"
+                               " ON CONFLICT (name) DO UPDATE SET paused = EXCLUDED.paused,"
+                               " updated_at = now()",
+                               2, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        http_reply_error(req, 503, "database_error", PQerrorMessage(ctx->conn));
+    else
+        http_reply_json(req, 200,
+                        json_pack("{s:s,s:s}", "name", name, "state", pause ? "paused" : "live"));
+    PQclear(r);
+}
+
 /* ---- routing ---- */
 
 typedef void (*handler_fn)(http_ctx_t *ctx, struct evhttp_request *req, const char *rest,
                            const char *query);
 
 static const struct route {
+    enum evhttp_cmd_type method;
     const char *prefix;
     int exact; /* the path must equal prefix; else prefix, then "" or "/..." */
     handler_fn fn;
 } routes[] = {
-    {"/healthz", 1, h_healthz},   {"/readyz", 1, h_readyz},
-    {"/metrics", 1, h_metrics},   {"/v1/openapi.json", 1, h_openapi},
-    {"/v1/views", 0, http_views}, {"/v1/projections", 0, h_projections},
+    {EVHTTP_REQ_GET, "/healthz", 1, h_healthz},
+    {EVHTTP_REQ_GET, "/readyz", 1, h_readyz},
+    {EVHTTP_REQ_GET, "/metrics", 1, h_metrics},
+    {EVHTTP_REQ_GET, "/v1/openapi.json", 1, h_openapi},
+    {EVHTTP_REQ_GET, "/v1/views", 0, http_views},
+    {EVHTTP_REQ_GET, "/v1/projections", 0, h_projections},
+    {EVHTTP_REQ_POST, "/v1/projections", 0, h_projection_admin},
 };
 
 static void on_request(struct evhttp_request *req, void *arg)
@@ -290,19 +376,22 @@ static void on_request(struct evhttp_request *req, void *arg)
     const char *path = evhttp_uri_get_path(uri), *query = evhttp_uri_get_query(uri);
     if (!path)
         path = "/";
+    int path_known = 0;
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
         size_t n = strlen(routes[i].prefix);
         if (strncmp(path, routes[i].prefix, n) != 0 || (routes[i].exact && path[n]) ||
             (!routes[i].exact && path[n] && path[n] != '/'))
             continue;
-        if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
-            http_reply_error(req, 405, "method_not_allowed", "only GET is served here");
-            return;
-        }
+        path_known = 1;
+        if (evhttp_request_get_command(req) != routes[i].method)
+            continue;
         routes[i].fn(ctx, req, path + n, query);
         return;
     }
-    http_reply_error(req, 404, "not_found", "no such endpoint (see /v1/openapi.json)");
+    if (path_known)
+        http_reply_error(req, 405, "method_not_allowed", "not with this method");
+    else
+        http_reply_error(req, 404, "not_found", "no such endpoint (see /v1/openapi.json)");
 }
 
 static void *serve(void *arg)
@@ -332,6 +421,7 @@ http_api_t *http_api_start(const config_t *cfg, const mapping_set_t *set, char *
     if (!api->ctx.conn)
         goto fail;
     api->ctx.max_lag = config_int(cfg, CFG_READY_MAX_LAG);
+    api->ctx.token = config_str(cfg, CFG_HTTP_TOKEN);
     rd_kafka_conf_t *kconf = kafka_conf_new(cfg, NULL, NULL, errstr, errstr_size);
     if (!kconf || !(api->ctx.rk = rd_kafka_new(RD_KAFKA_PRODUCER, kconf, errstr, errstr_size))) {
         if (kconf)

@@ -27,6 +27,7 @@ typedef struct http_ctx {
     PGconn *conn;
     rd_kafka_t *rk;    /* for high watermarks (lag); no group */
     long long max_lag; /* /readyz: ready while every partition's lag is at most this */
+    const char *token; /* admin endpoints: "Bearer <token>"; empty: loopback clients only */
     struct event_base *base;
     struct evhttp_request *released; /* being answered after waiting for its positions */
     http_view_t *views;

@@ -37,6 +37,10 @@ static const char internal_ddl[] =
     "  dlq_topic text NOT NULL,\n"
     "  created_at timestamptz NOT NULL DEFAULT now(),\n"
     "  UNIQUE (projection, topic, partition, \"offset\"));\n"
+    "CREATE TABLE IF NOT EXISTS projector.projections (\n" /* set through the HTTP API */
+    "  name text PRIMARY KEY,\n"
+    "  paused boolean NOT NULL DEFAULT false,\n"
+    "  updated_at timestamptz NOT NULL DEFAULT now());\n"
     "ALTER TABLE projector.dead_letters\n"
     "  ADD COLUMN IF NOT EXISTS type_header text,\n"          /* the event type, when a header */
     "  ADD COLUMN IF NOT EXISTS event_timestamp_ms bigint,\n" /* the message's timestamp */

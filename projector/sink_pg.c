@@ -22,10 +22,11 @@ typedef enum {
     ERR_EVENT,  /* an event's data (class 22, 23): isolate the event */
     ERR_SERIAL, /* one row hit twice by a statement (keys spelled differently): plan serially */
     ERR_PARK,   /* events were applied after a dead one of their key: park them, try again */
+    ERR_PAUSED, /* the projection is paused (projector.projections): apply nothing */
 } err_class_t;
 
 /* What a result in the pipeline answers. */
-typedef enum { Q_PLAIN, Q_LOCK, Q_LOOKUP, Q_GROUP, Q_COUNT, Q_PARKED } q_kind_t;
+typedef enum { Q_PLAIN, Q_LOCK, Q_LOOKUP, Q_GROUP, Q_COUNT, Q_PARKED, Q_PAUSED } q_kind_t;
 
 typedef struct q_expect {
     q_kind_t kind;
@@ -46,6 +47,7 @@ struct sink_pg {
     /* per batch */
     uint64_t rows_pending, rows_written;
     int counted; /* rows of the last Q_COUNT result */
+    int paused;  /* the last Q_PAUSED result */
     sink_position_t *pos;
     size_t npos;
     int serial;
@@ -80,6 +82,7 @@ static const char sql_parked[] =
     "SELECT topic, encode(key, 'hex'), min(\"offset\") FROM projector.dead_letters"
     " WHERE projection = $1 AND replayed_at IS NULL AND key IS NOT NULL"
     " AND encode(key, 'hex') = ANY($2::text[]) GROUP BY 1, 2";
+static const char sql_paused[] = "SELECT 1 FROM projector.projections WHERE name = $1 AND paused";
 static const char sql_replay_lock[] =
     "SELECT id FROM projector.dead_letters WHERE id = $1 AND replayed_at IS NULL FOR UPDATE";
 static const char sql_replay_done[] =
@@ -155,6 +158,7 @@ static int ensure_conn(sink_pg_t *s, char *errstr, size_t errsz)
              prepare(s, "pos_ensure", sql_ensure, errstr, errsz) ||
              prepare(s, "dead_insert", sql_dead, errstr, errsz) ||
              prepare(s, "parked_keys", sql_parked, errstr, errsz) ||
+             prepare(s, "paused", sql_paused, errstr, errsz) ||
              prepare(s, "replay_lock", sql_replay_lock, errstr, errsz) ||
              prepare(s, "replay_done", sql_replay_done, errstr, errsz) ||
              prepare(s, "replay_failed", sql_replay_failed, errstr, errsz);
@@ -286,6 +290,10 @@ static void handle_rows(sink_pg_t *s, PGresult *r, const q_expect_t *q)
 {
     if (q->kind == Q_PARKED) {
         park_from_rows(s, r);
+        return;
+    }
+    if (q->kind == Q_PAUSED) {
+        s->paused = PQntuples(r) > 0;
         return;
     }
     if (q->kind == Q_COUNT) {
@@ -629,13 +637,17 @@ static err_class_t park_followers(sink_pg_t *s)
 
 static err_class_t begin_checked(sink_pg_t *s, strbuf_t *topics, strbuf_t *parts, int *stale)
 {
+    const char *name[] = {mapping_name(s->m)};
     send_sql(s, "BEGIN");
+    send_prepared(s, "paused", 1, name, NULL, NULL, Q_PAUSED, 0, NULL);
     send_lock(s, topics, parts);
     if (mapping_parks(s->m))
         send_parked_query(s);
     err_class_t e = sync_pipeline(s);
     if (e != ERR_NONE)
         return e;
+    if (s->paused)
+        return ERR_PAUSED;
     *stale = 0;
     for (size_t k = 0; k < s->npos; k++) {
         sink_position_t *p = &s->pos[k];
@@ -714,6 +726,10 @@ sink_rc_t sink_pg_apply(sink_pg_t *s, plan_event_t *events, size_t n, arena_t *e
     }
     strbuf_free(&topics);
     strbuf_free(&parts);
+    if (e == ERR_PAUSED) {
+        run_sql(s, "ROLLBACK");
+        return SINK_PAUSED;
+    }
     if (e == ERR_NONE && stale) {
         run_sql(s, "ROLLBACK");
         return SINK_STALE;

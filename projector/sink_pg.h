@@ -24,9 +24,10 @@ typedef struct sink_position {
 } sink_position_t;
 
 typedef enum {
-    SINK_OK,    /* committed: the batch's writes and positions */
-    SINK_STALE, /* nothing written: a position moved under us (see stale/actual); re-seek */
-    SINK_RETRY, /* nothing written: the database failed; wait and call again */
+    SINK_OK,     /* committed: the batch's writes and positions */
+    SINK_STALE,  /* nothing written: a position moved under us (see stale/actual); re-seek */
+    SINK_RETRY,  /* nothing written: the database failed; wait and call again */
+    SINK_PAUSED, /* nothing written: the projection is paused; wait and call again */
 } sink_rc_t;
 
 /* Called once the batch's dead events are known, before the commit: publish them (the

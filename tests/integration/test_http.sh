@@ -50,6 +50,7 @@ get "/v1/views/order_detail?limit=0" 400
 get "/v1/views/order_detail?after=not-a-cursor" 400
 get "/v1/views/order_detail?created_at.gt=yesterday-ish" 400
 [ "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$API/v1/views")" = 405 ] || fail "POST allowed"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$API/v1/projections/orders")" = 405 ] || fail "DELETE allowed"
 # Injection attempts are values, never SQL.
 get "/v1/views/order_detail?status=x'%20OR%20'1'='1"
 [ "$(json 'len(d["items"])')" = 0 ] || fail "an injection attempt matched rows"
@@ -124,6 +125,32 @@ get /healthz
 kill -0 "$slow" 2>/dev/null || fail "the waiting request ended before /healthz was answered"
 wait "$slow"
 
+# Pause and resume (no token configured: loopback clients may): while paused nothing is
+# applied and the state says so; after resume the events apply.
+post() { # PATH EXPECTED_STATUS [HEADER]
+    local code
+    code=$(curl -s -o "$WORK/body" -w '%{http_code}' -X POST ${3:+-H "$3"} "$API$1")
+    [ "$code" = "$2" ] || { cat "$WORK/body" >&2; fail "POST $1: status $code, expected $2"; }
+}
+post /v1/projections/orders/pause 200
+[ "$(json 'd["state"]')" = paused ] || fail "pause answer"
+get /v1/projections/orders
+[ "$(json 'd["state"]')" = paused ] || fail "state after pause"
+before=$(applied_total orders)
+for i in 1 2 3 4 5; do
+    printf 'o-p%s\t{"type":"OrderCreated","orderId":"o-p%s","customerId":"c-p","items":[],"totalAmount":"1.00","occurredAt":"2026-02-02T00:00:00Z"}\n' "$i" "$i"
+done | kcat -b "$BROKERS" -P -t order-events -p 1 -K $'\t'
+sleep 2
+[ "$(applied_total orders)" = "$before" ] || fail "events were applied while paused"
+grep -q 'projection=orders paused' "$WORK/run.log" || fail "the pause was not logged"
+post /v1/projections/orders/resume 200
+wait_caught_up orders $((before + 5)) 30
+get /v1/projections/orders
+[ "$(json 'd["state"]')" = live ] || fail "state after resume"
+post /v1/projections/nope/pause 404
+post /v1/projections/orders/explode 404
+total=$((before + 5))
+
 get /readyz
 [ "$(json 'd["lag"]')" = 0 ] || fail "readyz lag after catching up"
 get /v1/projections/orders
@@ -148,5 +175,22 @@ get /v1/projections/orders
 [ "$(json '[p["lag"] for p in d["partitions"] if p["partition"] == 0][0]')" = 10 ] || fail "partition 0 lag"
 curl -s "$API/metrics" >"$WORK/metrics.txt"
 [ "$(metric_sum projector_lag)" = 10 ] || fail "lag metric"
+stop_clean "$serve"
+
+# With a token configured, the admin endpoints want it.
+port=$((port + 1))
+API=http://127.0.0.1:$port
+"$PROJECTOR" serve --brokers "$BROKERS" --mappings "$PROJECT_ROOT/mappings" --views "$PROJECT_ROOT/views" \
+    --http "127.0.0.1:$port" --http-token s3cret >>"$WORK/serve2.log" 2>&1 &
+serve=$!
+PIDS+=("$serve")
+for _ in $(seq 1 100); do curl -s -o /dev/null "$API/healthz" && break; sleep 0.1; done
+post /v1/projections/orders/pause 401
+[ "$(json 'd["error"]["code"]')" = unauthorized ] || fail "401 body"
+post /v1/projections/orders/pause 401 "Authorization: Bearer wrong"
+post /v1/projections/orders/pause 200 "Authorization: Bearer s3cret"
+post /v1/projections/orders/resume 200 "Authorization: Bearer s3cret"
+get /v1/projections/orders
+[ "$(json 'd["state"]')" = live ] || fail "state after resume with a token"
 stop_clean "$serve"
 echo "http: ok"
