@@ -26,6 +26,7 @@ struct consumer {
     dlq_t *dlq;
     volatile sig_atomic_t *stop;
     consumer_state_t state;
+    stats_t *stats;
     sink_position_t *pos; /* of the batch being applied */
     size_t npos;
     /* progress */
@@ -43,13 +44,15 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-consumer_t *consumer_new(const config_t *cfg, const mapping_t *m, char *errstr, size_t errstr_size)
+consumer_t *consumer_new(const config_t *cfg, const mapping_t *m, stats_t *stats, char *errstr,
+                         size_t errstr_size)
 {
     consumer_t *c = calloc(1, sizeof(*c));
     if (!c)
         abort();
     c->cfg = cfg;
     c->m = m;
+    c->stats = stats;
     c->pos = calloc((size_t)config_int(cfg, CFG_BATCH_MAX_EVENTS), sizeof(*c->pos));
     if (!c->pos)
         abort();
@@ -121,6 +124,7 @@ static int on_dead(void *ctx, plan_event_t *events, size_t n)
     }
     char err[512];
     if (dlq_publish(c->dlq, events, n, err, sizeof(err)) != 0) {
+        stats_dlq_error(c->stats);
         LOG(LOG_WARN, "projection=%s dead-letter topic unavailable: %s", mapping_name(c->m), err);
         return -1;
     }
@@ -138,6 +142,7 @@ static void record_latency(consumer_t *c, const fetch_batch_t *b)
         if (e->state != PLAN_APPLIED || e->ev.timestamp_ms < 0)
             continue;
         int64_t ms = now_ms - e->ev.timestamp_ms;
+        stats_event(c->stats, e->ev.timestamp_ms, ms);
         c->latency[ms < 0 ? 0 : ms > LATENCY_BUCKETS ? LATENCY_BUCKETS : ms]++;
         c->latency_count++;
     }
@@ -203,6 +208,7 @@ static int apply_batch(consumer_t *c, fetch_batch_t *b)
         sink_rc_t rc = sink_pg_apply(c->sink, b->events, b->n, b->arena, c->pos, c->npos, on_dead,
                                      c, err, sizeof(err));
         if (rc == SINK_OK) {
+            stats_batch(c->stats, b->n, now_s() - since);
             if (c->state == CONSUMER_PAUSED)
                 LOG(LOG_INFO, "projection=%s resumed", mapping_name(c->m));
             if (c->state == CONSUMER_RETRYING)
@@ -213,6 +219,7 @@ static int apply_batch(consumer_t *c, fetch_batch_t *b)
             return 0;
         }
         if (rc == SINK_STALE) {
+            stats_stale(c->stats);
             on_stale(c);
             return 0;
         }
@@ -232,6 +239,7 @@ static int apply_batch(consumer_t *c, fetch_batch_t *b)
             LOG(LOG_INFO, "projection=%s resumed", mapping_name(c->m));
             c->state = CONSUMER_RUNNING;
         }
+        stats_db_error(c->stats);
         time_t t = time(NULL);
         if (c->state != CONSUMER_RETRYING || t - c->last_retry_log >= 10) {
             LOG(LOG_WARN,
@@ -256,8 +264,13 @@ static int apply_batch(consumer_t *c, fetch_batch_t *b)
 static void log_progress(consumer_t *c, double *last)
 {
     double t = now_s();
-    if (t - *last < 10 || !c->since_log)
+    if (t - *last < 10)
         return;
+    stats_set_rate(c->stats, (double)c->since_log / (t - *last));
+    if (!c->since_log) {
+        *last = t;
+        return;
+    }
     LOG(LOG_INFO,
         "projection=%s applied=%llu skipped=%llu dead_lettered=%llu rows_written=%llu "
         "events/s=%.0f",

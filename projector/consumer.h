@@ -8,6 +8,7 @@
 
 #include "config.h"
 #include "mapping.h"
+#include "stats.h"
 
 typedef struct consumer consumer_t;
 
@@ -21,9 +22,10 @@ typedef enum {
     CONSUMER_FAILED,   /* could not start (see the log) */
 } consumer_state_t;
 
-/* Returns a worker for projection m (borrowed; bound to the database's types), or NULL with
- * errstr set. Caller owns it. */
-consumer_t *consumer_new(const config_t *cfg, const mapping_t *m, char *errstr, size_t errstr_size);
+/* Returns a worker for projection m (borrowed; bound to the database's types) that records its
+ * statistics in stats (borrowed), or NULL with errstr set. Caller owns it. */
+consumer_t *consumer_new(const config_t *cfg, const mapping_t *m, stats_t *stats, char *errstr,
+                         size_t errstr_size);
 void consumer_destroy(consumer_t *c);
 
 /* Consumes and applies until *stop becomes non-zero, then finishes the batch in hand, commits,

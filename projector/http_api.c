@@ -176,9 +176,18 @@ static json_t *projection_json(http_ctx_t *ctx, const mapping_t *m, PGresult *r)
     json_t *topics = json_array();
     for (size_t t = 0; t < mapping_topic_count(m); t++)
         json_array_append_new(topics, json_string(mapping_topic(m, t)));
-    return json_pack("{s:s,s:s,s:o,s:I,s:I,s:I,s:I,s:o}", "name", mapping_name(m), "state",
-                     projection_state(ctx, m), "topics", topics, "applied", (json_int_t)applied,
-                     "skipped", (json_int_t)skipped, "dead_lettered", (json_int_t)dead,
+    json_t *rate = json_null(), *last = json_null();
+    for (size_t i = 0; i < ctx->nstats; i++) {
+        if (mapping_set_get(ctx->set, i) != m)
+            continue;
+        rate = json_real(stats_rate(ctx->stats[i]));
+        int64_t ms = stats_last_event_ms(ctx->stats[i]);
+        last = ms < 0 ? json_null() : json_integer(ms);
+    }
+    return json_pack("{s:s,s:s,s:o,s:o,s:o,s:I,s:I,s:I,s:I,s:o}", "name", mapping_name(m), "state",
+                     projection_state(ctx, m), "events_per_s", rate, "last_event_ms", last,
+                     "topics", topics, "applied", (json_int_t)applied, "skipped",
+                     (json_int_t)skipped, "dead_lettered", (json_int_t)dead,
                      "dead_letters_unresolved", (json_int_t)unresolved, "partitions", parts);
 }
 
@@ -265,6 +274,7 @@ static void h_metrics(http_ctx_t *ctx, struct evhttp_request *req, const char *r
                                                                : PQgetvalue(r, i, series[s].col));
         }
     }
+    stats_render(ctx->stats, ctx->nstats, &out);
     strbuf_puts(&out, "# HELP projector_up 1 while the API serves.\n# TYPE projector_up gauge\n"
                       "projector_up 1\n");
     http_reply_text(req, 200, out.data, out.len, "text/plain; version=0.0.4");
@@ -401,8 +411,8 @@ static void *serve(void *arg)
     return NULL;
 }
 
-http_api_t *http_api_start(const config_t *cfg, const mapping_set_t *set, char *errstr,
-                           size_t errstr_size)
+http_api_t *http_api_start(const config_t *cfg, const mapping_set_t *set, stats_t *const *stats,
+                           size_t nstats, char *errstr, size_t errstr_size)
 {
     char host[256];
     const char *listen = config_str(cfg, CFG_HTTP_LISTEN);
@@ -417,6 +427,8 @@ http_api_t *http_api_start(const config_t *cfg, const mapping_set_t *set, char *
     if (!api)
         abort();
     api->ctx.set = set;
+    api->ctx.stats = stats;
+    api->ctx.nstats = nstats;
     api->ctx.conn = schema_connect(config_str(cfg, CFG_PG), errstr, errstr_size);
     if (!api->ctx.conn)
         goto fail;

@@ -6,14 +6,16 @@
 
 #include "config.h"
 #include "mapping.h"
+#include "stats.h"
 
 typedef struct http_api http_api_t;
 
 /* Binds http.listen ("host:port") and starts serving on a thread of its own with its own
- * database connection. set (borrowed) names the read tables it serves. Returns the server
- * (caller owns, http_api_stop()), or NULL with errstr set. */
-http_api_t *http_api_start(const config_t *cfg, const mapping_set_t *set, char *errstr,
-                           size_t errstr_size);
+ * database connection. set (borrowed) names the read tables it serves; stats[i] (borrowed; NULL
+ * with nstats 0 when this process consumes nothing) are the live statistics of projection i.
+ * Returns the server (caller owns, http_api_stop()), or NULL with errstr set. */
+http_api_t *http_api_start(const config_t *cfg, const mapping_set_t *set, stats_t *const *stats,
+                           size_t nstats, char *errstr, size_t errstr_size);
 /* Stops serving, joins the thread and frees the server. */
 void http_api_stop(http_api_t *api);
 

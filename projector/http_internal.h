@@ -8,6 +8,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "mapping.h"
+#include "stats.h"
 
 typedef struct http_column {
     char *name, *type; /* type without modifiers, for casts */
@@ -30,9 +31,12 @@ typedef struct http_ctx {
     const char *token; /* admin endpoints: "Bearer <token>"; empty: loopback clients only */
     struct event_base *base;
     struct evhttp_request *released; /* being answered after waiting for its positions */
+    size_t waiting;                  /* requests held for their positions */
     http_view_t *views;
     size_t nviews;
     const mapping_set_t *set;
+    stats_t *const *stats; /* per projection of set, when this process consumes */
+    size_t nstats;
 } http_ctx_t;
 
 /* Sends status with a JSON body (taken: the reference is released). */

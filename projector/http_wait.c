@@ -17,6 +17,7 @@
 #define WAIT_MS_DEFAULT 5000
 #define WAIT_MS_MAX 30000
 #define RECHECK_MS 20
+#define WAITING_MAX 256 /* requests held at once; more are refused with 503 */
 
 typedef struct pending {
     http_ctx_t *ctx;
@@ -34,6 +35,7 @@ static void on_close(struct evhttp_connection *conn, void *arg);
 
 static void pending_free(pending_t *p)
 {
+    p->ctx->waiting--;
     struct evhttp_connection *conn = p->req ? evhttp_request_get_connection(p->req) : NULL;
     if (conn)
         evhttp_connection_set_closecb(conn, NULL, NULL);
@@ -187,9 +189,16 @@ int http_wait_positions(http_ctx_t *ctx, struct evhttp_request *req, const mappi
         evhttp_clear_headers(&args);
         return 1;
     }
+    if (ctx->waiting >= WAITING_MAX) {
+        evhttp_clear_headers(&args);
+        http_reply_error(req, 503, "too_many_waiting",
+                         "too many reads are waiting for their positions; retry later");
+        return 0;
+    }
     pending_t *p = calloc(1, sizeof(*p));
     if (!p)
         abort();
+    ctx->waiting++;
     p->ctx = ctx;
     p->req = req;
     p->m = m;

@@ -73,7 +73,8 @@ mapping_set_t *service_prepare_mappings(const config_t *cfg, PGconn *conn)
     return set;
 }
 
-static int run_workers(const config_t *cfg, mapping_set_t *set, const sigset_t *signals)
+static int run_workers(const config_t *cfg, mapping_set_t *set, stats_t *const *stats,
+                       const sigset_t *signals)
 {
     size_t n = mapping_set_count(set);
     worker_t *w = calloc(n, sizeof(*w));
@@ -82,7 +83,7 @@ static int run_workers(const config_t *cfg, mapping_set_t *set, const sigset_t *
     int rc = EXIT_OK;
     for (size_t i = 0; i < n; i++) {
         char err[512];
-        w[i].consumer = consumer_new(cfg, mapping_set_get(set, i), err, sizeof(err));
+        w[i].consumer = consumer_new(cfg, mapping_set_get(set, i), stats[i], err, sizeof(err));
         if (!w[i].consumer) {
             LOG(LOG_ERROR, "projection=%s cannot start: %s", mapping_name(mapping_set_get(set, i)),
                 err);
@@ -130,16 +131,27 @@ int service_run(const config_t *cfg)
     PQfinish(conn);
     if (!set)
         return EXIT_INVALID;
+    size_t n = mapping_set_count(set);
+    stats_t **stats = calloc(n + 1, sizeof(*stats));
+    if (!stats)
+        abort();
+    for (size_t i = 0; i < n; i++)
+        stats[i] = stats_new(mapping_name(mapping_set_get(set, i)));
     http_api_t *api = NULL;
-    if (*config_str(cfg, CFG_HTTP_LISTEN) && !(api = http_api_start(cfg, set, err, sizeof(err)))) {
+    int rc = EXIT_INVALID;
+    if (*config_str(cfg, CFG_HTTP_LISTEN) &&
+        !(api = http_api_start(cfg, set, stats, n, err, sizeof(err))))
         LOG(LOG_ERROR, "%s", err);
-        mapping_set_destroy(set);
-        return EXIT_INVALID;
-    }
+    else
+        rc = EXIT_OK;
     LOG(LOG_INFO, "projector %s running %zu projection(s)", PROJECTOR_VERSION,
         mapping_set_count(set));
-    int rc = run_workers(cfg, set, &signals);
+    if (rc == EXIT_OK)
+        rc = run_workers(cfg, set, stats, &signals);
     http_api_stop(api);
+    for (size_t i = 0; i < n; i++)
+        stats_destroy(stats[i]);
+    free(stats);
     mapping_set_destroy(set);
     LOG(LOG_INFO, "stopped");
     return rc;
@@ -160,8 +172,9 @@ int service_serve(const config_t *cfg)
     if (!set)
         return EXIT_INVALID;
     char err[1024];
-    http_api_t *api =
-        *config_str(cfg, CFG_HTTP_LISTEN) ? http_api_start(cfg, set, err, sizeof(err)) : NULL;
+    http_api_t *api = *config_str(cfg, CFG_HTTP_LISTEN)
+                          ? http_api_start(cfg, set, NULL, 0, err, sizeof(err))
+                          : NULL;
     if (!api) {
         LOG(LOG_ERROR, "%s", *config_str(cfg, CFG_HTTP_LISTEN) ? err : "http.listen is empty");
         mapping_set_destroy(set);

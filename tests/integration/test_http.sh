@@ -102,6 +102,17 @@ metric_sum() { awk -v m="$1" '$1 ~ "^"m"\\{" { s += $2 } END { print s + 0 }' "$
 [ "$(metric_sum projector_events_skipped_total)" = "$(count_of unknown "$WORK/expected")" ] || fail "skipped metric"
 [ "$(metric_sum projector_position)" = "$total" ] || fail "position metric"
 grep -q '^# TYPE projector_events_applied_total counter$' "$WORK/metrics.txt" || fail "metric TYPE line"
+# The live statistics of the running worker: every applied event's latency was observed once,
+# batches add up to the events polled, no database error.
+[ "$(metric_sum projector_event_latency_seconds_count)" = "$(count_of good "$WORK/expected")" ] \
+    || fail "event latency count"
+[ "$(metric_sum projector_batch_events_sum)" = "$total" ] || fail "batch events sum"
+[ "$(awk '$1 ~ /^projector_batch_seconds_bucket\{.*le="\+Inf"/ { print $2 }' "$WORK/metrics.txt")" = \
+  "$(metric_sum projector_batch_seconds_count)" ] || fail "batch seconds +Inf bucket"
+[ "$(metric_sum projector_database_errors_total)" = 0 ] || fail "database errors metric"
+grep -q '^# TYPE projector_event_latency_seconds histogram$' "$WORK/metrics.txt" || fail "histogram TYPE"
+get /v1/projections/orders
+[ "$(json 'd["last_event_ms"] > 0')" = True ] || fail "last_event_ms"
 # Read-your-writes: a writer that produced to partition 0 at offset N reads with
 # min_position=order-events:0:N and gets the row as soon as it is applied; a position that is
 # never reached times out with 504 and the current positions.

@@ -1,0 +1,155 @@
+/* Live per-projection statistics, written by its worker and read by the HTTP API (atomics). */
+#include "stats.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const double batch_size_bounds[] = {1, 10, 100, 1000, 5000, 10000, 50000};
+static const double seconds_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+#define NSIZE (sizeof(batch_size_bounds) / sizeof(batch_size_bounds[0]))
+#define NSEC (sizeof(seconds_bounds) / sizeof(seconds_bounds[0]))
+
+typedef struct histogram {
+    _Atomic uint64_t buckets[NSEC + 1]; /* per bound, then +Inf; not cumulative */
+    _Atomic uint64_t count;
+    _Atomic uint64_t sum_micros; /* sum of observations x 1e6 */
+} histogram_t;
+
+struct stats {
+    char *projection;
+    histogram_t batch_size, batch_seconds, event_latency;
+    _Atomic uint64_t db_errors, stale, dlq_errors;
+    _Atomic int64_t last_event_ms;
+    _Atomic uint64_t rate_milli; /* events/s x 1000 */
+};
+
+stats_t *stats_new(const char *projection)
+{
+    stats_t *s = calloc(1, sizeof(*s));
+    if (!s || !(s->projection = strdup(projection)))
+        abort();
+    atomic_store(&s->last_event_ms, -1);
+    return s;
+}
+
+void stats_destroy(stats_t *s)
+{
+    if (!s)
+        return;
+    free(s->projection);
+    free(s);
+}
+
+static void observe(histogram_t *h, const double *bounds, size_t n, double v)
+{
+    size_t i = 0;
+    while (i < n && v > bounds[i])
+        i++;
+    atomic_fetch_add(&h->buckets[i], 1);
+    atomic_fetch_add(&h->count, 1);
+    atomic_fetch_add(&h->sum_micros, (uint64_t)(v * 1e6));
+}
+
+void stats_batch(stats_t *s, size_t events, double seconds)
+{
+    observe(&s->batch_size, batch_size_bounds, NSIZE, (double)events);
+    observe(&s->batch_seconds, seconds_bounds, NSEC, seconds);
+}
+
+void stats_event(stats_t *s, int64_t ts_ms, int64_t latency_ms)
+{
+    observe(&s->event_latency, seconds_bounds, NSEC, (double)latency_ms / 1000.0);
+    int64_t cur = atomic_load(&s->last_event_ms);
+    while (ts_ms > cur && !atomic_compare_exchange_weak(&s->last_event_ms, &cur, ts_ms))
+        ;
+}
+
+void stats_db_error(stats_t *s)
+{
+    atomic_fetch_add(&s->db_errors, 1);
+}
+
+void stats_stale(stats_t *s)
+{
+    atomic_fetch_add(&s->stale, 1);
+}
+
+void stats_dlq_error(stats_t *s)
+{
+    atomic_fetch_add(&s->dlq_errors, 1);
+}
+
+void stats_set_rate(stats_t *s, double events_per_s)
+{
+    atomic_store(&s->rate_milli, (uint64_t)(events_per_s * 1000.0));
+}
+
+double stats_rate(const stats_t *s)
+{
+    return (double)atomic_load(&s->rate_milli) / 1000.0;
+}
+
+int64_t stats_last_event_ms(const stats_t *s)
+{
+    return atomic_load(&s->last_event_ms);
+}
+
+static void render_histogram(stats_t *const *list, size_t n, strbuf_t *out, const char *name,
+                             const char *help, size_t which, const double *bounds, size_t nb)
+{
+    strbuf_printf(out, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+    for (size_t k = 0; k < n; k++) {
+        histogram_t *h = which == 0   ? &list[k]->batch_size
+                         : which == 1 ? &list[k]->batch_seconds
+                                      : &list[k]->event_latency;
+        uint64_t cum = 0;
+        for (size_t i = 0; i <= nb; i++) {
+            cum += atomic_load(&h->buckets[i]);
+            if (i < nb)
+                strbuf_printf(out, "%s_bucket{projection=\"%s\",le=\"%g\"} %llu\n", name,
+                              list[k]->projection, bounds[i], (unsigned long long)cum);
+            else
+                strbuf_printf(out, "%s_bucket{projection=\"%s\",le=\"+Inf\"} %llu\n", name,
+                              list[k]->projection, (unsigned long long)cum);
+        }
+        strbuf_printf(out, "%s_sum{projection=\"%s\"} %.6f\n%s_count{projection=\"%s\"} %llu\n",
+                      name, list[k]->projection, (double)atomic_load(&h->sum_micros) / 1e6, name,
+                      list[k]->projection, (unsigned long long)atomic_load(&h->count));
+    }
+}
+
+static void render_counter(stats_t *const *list, size_t n, strbuf_t *out, const char *name,
+                           const char *help, size_t which)
+{
+    strbuf_printf(out, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+    for (size_t k = 0; k < n; k++) {
+        _Atomic uint64_t *c = which == 0   ? &list[k]->db_errors
+                              : which == 1 ? &list[k]->stale
+                                           : &list[k]->dlq_errors;
+        strbuf_printf(out, "%s{projection=\"%s\"} %llu\n", name, list[k]->projection,
+                      (unsigned long long)atomic_load(c));
+    }
+}
+
+void stats_render(stats_t *const *list, size_t n, strbuf_t *out)
+{
+    render_histogram(list, n, out, "projector_batch_events", "Events per applied batch.", 0,
+                     batch_size_bounds, NSIZE);
+    render_histogram(list, n, out, "projector_batch_seconds", "Time to apply and commit a batch.",
+                     1, seconds_bounds, NSEC);
+    render_histogram(list, n, out, "projector_event_latency_seconds",
+                     "From an event's message timestamp to the commit that applied it.", 2,
+                     seconds_bounds, NSEC);
+    render_counter(list, n, out, "projector_database_errors_total",
+                   "Batch attempts failed on the database and retried.", 0);
+    render_counter(list, n, out, "projector_stale_batches_total",
+                   "Batches discarded because another instance had applied them.", 1);
+    render_counter(list, n, out, "projector_dead_letter_publish_errors_total",
+                   "Dead letters not acknowledged by Kafka (the batch was retried).", 2);
+    strbuf_puts(out, "# HELP projector_events_per_second Events applied per second, last 10 s.\n"
+                     "# TYPE projector_events_per_second gauge\n");
+    for (size_t k = 0; k < n; k++)
+        strbuf_printf(out, "projector_events_per_second{projection=\"%s\"} %.1f\n",
+                      list[k]->projection, stats_rate(list[k]));
+}

@@ -1,0 +1,35 @@
+/* Live per-projection statistics, written by its worker and read by the HTTP API (atomics). */
+#ifndef PROJECTOR_STATS_H
+#define PROJECTOR_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "strbuf.h"
+
+typedef struct stats stats_t;
+
+/* Returns zeroed statistics for a projection (caller owns, stats_destroy()). */
+stats_t *stats_new(const char *projection);
+void stats_destroy(stats_t *s);
+
+/* A batch of `events` applied (committed) in `seconds`. */
+void stats_batch(stats_t *s, size_t events, double seconds);
+/* One event applied, `latency_ms` after its message timestamp (ts_ms). */
+void stats_event(stats_t *s, int64_t ts_ms, int64_t latency_ms);
+/* A batch attempt that failed on the database and is retried. */
+void stats_db_error(stats_t *s);
+/* A batch discarded because its stored position had moved (another instance applied it). */
+void stats_stale(stats_t *s);
+/* Dead letters that could not be published (the batch is retried). */
+void stats_dlq_error(stats_t *s);
+/* The rate over the last progress interval, set by the worker. */
+void stats_set_rate(stats_t *s, double events_per_s);
+
+double stats_rate(const stats_t *s);
+/* The newest message timestamp applied (ms since the epoch), or -1. */
+int64_t stats_last_event_ms(const stats_t *s);
+/* Appends the Prometheus series (histograms and counters) of every stats in list. */
+void stats_render(stats_t *const *list, size_t n, strbuf_t *out);
+
+#endif
