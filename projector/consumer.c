@@ -281,6 +281,44 @@ static void log_progress(consumer_t *c, double *last)
     *last = t;
 }
 
+/* While idle, checks every second that the stored positions of the assigned partitions are
+ * still what this worker expects: a rebuild (or another instance) may have moved them without
+ * a batch of ours noticing. When one moved, everything is re-read from the stored positions. */
+static void check_idle(consumer_t *c, double *last)
+{
+    double t = now_s();
+    if (t - *last < 1)
+        return;
+    *last = t;
+    size_t n =
+        fetcher_assigned(c->fetcher, c->pos, (size_t)config_int(c->cfg, CFG_BATCH_MAX_EVENTS));
+    if (!n)
+        return;
+    int64_t *was = calloc(n, sizeof(*was));
+    if (!was)
+        abort();
+    for (size_t i = 0; i < n; i++)
+        was[i] = c->pos[i].expected;
+    char err[512];
+    int moved = 0;
+    if (sink_pg_positions(c->sink, c->pos, n, err, sizeof(err)) == 0) {
+        for (size_t i = 0; i < n; i++) {
+            if (c->pos[i].expected == was[i])
+                continue;
+            LOG(LOG_WARN,
+                "projection=%s topic=%s partition=%d stored position moved from %lld to %lld "
+                "(a rebuild, or another instance): re-reading from it",
+                mapping_name(c->m), c->pos[i].topic, c->pos[i].partition, (long long)was[i],
+                (long long)c->pos[i].expected);
+            fetcher_advance(c->fetcher, c->pos[i].topic, c->pos[i].partition, c->pos[i].expected);
+            moved = 1;
+        }
+    }
+    if (moved)
+        fetcher_rewind(c->fetcher);
+    free(was);
+}
+
 int consumer_run(consumer_t *c, volatile sig_atomic_t *stop)
 {
     c->stop = stop;
@@ -289,7 +327,7 @@ int consumer_run(consumer_t *c, volatile sig_atomic_t *stop)
         c->state = CONSUMER_FAILED;
         return -1;
     }
-    double last_log = now_s();
+    double last_log = now_s(), last_check = last_log;
     int wait = (int)config_int(c->cfg, CFG_BATCH_WAIT_MS);
     while (!*stop) {
         fetch_batch_t *b = fetcher_next(c->fetcher, wait);
@@ -297,6 +335,9 @@ int consumer_run(consumer_t *c, volatile sig_atomic_t *stop)
             c->state = c->state == CONSUMER_STARTING ? CONSUMER_RUNNING : c->state;
             apply_batch(c, b);
             fetcher_release(c->fetcher, b);
+            last_check = now_s();
+        } else {
+            check_idle(c, &last_check);
         }
         log_progress(c, &last_log);
     }

@@ -109,6 +109,20 @@ void fetcher_rewind(fetcher_t *f)
     pthread_mutex_unlock(&f->mu);
 }
 
+size_t fetcher_assigned(fetcher_t *f, sink_position_t *pos, size_t max)
+{
+    pthread_mutex_lock(&f->mu);
+    size_t n = 0;
+    for (; n < f->nparts && n < max; n++) {
+        memset(&pos[n], 0, sizeof(pos[n]));
+        pos[n].topic = f->parts[n].topic;
+        pos[n].partition = f->parts[n].partition;
+        pos[n].expected = f->parts[n].expected;
+    }
+    pthread_mutex_unlock(&f->mu);
+    return n;
+}
+
 void fetcher_commit(fetcher_t *f, rd_kafka_topic_partition_list_t *offsets)
 {
     rd_kafka_commit(f->rk, offsets, 1);

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "mapping.h"
 #include "planner.h"
+#include "sink_pg.h"
 
 /* A batch of decoded events, in poll order (partition order within each partition). Owned by
  * the fetcher; lent to the applier between fetcher_next() and fetcher_release(). */
@@ -50,6 +51,9 @@ void fetcher_advance(fetcher_t *f, const char *topic, int32_t partition, int64_t
 /* Drops every batch fetched so far and re-reads each assigned partition from its stored
  * position as last recorded (after a stale batch: record the stored position first). */
 void fetcher_rewind(fetcher_t *f);
+/* Copies up to max assigned partitions with their recorded positions (topic strings stay valid
+ * until the next rebalance) into pos; returns how many. */
+size_t fetcher_assigned(fetcher_t *f, sink_position_t *pos, size_t max);
 /* Commits offsets to Kafka asynchronously, for lag tools (positions live in PostgreSQL). */
 void fetcher_commit(fetcher_t *f, rd_kafka_topic_partition_list_t *offsets);
 

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "dlq_cmd.h"
 #include "log.h"
+#include "rebuild.h"
 #include "service.h"
 
 static dlq_cmd_opts_t dlq_opts;
@@ -14,6 +15,13 @@ static dlq_cmd_opts_t dlq_opts;
 static int run_dlq(const config_t *cfg)
 {
     return dlq_cmd_run(cfg, &dlq_opts);
+}
+
+static rebuild_opts_t rebuild_opts;
+
+static int run_rebuild(const config_t *cfg)
+{
+    return rebuild_run(cfg, &rebuild_opts);
 }
 
 typedef struct command {
@@ -28,6 +36,7 @@ static const command_t commands[] = {
     {"migrate", service_migrate,
      "apply the views directory's .sql files to the database (idempotent)"},
     {"check", service_check, "validate settings, mappings and views; exit 2 listing problems"},
+    {"rebuild", run_rebuild, "recompute a projection from its topics' earliest events"},
     {"dlq", run_dlq, "dead letters: list, show, replay after a mapping fix, discard"},
     {"broker", NULL, "run the embedded Kafka-protocol broker (development and tests)"},
 };
@@ -55,6 +64,12 @@ static void command_help(const command_t *c)
                "  discard  resolve one (--id N) without applying it; what was parked behind it\n"
                "           applies at the next replay\n"
                "  --projection P, --since TIME (e.g. 2026-11-27T10:00Z), --id N: filters\n\n");
+    if (c->run == run_rebuild)
+        printf(
+            "usage: projector rebuild PROJECTION --in-place [--wait] [options]\n\n"
+            "  --in-place  truncate the projection's tables, reset its positions and replay\n"
+            "              its topics from the earliest offsets (readers see the tables refill)\n"
+            "  --wait      show progress until the replay has caught up\n\n");
     printf("usage: projector %s [--config FILE] [options]\n\n%s.\n\n", c->name, c->summary);
     config_print_help(stdout);
     printf("\nPrecedence: defaults < config file < environment < flags. Where --pg and "
@@ -174,6 +189,32 @@ static int take_dlq_args(int n, char **args)
     return out;
 }
 
+/* Takes the projection name, --in-place and --wait out of args; returns how many arguments are
+ * left for the settings, or -1 after printing the problem. */
+static int take_rebuild_args(int n, char **args)
+{
+    int out = 0, help = 0;
+    for (int i = 0; i < n; i++) {
+        if (strcmp(args[i], "--in-place") == 0)
+            rebuild_opts.in_place = 1;
+        else if (strcmp(args[i], "--wait") == 0)
+            rebuild_opts.wait = 1;
+        else if (args[i][0] != '-' && !rebuild_opts.projection &&
+                 (i == 0 || args[i - 1][0] != '-' || strcmp(args[i - 1], "--in-place") == 0 ||
+                  strcmp(args[i - 1], "--wait") == 0))
+            rebuild_opts.projection = args[i];
+        else
+            args[out++] = args[i];
+        help |= strcmp(args[i], "--help") == 0 || strcmp(args[i], "-h") == 0;
+    }
+    if (!rebuild_opts.projection && !help) {
+        fprintf(stderr, "projector rebuild: name the projection (projector rebuild PROJECTION "
+                        "--in-place [--wait])\n");
+        return -1;
+    }
+    return out;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -198,6 +239,8 @@ int main(int argc, char **argv)
         int nargs = argc - 2;
         char **args = argv + 2;
         if (c->run == run_dlq && (nargs = take_dlq_args(nargs, args)) < 0)
+            return EXIT_INVALID;
+        if (c->run == run_rebuild && (nargs = take_rebuild_args(nargs, args)) < 0)
             return EXIT_INVALID;
         config_t *cfg = config_new();
         int rc = parse_settings(c, nargs, args, cfg);

@@ -40,7 +40,8 @@ typedef struct event_rule {
 
 struct mapping {
     char *name, *file, *dlq_topic, *type_header;
-    int park; /* on_dead_letter: park later events of a dead-lettered event's key */
+    int park;            /* on_dead_letter: park later events of a dead-lettered event's key */
+    int partial_rebuild; /* allow_partial_rebuild: rebuild from what the topics still hold */
     jpath_t *type_path;
     char **topics;
     size_t ntopics;
@@ -601,7 +602,8 @@ static int parse_header(pctx_t *pc, json_t *root)
 {
     static const char *const allowed[] = {"version",     "projection",     "topics",
                                           "event_type",  "events",         "dead_letter_topic",
-                                          "description", "on_dead_letter", NULL};
+                                          "description", "on_dead_letter", "allow_partial_rebuild",
+                                          NULL};
     int rc = check_fields(pc, root, "$", allowed);
     json_t *v = json_object_get(root, "version");
     if (!json_is_integer(v) || json_integer_value(v) != 1) {
@@ -625,6 +627,12 @@ static int parse_header(pctx_t *pc, json_t *root)
     } else if (dlq) {
         pc->m->dlq_topic = xstrdup(json_string_value(dlq));
     }
+    json_t *partial = json_object_get(root, "allow_partial_rebuild");
+    if (partial && !json_is_boolean(partial)) {
+        errlist_add(pc->errs, pc->file, "$.allow_partial_rebuild", "expected true or false");
+        rc = -1;
+    }
+    pc->m->partial_rebuild = json_is_true(partial);
     json_t *policy = json_object_get(root, "on_dead_letter");
     if (policy && (!json_is_string(policy) || (strcmp(json_string_value(policy), "skip") != 0 &&
                                                strcmp(json_string_value(policy), "park") != 0))) {
@@ -874,6 +882,10 @@ const char *mapping_topic(const mapping_t *m, size_t i)
 const char *mapping_dlq_topic(const mapping_t *m)
 {
     return m->dlq_topic;
+}
+int mapping_allows_partial_rebuild(const mapping_t *m)
+{
+    return m->partial_rebuild;
 }
 int mapping_parks(const mapping_t *m)
 {

@@ -113,6 +113,9 @@ const char *mapping_dlq_topic(const mapping_t *m);
  * event with the same Kafka key are parked with it (dead-lettered, stage "parked") until it is
  * replayed or discarded; 0 for "skip" (the default: they are applied). */
 int mapping_parks(const mapping_t *m);
+/* 1 when "allow_partial_rebuild": true: a rebuild may start from the earliest events the topics
+ * still hold, although older ones were deleted. */
+int mapping_allows_partial_rebuild(const mapping_t *m);
 /* The Kafka header carrying the event type, or NULL when it is read from the value. */
 const char *mapping_type_header(const mapping_t *m);
 size_t mapping_action_count(const mapping_t *m);
