@@ -8,15 +8,18 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 #include <event2/thread.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include "http_internal.h"
 #include "kafka_conf.h"
 #include "log.h"
+#include "rebuild.h"
 #include "schema.h"
 #include "strbuf.h"
 
@@ -322,6 +325,34 @@ static int admin_allowed(http_ctx_t *ctx, struct evhttp_request *req)
     return 0;
 }
 
+/* POST /v1/projections/{name}/rebuild?mode=in-place: as `projector rebuild --in-place`. */
+static void rebuild_request(http_ctx_t *ctx, struct evhttp_request *req, const mapping_t *m,
+                            const char *query)
+{
+    struct evkeyvalq args;
+    TAILQ_INIT(&args);
+    if (query)
+        evhttp_parse_query_str(query, &args);
+    const char *mode = evhttp_find_header(&args, "mode");
+    int in_place = mode && strcmp(mode, "in-place") == 0;
+    evhttp_clear_headers(&args);
+    if (!in_place) {
+        http_reply_error(req, 501, "not_implemented",
+                         "only mode=in-place rebuilds exist so far (blue/green is not built yet)");
+        return;
+    }
+    char err[1024];
+    int rc = rebuild_in_place(ctx->conn, ctx->rk, m, err, sizeof(err));
+    if (rc == 2)
+        http_reply_error(req, 409, "rebuild_refused", err);
+    else if (rc != 0)
+        http_reply_error(req, 503, "rebuild_failed", err);
+    else
+        http_reply_json(req, 202,
+                        json_pack("{s:s,s:s,s:s}", "name", mapping_name(m), "mode", "in-place",
+                                  "state", "rebuilding"));
+}
+
 /* POST /v1/projections/{name}/pause|resume: recorded in projector.projections, which every
  * instance reads with each batch. */
 static void h_projection_admin(http_ctx_t *ctx, struct evhttp_request *req, const char *rest,
@@ -330,8 +361,10 @@ static void h_projection_admin(http_ctx_t *ctx, struct evhttp_request *req, cons
     (void)query;
     char name[256], action[32];
     if (sscanf(rest, "/%255[^/]/%31[^/]", name, action) != 2 ||
-        (strcmp(action, "pause") != 0 && strcmp(action, "resume") != 0)) {
-        http_reply_error(req, 404, "not_found", "POST /v1/projections/{name}/pause or /resume");
+        (strcmp(action, "pause") != 0 && strcmp(action, "resume") != 0 &&
+         strcmp(action, "rebuild") != 0)) {
+        http_reply_error(req, 404, "not_found",
+                         "POST /v1/projections/{name}/pause, /resume or /rebuild");
         return;
     }
     const mapping_t *m = NULL;
@@ -344,6 +377,10 @@ static void h_projection_admin(http_ctx_t *ctx, struct evhttp_request *req, cons
     }
     if (!admin_allowed(ctx, req))
         return;
+    if (strcmp(action, "rebuild") == 0) {
+        rebuild_request(ctx, req, m, query);
+        return;
+    }
     int pause = strcmp(action, "pause") == 0;
     const char *params[] = {name, pause ? "true" : "false"};
     PGresult *r = PQexecParams(ctx->conn,

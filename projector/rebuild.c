@@ -78,16 +78,16 @@ static int read_marks(rd_kafka_t *rk, const mapping_t *m, marks_t *out, char *er
 }
 
 /* Refuses when a topic no longer holds its earliest events, unless the mapping accepts it. */
-static int check_complete(const mapping_t *m, const marks_t *mk)
+static int check_complete(const mapping_t *m, const marks_t *mk, char *errstr, size_t errsz)
 {
     for (size_t i = 0; i < mk->n; i++) {
         if (mk->p[i].lo == 0 || mapping_allows_partial_rebuild(m))
             continue;
-        fprintf(stderr,
-                "projector rebuild: refused: topic %s partition %d starts at offset %lld (older "
-                "events were deleted), so a rebuild would lose them; set "
-                "\"allow_partial_rebuild\": true in %s to rebuild from what is left\n",
-                mk->p[i].topic, mk->p[i].partition, (long long)mk->p[i].lo, mapping_file(m));
+        snprintf(errstr, errsz,
+                 "refused: topic %s partition %d starts at offset %lld (older events were "
+                 "deleted), so a rebuild would lose them; set \"allow_partial_rebuild\": true in "
+                 "%s to rebuild from what is left",
+                 mk->p[i].topic, mk->p[i].partition, (long long)mk->p[i].lo, mapping_file(m));
         return -1;
     }
     return 0;
@@ -130,6 +130,26 @@ static int reset_in_place(PGconn *c, const mapping_t *m, char *errstr, size_t er
         PQclear(PQexec(c, "ROLLBACK"));
     strbuf_free(&sql);
     return ok ? 0 : -1;
+}
+
+/* The in-place rebuild once the watermarks are known: 0, 2 (refused) or -1. */
+static int rebuild_marked(PGconn *c, const mapping_t *m, const marks_t *mk, char *errstr,
+                          size_t errstr_size)
+{
+    if (check_complete(m, mk, errstr, errstr_size) != 0)
+        return 2;
+    return reset_in_place(c, m, errstr, errstr_size);
+}
+
+int rebuild_in_place(PGconn *c, rd_kafka_t *rk, const mapping_t *m, char *errstr,
+                     size_t errstr_size)
+{
+    marks_t mk = {NULL, 0};
+    int rc = read_marks(rk, m, &mk, errstr, errstr_size) == 0
+                 ? rebuild_marked(c, m, &mk, errstr, errstr_size)
+                 : -1;
+    marks_free(&mk);
+    return rc;
 }
 
 /* Sum of the stored next offsets (0 for none) over the marked partitions, and whether every
@@ -232,12 +252,10 @@ int rebuild_run(const config_t *cfg, const rebuild_opts_t *o)
         fprintf(stderr, "projector rebuild: %s\n", err);
         goto done;
     }
-    if (check_complete(m, &mk) != 0) {
-        rc = 2;
-        goto done;
-    }
-    if (reset_in_place(c, m, err, sizeof(err)) != 0) {
+    int r = rebuild_marked(c, m, &mk, err, sizeof(err));
+    if (r != 0) {
         fprintf(stderr, "projector rebuild: %s\n", err);
+        rc = r == 2 ? 2 : 1;
         goto done;
     }
     printf("rebuild %s: tables truncated and positions reset; running instances replay from the "
