@@ -106,6 +106,15 @@ assert_orders_match() {
 
 count_of() { awk -v k="$1" '$1 == k { print $2 }' "$2/counts.txt"; }
 
+# Checks the stored applied counter equals the good events of orders_gen's expected DIR: every
+# event applied once, none twice.
+assert_applied_exactly() {
+    local applied
+    applied=$(sql "SELECT sum(applied) FROM projector.positions WHERE projection = 'orders'")
+    [ "$applied" = "$(count_of good "$1")" ] \
+        || fail "applied=$applied, expected exactly the $(count_of good "$1") good events"
+}
+
 # Stops a projector with SIGTERM and checks it exits 0.
 stop_clean() {
     local pid=$1

@@ -34,6 +34,5 @@ projector_start run "${group_args[@]}"
 wait_caught_up orders "$total" 300
 stop_clean "$LAST_PID"
 assert_orders_match "$WORK/expected"
-[ "$(sql "SELECT sum(applied) FROM projector.positions")" = "$(count_of good "$WORK/expected")" ] \
-    || fail "applied count is not exactly the number of good events"
+assert_applied_exactly "$WORK/expected"
 echo "crash restart: ok"

@@ -61,8 +61,7 @@ pid=$LAST_PID
 wait_caught_up orders "$total" 180
 stop_clean "$pid"
 assert_orders_match "$WORK/expected"
-[ "$(sql "SELECT sum(applied) FROM projector.positions")" = "$(count_of good "$WORK/expected")" ] \
-    || fail "applied count is not exactly the number of good events"
+assert_applied_exactly "$WORK/expected"
 [ "$(sql "SELECT count(*) FROM projector.dead_letters")" = 0 ] \
     || fail "a database failure dead-lettered events"
 grep -q 'database error' "$WORK/run.log" || fail "the outage was not logged"
