@@ -11,6 +11,7 @@
 #include <sys/queue.h>
 
 #include "http_internal.h"
+#include "sqlgen.h"
 #include "strbuf.h"
 
 #define LIST_LIMIT_DEFAULT 100
@@ -110,34 +111,6 @@ static const http_column_t *find_col(const http_view_t *v, const char *name)
     return NULL;
 }
 
-/* ---- SQL text (identifiers come from the catalog, never from the request) ---- */
-
-static void put_ident(strbuf_t *sb, const char *name)
-{
-    strbuf_puts(sb, "\"");
-    for (const char *p = name; *p; p++) {
-        if (*p == '"')
-            strbuf_puts(sb, "\"\"");
-        else
-            strbuf_append(sb, p, 1);
-    }
-    strbuf_puts(sb, "\"");
-}
-
-static void put_table(strbuf_t *sb, const char *table)
-{
-    strbuf_puts(sb, "\"");
-    for (const char *p = table; *p; p++) {
-        if (*p == '"')
-            strbuf_puts(sb, "\"\"");
-        else if (*p == '.')
-            strbuf_puts(sb, "\".\"");
-        else
-            strbuf_append(sb, p, 1);
-    }
-    strbuf_puts(sb, "\"");
-}
-
 /* ---- GET /v1/views ---- */
 
 static void list_views(http_ctx_t *ctx, struct evhttp_request *req)
@@ -173,11 +146,11 @@ static void get_row(http_ctx_t *ctx, struct evhttp_request *req, const http_view
 {
     strbuf_t sql = STRBUF_INIT;
     strbuf_puts(&sql, "SELECT row_to_json(t)::text FROM ");
-    put_table(&sql, v->table);
+    sqlgen_put_table(&sql, v->table);
     strbuf_puts(&sql, " AS t WHERE ");
     for (size_t k = 0; k < v->nkeys; k++) {
         strbuf_puts(&sql, k ? " AND t." : "t.");
-        put_ident(&sql, v->keys[k]);
+        sqlgen_put_ident(&sql, v->keys[k]);
         strbuf_printf(&sql, " = $%zu::%s", k + 1, find_col(v, v->keys[k])->type);
     }
     PGresult *r = PQexecParams(ctx->conn, sql.data, (int)v->nkeys, NULL, (const char *const *)keys,
@@ -277,7 +250,7 @@ static int add_filter(list_query_t *q, const http_view_t *v, const char *key, co
             continue;
         add_param(q, value);
         strbuf_puts(&q->sql, " AND t.");
-        put_ident(&q->sql, c->name);
+        sqlgen_put_ident(&q->sql, c->name);
         strbuf_printf(&q->sql, " %s $%d::%s", filter_ops[f].op, q->nparams, c->type);
         return 0;
     }
@@ -295,7 +268,7 @@ static int add_after(list_query_t *q, const char *cursor, json_t **decoded)
     strbuf_puts(&q->sql, " AND (");
     for (size_t i = 0; i < q->norder; i++) {
         strbuf_puts(&q->sql, i ? ", t." : "t.");
-        put_ident(&q->sql, q->order[i]->name);
+        sqlgen_put_ident(&q->sql, q->order[i]->name);
     }
     strbuf_printf(&q->sql, ") %s (", q->desc ? "<" : ">");
     for (size_t i = 0; i < q->norder; i++) {
@@ -346,15 +319,15 @@ static int build_list(list_query_t *q, const http_view_t *v, struct evkeyvalq *a
     strbuf_puts(&q->sql, "SELECT row_to_json(t)::text");
     for (size_t i = 0; i < q->norder; i++) {
         strbuf_puts(&q->sql, ", t.");
-        put_ident(&q->sql, q->order[i]->name);
+        sqlgen_put_ident(&q->sql, q->order[i]->name);
         strbuf_puts(&q->sql, "::text");
     }
     strbuf_puts(&q->sql, " FROM ");
-    put_table(&q->sql, v->table);
+    sqlgen_put_table(&q->sql, v->table);
     strbuf_puts(&q->sql, " AS t WHERE true");
     for (size_t i = 0; i < q->norder; i++) { /* NULLs have no place in a keyset order */
         strbuf_puts(&q->sql, " AND t.");
-        put_ident(&q->sql, q->order[i]->name);
+        sqlgen_put_ident(&q->sql, q->order[i]->name);
         strbuf_puts(&q->sql, " IS NOT NULL");
     }
     for (struct evkeyval *kv = args->tqh_first; kv; kv = kv->next.tqe_next) {
@@ -379,7 +352,7 @@ static int build_list(list_query_t *q, const http_view_t *v, struct evkeyvalq *a
     strbuf_puts(&q->sql, " ORDER BY ");
     for (size_t i = 0; i < q->norder; i++) {
         strbuf_puts(&q->sql, i ? ", t." : "t.");
-        put_ident(&q->sql, q->order[i]->name);
+        sqlgen_put_ident(&q->sql, q->order[i]->name);
         strbuf_puts(&q->sql, q->desc ? " DESC" : " ASC");
     }
     strbuf_printf(&q->sql, " LIMIT %ld", q->limit + 1);

@@ -21,14 +21,12 @@ static void put_name(strbuf_t *sb, const char *name, int qualified)
     strbuf_puts(sb, "\"");
 }
 
-/* A column name. */
-static void put_ident(strbuf_t *sb, const char *name)
+void sqlgen_put_ident(strbuf_t *sb, const char *name)
 {
     put_name(sb, name, 0);
 }
 
-/* A table name, possibly schema-qualified. */
-static void put_table(strbuf_t *sb, const char *name)
+void sqlgen_put_table(strbuf_t *sb, const char *name)
 {
     put_name(sb, name, 1);
 }
@@ -87,16 +85,16 @@ static void put_key_match(strbuf_t *sb, const mapping_action_info_t *a)
 {
     for (size_t i = 0; i < a->nkeys; i++) {
         strbuf_puts(sb, i ? " AND t." : " WHERE t.");
-        put_ident(sb, a->keys[i].name);
+        sqlgen_put_ident(sb, a->keys[i].name);
         strbuf_puts(sb, " = ");
         put_value(sb, i + 1, &a->keys[i]);
     }
     if (a->guard) {
         size_t g = a->nkeys + a->ncols + 1;
         strbuf_puts(sb, " AND (t.");
-        put_ident(sb, a->guard->name);
+        sqlgen_put_ident(sb, a->guard->name);
         strbuf_puts(sb, " IS NULL OR t.");
-        put_ident(sb, a->guard->name);
+        sqlgen_put_ident(sb, a->guard->name);
         strbuf_puts(sb, " <= ");
         put_value(sb, g, a->guard);
         strbuf_puts(sb, ")");
@@ -107,7 +105,7 @@ static void gen_upsert(strbuf_t *sb, const mapping_action_info_t *a)
 {
     size_t n = sqlgen_param_count(a);
     strbuf_puts(sb, "INSERT INTO ");
-    put_table(sb, a->table);
+    sqlgen_put_table(sb, a->table);
     strbuf_puts(sb, " AS t (");
     for (size_t i = 0; i < n; i++) {
         const mapping_column_info_t *c = i < a->nkeys              ? &a->keys[i]
@@ -115,7 +113,7 @@ static void gen_upsert(strbuf_t *sb, const mapping_action_info_t *a)
                                                                    : a->guard;
         if (i)
             strbuf_puts(sb, ", ");
-        put_ident(sb, c->name);
+        sqlgen_put_ident(sb, c->name);
     }
     strbuf_puts(sb, ") SELECT ");
     for (size_t i = 0; i < n; i++) {
@@ -135,19 +133,19 @@ static void gen_upsert(strbuf_t *sb, const mapping_action_info_t *a)
     for (size_t i = 0; i < a->nkeys; i++) {
         if (i)
             strbuf_puts(sb, ", ");
-        put_ident(sb, a->keys[i].name);
+        sqlgen_put_ident(sb, a->keys[i].name);
     }
     strbuf_puts(sb, ") DO UPDATE SET ");
     for (size_t i = 0; i < a->ncols + (a->guard ? 1 : 0); i++) {
         const mapping_column_info_t *c = i < a->ncols ? &a->cols[i] : a->guard;
         strbuf_t cur = STRBUF_INIT, ex = STRBUF_INIT;
         strbuf_puts(&cur, "t.");
-        put_ident(&cur, c->name);
+        sqlgen_put_ident(&cur, c->name);
         strbuf_puts(&ex, "EXCLUDED.");
-        put_ident(&ex, c->name);
+        sqlgen_put_ident(&ex, c->name);
         if (i)
             strbuf_puts(sb, ", ");
-        put_ident(sb, c->name);
+        sqlgen_put_ident(sb, c->name);
         strbuf_puts(sb, " = ");
         put_op(sb, c, cur.data, ex.data);
         strbuf_free(&cur);
@@ -155,37 +153,37 @@ static void gen_upsert(strbuf_t *sb, const mapping_action_info_t *a)
     }
     if (a->ncols == 0 && !a->guard) {
         /* Only keys: nothing to update, but the row must exist. */
-        put_ident(sb, a->keys[0].name);
+        sqlgen_put_ident(sb, a->keys[0].name);
         strbuf_puts(sb, " = EXCLUDED.");
-        put_ident(sb, a->keys[0].name);
+        sqlgen_put_ident(sb, a->keys[0].name);
     }
     if (a->guard) {
         strbuf_puts(sb, " WHERE t.");
-        put_ident(sb, a->guard->name);
+        sqlgen_put_ident(sb, a->guard->name);
         strbuf_puts(sb, " IS NULL OR t.");
-        put_ident(sb, a->guard->name);
+        sqlgen_put_ident(sb, a->guard->name);
         strbuf_puts(sb, " <= EXCLUDED.");
-        put_ident(sb, a->guard->name);
+        sqlgen_put_ident(sb, a->guard->name);
     }
 }
 
 static void gen_update(strbuf_t *sb, const mapping_action_info_t *a)
 {
     strbuf_puts(sb, "UPDATE ");
-    put_table(sb, a->table);
+    sqlgen_put_table(sb, a->table);
     strbuf_puts(sb, " AS t SET ");
     for (size_t i = 0; i < a->ncols + (a->guard ? 1 : 0); i++) {
         const mapping_column_info_t *c = i < a->ncols ? &a->cols[i] : a->guard;
         strbuf_t cur = STRBUF_INIT, v = STRBUF_INIT;
         strbuf_puts(&cur, "t.");
-        put_ident(&cur, c->name);
+        sqlgen_put_ident(&cur, c->name);
         if (c->op == COLOP_APPEND)
             strbuf_printf(&v, "jsonb_build_array(u.p%zu::jsonb)", a->nkeys + i + 1);
         else
             put_value(&v, a->nkeys + i + 1, c);
         if (i)
             strbuf_puts(sb, ", ");
-        put_ident(sb, c->name);
+        sqlgen_put_ident(sb, c->name);
         strbuf_puts(sb, " = ");
         put_op(sb, c, cur.data, v.data);
         strbuf_free(&cur);
@@ -199,7 +197,7 @@ static void gen_update(strbuf_t *sb, const mapping_action_info_t *a)
 static void gen_delete(strbuf_t *sb, const mapping_action_info_t *a)
 {
     strbuf_puts(sb, "DELETE FROM ");
-    put_table(sb, a->table);
+    sqlgen_put_table(sb, a->table);
     strbuf_puts(sb, " AS t USING");
     put_unnest(sb, sqlgen_param_count(a), 0);
     put_key_match(sb, a);
@@ -229,17 +227,17 @@ char *sqlgen_lookup(const mapping_lookup_info_t *l)
 {
     strbuf_t sb = STRBUF_INIT;
     strbuf_puts(&sb, "SELECT u.ord, t.");
-    put_ident(&sb, l->column);
+    sqlgen_put_ident(&sb, l->column);
     strbuf_puts(&sb, "::text FROM");
     put_unnest(&sb, l->nkeys, 1);
     strbuf_puts(&sb, " JOIN ");
-    put_table(&sb, l->table);
+    sqlgen_put_table(&sb, l->table);
     strbuf_puts(&sb, " AS t ON ");
     for (size_t i = 0; i < l->nkeys; i++) {
         if (i)
             strbuf_puts(&sb, " AND ");
         strbuf_puts(&sb, "t.");
-        put_ident(&sb, l->keys[i].name);
+        sqlgen_put_ident(&sb, l->keys[i].name);
         strbuf_puts(&sb, " = ");
         put_value(&sb, i + 1, &l->keys[i]);
     }

@@ -3,6 +3,7 @@
 #define PROJECTOR_SQLGEN_H
 
 #include "mapping.h"
+#include "strbuf.h"
 
 /* Returns the statement for action a (caller frees). Table actions take one text[] parameter
  * per value of an op (keys, columns, guard), row i of each array being one op; a sql action
@@ -11,6 +12,10 @@ char *sqlgen_action(const mapping_action_info_t *a);
 /* Returns the statement that fetches lookup l for many keys (one text[] per key column); it
  * yields (ordinality, value::text) for the keys whose row exists. Caller frees. */
 char *sqlgen_lookup(const mapping_lookup_info_t *l);
+/* Appends a column name as a double-quoted identifier. */
+void sqlgen_put_ident(strbuf_t *sb, const char *name);
+/* Appends a table name as an identifier; "schema.table" becomes "schema"."table". */
+void sqlgen_put_table(strbuf_t *sb, const char *name);
 /* Number of parameters the statement of a takes. */
 size_t sqlgen_param_count(const mapping_action_info_t *a);
 
