@@ -14,6 +14,19 @@ long backoff_jitter(long ms)
     return ms / 2 + rand() % (ms / 2 + 1);
 }
 
+struct timespec backoff_deadline(clockid_t clock, long ms)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
+
 void backoff_nap(const volatile sig_atomic_t *stop, long ms)
 {
     while (ms > 0 && !*stop) {

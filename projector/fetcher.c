@@ -335,13 +335,7 @@ static fetch_batch_t *take_free(fetcher_t *f)
         pthread_mutex_lock(&f->mu);
         b = find_free(f);
         if (!b && !f->stop && waited < 50) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 100 * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
+            struct timespec ts = backoff_deadline(CLOCK_REALTIME, 100);
             pthread_cond_timedwait(&f->cond, &f->mu, &ts);
             b = find_free(f);
         }
@@ -435,14 +429,7 @@ static void *fetch_main(void *arg)
 
 fetch_batch_t *fetcher_next(fetcher_t *f, int timeout_ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += timeout_ms / 1000;
-    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = backoff_deadline(CLOCK_REALTIME, timeout_ms);
     fetch_batch_t *b = NULL;
     pthread_mutex_lock(&f->mu);
     while (!b) {

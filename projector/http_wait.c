@@ -11,6 +11,7 @@
 #include <sys/queue.h>
 #include <time.h>
 
+#include "backoff.h"
 #include "http_internal.h"
 #include "strbuf.h"
 
@@ -216,13 +217,7 @@ int http_wait_positions(http_ctx_t *ctx, struct evhttp_request *req, const mappi
         pending_free(p);
         return 0;
     }
-    clock_gettime(CLOCK_MONOTONIC, &p->deadline);
-    p->deadline.tv_sec += wait_ms / 1000;
-    p->deadline.tv_nsec += (wait_ms % 1000) * 1000000L;
-    if (p->deadline.tv_nsec >= 1000000000L) {
-        p->deadline.tv_sec++;
-        p->deadline.tv_nsec -= 1000000000L;
-    }
+    p->deadline = backoff_deadline(CLOCK_MONOTONIC, wait_ms);
     p->timer = evtimer_new(ctx->base, on_timer, p);
     evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_close, p);
     check(p);
