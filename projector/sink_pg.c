@@ -55,6 +55,7 @@ struct sink_pg {
     plan_event_t *ev;
     size_t nev;
     arena_t *err_arena;
+    const char **key_hexes; /* per event, the key in hex (parking projections), or NULL */
 };
 
 static const char sql_lock[] =
@@ -279,8 +280,9 @@ static void park_from_rows(sink_pg_t *s, PGresult *r)
         long long off = strtoll(PQgetvalue(r, i, 2), NULL, 10);
         for (size_t k = 0; k < s->nev; k++) {
             plan_event_t *e = &s->ev[k];
-            const char *h = e->state == PLAN_PENDING ? key_hex(e, s->err_arena) : NULL;
-            if (h && strcmp(h, hex) == 0 && strcmp(e->ev.topic, topic) == 0)
+            const char *h = s->key_hexes[k];
+            if (e->state == PLAN_PENDING && h && strcmp(h, hex) == 0 &&
+                strcmp(e->ev.topic, topic) == 0)
                 park(s, e, topic, off);
         }
     }
@@ -579,15 +581,16 @@ static err_class_t finish(sink_pg_t *s, plan_event_t *ev, size_t n, strbuf_t *to
     return e;
 }
 
-/* Starts the transaction and checks the positions. Returns ERR_NONE, an error, or sets
- * *stale when a position moved. */
-/* Asks which of the batch's keys already have an unresolved dead letter (parking projections). */
+/* Asks which of the batch's keys already have an unresolved dead letter (parking projections);
+ * the keys' hex, computed once here, is what park_from_rows() compares the answer with. */
 static void send_parked_query(sink_pg_t *s)
 {
     strbuf_t keys = STRBUF_INIT;
     strbuf_puts(&keys, "{");
+    s->key_hexes = arena_alloc(s->err_arena, (s->nev + 1) * sizeof(char *));
     for (size_t i = 0; i < s->nev; i++) {
         const char *h = s->ev[i].state == PLAN_PENDING ? key_hex(&s->ev[i], s->err_arena) : NULL;
+        s->key_hexes[i] = h;
         if (!h)
             continue;
         if (keys.len > 1)
@@ -635,6 +638,8 @@ static err_class_t park_followers(sink_pg_t *s)
     return e;
 }
 
+/* Starts the transaction and checks the positions. Returns ERR_NONE, an error, or sets
+ * *stale when a position moved. */
 static err_class_t begin_checked(sink_pg_t *s, strbuf_t *topics, strbuf_t *parts, int *stale)
 {
     const char *name[] = {mapping_name(s->m)};
