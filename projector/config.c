@@ -55,6 +55,28 @@ static const setting_t settings[CFG__COUNT] = {
     [CFG_HTTP_TOKEN] = {"http.token", "--http-token", "PROJECTOR_HTTP_TOKEN", T_STRING, "", 0, 0,
                         NULL,
                         "bearer token the admin endpoints require; empty: loopback clients only"},
+    [CFG_ES_URL] = {"es.url", "--es-url", "PROJECTOR_ES_URL", T_STRING, "", 0, 0, NULL,
+                    "Elasticsearch/OpenSearch URL, http[s]://host:port; needed by mappings with "
+                    "index actions"},
+    [CFG_ES_USER] = {"es.user", "--es-user", "PROJECTOR_ES_USER", T_STRING, "", 0, 0, NULL,
+                     "basic-auth user for Elasticsearch (with es.password)"},
+    [CFG_ES_PASSWORD] = {"es.password", "--es-password", "PROJECTOR_ES_PASSWORD", T_STRING, "", 0,
+                         0, NULL, "basic-auth password for Elasticsearch"},
+    [CFG_ES_API_KEY] = {"es.api.key", "--es-api-key", "PROJECTOR_ES_API_KEY", T_STRING, "", 0, 0,
+                        NULL, "Elasticsearch API key (base64 id:key), sent as \"ApiKey ...\""},
+    [CFG_ES_CA_FILE] = {"es.ca.file", "--es-ca-file", "PROJECTOR_ES_CA_FILE", T_STRING, "", 0, 0,
+                        NULL, "PEM CA bundle to verify Elasticsearch's certificate with"},
+    [CFG_ES_TIMEOUT_MS] = {"es.timeout.ms", "--es-timeout-ms", "PROJECTOR_ES_TIMEOUT_MS", T_INT,
+                           "30000", 100, 600000, NULL,
+                           "an Elasticsearch request taking longer fails (and is retried)"},
+    [CFG_ES_BULK_MAX_BYTES] = {"es.bulk.max.bytes", "--es-bulk-max-bytes",
+                               "PROJECTOR_ES_BULK_MAX_BYTES", T_INT, "5242880", 1024, 104857600,
+                               NULL, "largest _bulk request body; a batch's documents are split"},
+    [CFG_ES_BULK_MAX_DOCS] = {"es.bulk.max.docs", "--es-bulk-max-docs",
+                              "PROJECTOR_ES_BULK_MAX_DOCS", T_INT, "5000", 1, 100000, NULL,
+                              "most documents in one _bulk request"},
+    [CFG_ES_GZIP] = {"es.gzip", "--es-gzip", "PROJECTOR_ES_GZIP", T_ENUM, "false", 0, 0,
+                     "false|true", "gzip the _bulk request bodies"},
     [CFG_LOG_FORMAT] = {"log.format", "--log-format", "PROJECTOR_LOG_FORMAT", T_ENUM, "text", 0, 0,
                         "text|json", "log lines for people (text) or JSON lines"},
 };
@@ -318,7 +340,8 @@ void config_print_help(FILE *out)
 
 static int is_secret(const char *key)
 {
-    return strstr(key, "password") || strstr(key, "secret") || strstr(key, "key");
+    return strstr(key, "password") || strstr(key, "secret") || strstr(key, "key") ||
+           strstr(key, "token");
 }
 
 void config_dump(const config_t *cfg, FILE *out)
@@ -327,6 +350,8 @@ void config_dump(const config_t *cfg, FILE *out)
         const char *v = cfg->values[i];
         if (i == CFG_PG && strstr(v, "password"))
             v = "(set, contains a password)";
+        else if (is_secret(settings[i].name) && *v)
+            v = "****";
         fprintf(out, "%s = %s (%s)\n", settings[i].name, v, cfg->origins[i]);
     }
     for (size_t i = 0; i < cfg->nkafka; i++)

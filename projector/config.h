@@ -22,6 +22,15 @@ typedef enum {
     CFG_HTTP_LISTEN,
     CFG_READY_MAX_LAG,
     CFG_HTTP_TOKEN,
+    CFG_ES_URL,
+    CFG_ES_USER,
+    CFG_ES_PASSWORD,
+    CFG_ES_API_KEY,
+    CFG_ES_CA_FILE,
+    CFG_ES_TIMEOUT_MS,
+    CFG_ES_BULK_MAX_BYTES,
+    CFG_ES_BULK_MAX_DOCS,
+    CFG_ES_GZIP,
     CFG__COUNT
 } config_key_t;
 

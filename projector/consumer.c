@@ -14,6 +14,7 @@
 #include "dlq.h"
 #include "fetcher.h"
 #include "log.h"
+#include "sink_es.h"
 #include "sink_pg.h"
 
 #define LATENCY_BUCKETS 10000 /* 0..9999 ms; the last slot counts anything longer */
@@ -23,6 +24,7 @@ struct consumer {
     const mapping_t *m;
     fetcher_t *fetcher;
     sink_pg_t *sink;
+    sink_es_t *es; /* when the mapping has index actions */
     dlq_t *dlq;
     volatile sig_atomic_t *stop;
     consumer_state_t state;
@@ -32,6 +34,7 @@ struct consumer {
     /* progress */
     uint64_t applied, skipped, dead, since_log;
     time_t last_retry_log;
+    const char *failing; /* while retrying: "database" or "search engine" */
     /* event-to-row latency: message timestamp to the commit that applied it, 1 ms buckets */
     uint64_t latency[LATENCY_BUCKETS + 1];
     uint64_t latency_count;
@@ -57,6 +60,16 @@ consumer_t *consumer_new(const config_t *cfg, const mapping_t *m, stats_t *stats
     if (!c->pos)
         abort();
     c->sink = sink_pg_new(config_str(cfg, CFG_PG), m);
+    if (mapping_doc_count(m)) {
+        char err[512];
+        c->es = sink_es_new(cfg, stats, err, sizeof(err));
+        if (!c->es) {
+            snprintf(errstr, errstr_size, "projection %s (%s) writes documents: %s",
+                     mapping_name(m), mapping_file(m), err);
+            goto fail;
+        }
+        sink_pg_set_indexer(c->sink, sink_es_write, c->es);
+    }
     c->dlq = dlq_new(cfg, mapping_name(m), errstr, errstr_size);
     if (!c->dlq)
         goto fail;
@@ -76,6 +89,7 @@ void consumer_destroy(consumer_t *c)
     fetcher_destroy(c->fetcher);
     dlq_destroy(c->dlq);
     sink_pg_destroy(c->sink);
+    sink_es_destroy(c->es);
     free(c->pos);
     free(c);
 }
@@ -212,8 +226,8 @@ static int apply_batch(consumer_t *c, fetch_batch_t *b)
             if (c->state == CONSUMER_PAUSED)
                 LOG(LOG_INFO, "projection=%s resumed", mapping_name(c->m));
             if (c->state == CONSUMER_RETRYING)
-                LOG(LOG_INFO, "projection=%s database back after %.1f s; batch applied",
-                    mapping_name(c->m), now_s() - since);
+                LOG(LOG_INFO, "projection=%s %s back after %.1f s; batch applied",
+                    mapping_name(c->m), c->failing, now_s() - since);
             c->state = CONSUMER_RUNNING;
             after_commit(c, b);
             return 0;
@@ -239,13 +253,14 @@ static int apply_batch(consumer_t *c, fetch_batch_t *b)
             LOG(LOG_INFO, "projection=%s resumed", mapping_name(c->m));
             c->state = CONSUMER_RUNNING;
         }
-        stats_db_error(c->stats);
+        if (rc == SINK_RETRY)
+            stats_db_error(c->stats);
+        c->failing = rc == SINK_RETRY ? "database" : "search engine";
         time_t t = time(NULL);
         if (c->state != CONSUMER_RETRYING || t - c->last_retry_log >= 10) {
             LOG(LOG_WARN,
-                "projection=%s database error, %zu events wait (retrying, backoff up to "
-                "%ld ms): %s",
-                mapping_name(c->m), b->n, max, err);
+                "projection=%s %s error, %zu events wait (retrying, backoff up to %ld ms): %s",
+                mapping_name(c->m), c->failing, b->n, max, err);
             c->last_retry_log = t;
         }
         c->state = CONSUMER_RETRYING;

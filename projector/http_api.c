@@ -21,6 +21,7 @@
 #include "log.h"
 #include "rebuild.h"
 #include "schema.h"
+#include "sink_es.h"
 #include "strbuf.h"
 
 extern const char projector_openapi_json[]; /* api/openapi.json, embedded by the build */
@@ -342,7 +343,7 @@ static void rebuild_request(http_ctx_t *ctx, struct evhttp_request *req, const m
         return;
     }
     char err[1024];
-    int rc = rebuild_in_place(ctx->conn, ctx->rk, m, err, sizeof(err));
+    int rc = rebuild_in_place(ctx->conn, ctx->rk, ctx->cfg, m, err, sizeof(err));
     if (rc == 2)
         http_reply_error(req, 409, "rebuild_refused", err);
     else if (rc != 0)
@@ -414,6 +415,8 @@ static const struct route {
     {EVHTTP_REQ_GET, "/v1/views", 0, http_views},
     {EVHTTP_REQ_GET, "/v1/projections", 0, h_projections},
     {EVHTTP_REQ_POST, "/v1/projections", 0, h_projection_admin},
+    {EVHTTP_REQ_GET, "/v1/search", 0, http_search},
+    {EVHTTP_REQ_POST, "/v1/search", 0, http_search},
 };
 
 static void on_request(struct evhttp_request *req, void *arg)
@@ -464,6 +467,7 @@ http_api_t *http_api_start(const config_t *cfg, const mapping_set_t *set, stats_
     if (!api)
         abort();
     api->ctx.set = set;
+    api->ctx.cfg = cfg;
     api->ctx.stats = stats;
     api->ctx.nstats = nstats;
     api->ctx.conn = schema_connect(config_str(cfg, CFG_PG), errstr, errstr_size);
@@ -480,6 +484,9 @@ http_api_t *http_api_start(const config_t *cfg, const mapping_set_t *set, stats_
     PQclear(PQexec(api->ctx.conn, "SET application_name = 'projector-http';"
                                   " SET statement_timeout = '10s'"));
     if (http_views_load(&api->ctx, errstr, errstr_size) != 0)
+        goto fail;
+    es_settings_t es = sink_es_settings(cfg);
+    if (es.url && !(api->ctx.es = es_client_new(&es, errstr, errstr_size)))
         goto fail;
     api->base = event_base_new();
     api->ctx.base = api->base;
@@ -507,6 +514,7 @@ fail:
         event_base_free(api->base);
     http_views_free(&api->ctx);
     PQfinish(api->ctx.conn);
+    es_client_destroy(api->ctx.es);
     if (api->ctx.rk)
         rd_kafka_destroy(api->ctx.rk);
     free(api);
@@ -524,5 +532,6 @@ void http_api_stop(http_api_t *api)
     http_views_free(&api->ctx);
     PQfinish(api->ctx.conn);
     rd_kafka_destroy(api->ctx.rk);
+    es_client_destroy(api->ctx.es);
     free(api);
 }

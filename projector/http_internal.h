@@ -7,6 +7,8 @@
 #include <libpq-fe.h>
 #include <librdkafka/rdkafka.h>
 
+#include "config.h"
+#include "es_client.h"
 #include "mapping.h"
 #include "stats.h"
 
@@ -25,7 +27,9 @@ typedef struct http_view {
 } http_view_t;
 
 typedef struct http_ctx {
+    const config_t *cfg;
     PGconn *conn;
+    es_client_t *es;   /* searches; NULL when es.url is empty */
     rd_kafka_t *rk;    /* for high watermarks (lag); no group */
     long long max_lag; /* /readyz: ready while every partition's lag is at most this */
     const char *token; /* admin endpoints: "Bearer <token>"; empty: loopback clients only */
@@ -60,6 +64,8 @@ int http_wait_positions(http_ctx_t *ctx, struct evhttp_request *req, const mappi
 
 /* GET /v1/views, /v1/views/{table}[/{key}...]. rest is the path after "/v1/views". */
 void http_views(http_ctx_t *ctx, struct evhttp_request *req, const char *rest, const char *query);
+/* GET/POST /v1/search/{index} (http_search.c). */
+void http_search(http_ctx_t *ctx, struct evhttp_request *req, const char *rest, const char *query);
 /* Loads the views of set from the database's catalog; returns 0 or -1 with errstr. */
 int http_views_load(http_ctx_t *ctx, char *errstr, size_t errstr_size);
 void http_views_free(http_ctx_t *ctx);

@@ -9,12 +9,8 @@
 #include <string.h>
 
 #include "jpath.h"
+#include "mapping_internal.h"
 #include "mapping_value.h"
-
-typedef struct column_spec {
-    mapping_column_info_t info; /* name, type, op */
-    value_spec_t val;
-} column_spec_t;
 
 struct mapping_action {
     mapping_action_info_t info; /* first: mapping_action_info() returns it */
@@ -35,6 +31,8 @@ typedef struct event_rule {
     char *type;
     mapping_action_t **actions; /* borrowed from the mapping's list */
     size_t nactions;
+    mapping_doc_t **docs; /* borrowed from the mapping's list */
+    size_t ndocs;
     int has_lookup;
 } event_rule_t;
 
@@ -51,6 +49,10 @@ struct mapping {
     size_t nactions;
     lookup_spec_t *lookups;
     size_t nlookups;
+    mapping_doc_t **docs;
+    size_t ndocs;
+    char **indices; /* distinct indices the document actions write */
+    size_t nindices;
     char **tables;
     char **table_keys; /* per table: key column names joined by ',', or NULL when never written */
     size_t ntables;
@@ -71,7 +73,7 @@ typedef struct pctx {
 static int mapping_register_lookup(void *mp, const char *table, const char *column, json_t *key,
                                    const char *file, const char *where, errlist_t *errs);
 
-static void *xcalloc(size_t n, size_t size)
+void *mapping_xcalloc(size_t n, size_t size)
 {
     void *p = calloc(n ? n : 1, size);
     if (!p)
@@ -79,7 +81,7 @@ static void *xcalloc(size_t n, size_t size)
     return p;
 }
 
-static char *xstrdup(const char *s)
+char *mapping_xstrdup(const char *s)
 {
     char *d = strdup(s);
     if (!d)
@@ -98,7 +100,7 @@ static int table_id(mapping_t *m, const char *table)
     m->table_keys = realloc(m->table_keys, (m->ntables + 1) * sizeof(char *));
     if (!m->tables || !m->table_keys)
         abort();
-    m->tables[m->ntables] = xstrdup(table);
+    m->tables[m->ntables] = mapping_xstrdup(table);
     m->table_keys[m->ntables] = NULL;
     return (int)m->ntables++;
 }
@@ -108,7 +110,7 @@ static char *join_names(const column_spec_t *cols, size_t n)
     size_t len = 1;
     for (size_t i = 0; i < n; i++)
         len += strlen(cols[i].info.name) + 1;
-    char *s = xcalloc(len, 1);
+    char *s = mapping_xcalloc(len, 1);
     for (size_t i = 0; i < n; i++) {
         if (i)
             strcat(s, ",");
@@ -142,7 +144,7 @@ static int parse_columns(pctx_t *pc, json_t *obj, const char *where, int allow_o
         errlist_add(pc->errs, pc->file, where, "expected a non-empty object of column: value");
         return -1;
     }
-    column_spec_t *cols = xcalloc(json_object_size(obj), sizeof(*cols));
+    column_spec_t *cols = mapping_xcalloc(json_object_size(obj), sizeof(*cols));
     size_t n = 0;
     int rc = 0;
     const char *name;
@@ -152,7 +154,7 @@ static int parse_columns(pctx_t *pc, json_t *obj, const char *where, int allow_o
         char w[512];
         snprintf(w, sizeof(w), "%s.%s", where, name);
         column_spec_t *c = &cols[n++];
-        c->info.name = xstrdup(name);
+        c->info.name = mapping_xstrdup(name);
         c->info.op = COLOP_SET;
         json_t *op = json_is_object(spec) ? json_object_get(spec, "op") : NULL;
         if (op) {
@@ -175,7 +177,7 @@ static int parse_columns(pctx_t *pc, json_t *obj, const char *where, int allow_o
     return rc;
 }
 
-static void free_columns(column_spec_t *cols, size_t n)
+void mapping_free_columns(column_spec_t *cols, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         free((char *)cols[i].info.name);
@@ -185,9 +187,9 @@ static void free_columns(column_spec_t *cols, size_t n)
     free(cols);
 }
 
-static mapping_column_info_t *infos_of(const column_spec_t *cols, size_t n)
+mapping_column_info_t *mapping_infos_of(const column_spec_t *cols, size_t n)
 {
-    mapping_column_info_t *infos = xcalloc(n, sizeof(*infos));
+    mapping_column_info_t *infos = mapping_xcalloc(n, sizeof(*infos));
     for (size_t i = 0; i < n; i++)
         infos[i] = cols[i].info;
     return infos;
@@ -205,7 +207,7 @@ static int mapping_register_lookup(void *mp, const char *table, const char *colu
     column_spec_t *keys;
     size_t nkeys;
     if (parse_columns(&pc, key, w, 0, 0, &keys, &nkeys) != 0) {
-        free_columns(keys, nkeys);
+        mapping_free_columns(keys, nkeys);
         return -1;
     }
     m->lookups = realloc(m->lookups, (m->nlookups + 1) * sizeof(*m->lookups));
@@ -214,9 +216,9 @@ static int mapping_register_lookup(void *mp, const char *table, const char *colu
     lookup_spec_t *l = &m->lookups[m->nlookups];
     memset(l, 0, sizeof(*l));
     l->keys = keys;
-    l->info.table = xstrdup(table);
+    l->info.table = mapping_xstrdup(table);
     l->info.table_id = table_id(m, table);
-    l->info.column = xstrdup(column);
+    l->info.column = mapping_xstrdup(column);
     l->info.nkeys = nkeys;
     return (int)m->nlookups++;
 }
@@ -253,7 +255,8 @@ static int action_kind_of(pctx_t *pc, json_t *a, const char *where, mapping_kind
     return 0;
 }
 
-static int check_fields(pctx_t *pc, json_t *obj, const char *where, const char *const *allowed)
+int mapping_check_fields(const char *file, errlist_t *errs, json_t *obj, const char *where,
+                         const char *const *allowed)
 {
     int rc = 0;
     const char *k;
@@ -266,7 +269,7 @@ static int check_fields(pctx_t *pc, json_t *obj, const char *where, const char *
         if (!ok) {
             char w[512];
             snprintf(w, sizeof(w), "%s.%s", where, k);
-            errlist_add(pc->errs, pc->file, w, "unknown field");
+            errlist_add(errs, file, w, "unknown field");
             rc = -1;
         }
     }
@@ -297,8 +300,8 @@ static size_t sql_max_param(const char *sql)
 static int parse_sql_action(pctx_t *pc, mapping_action_t *a, json_t *j, const char *where)
 {
     static const char *const allowed[] = {"sql", "params", NULL};
-    int rc = check_fields(pc, j, where, allowed);
-    a->info.sql = xstrdup(json_string_value(json_object_get(j, "sql")));
+    int rc = mapping_check_fields(pc->file, pc->errs, j, where, allowed);
+    a->info.sql = mapping_xstrdup(json_string_value(json_object_get(j, "sql")));
     a->info.table_id = -1;
     json_t *params = json_object_get(j, "params");
     size_t n = params ? json_array_size(params) : 0;
@@ -306,7 +309,7 @@ static int parse_sql_action(pctx_t *pc, mapping_action_t *a, json_t *j, const ch
         errlist_add(pc->errs, pc->file, where, "\"params\" takes an array of values");
         return -1;
     }
-    a->params = xcalloc(n, sizeof(value_spec_t));
+    a->params = mapping_xcalloc(n, sizeof(value_spec_t));
     a->info.nparams = n;
     for (size_t i = 0; i < n; i++) {
         char w[512];
@@ -338,9 +341,9 @@ static int parse_guard(pctx_t *pc, mapping_action_t *a, json_t *g, const char *w
                     "expected {\"column\": version column, \"value\": the event's version}");
         return -1;
     }
-    int rc = check_fields(pc, g, w, allowed);
+    int rc = mapping_check_fields(pc->file, pc->errs, g, w, allowed);
     a->has_guard = 1;
-    a->guard.info.name = xstrdup(json_string_value(json_object_get(g, "column")));
+    a->guard.info.name = mapping_xstrdup(json_string_value(json_object_get(g, "column")));
     a->guard.info.op = COLOP_SET;
     snprintf(w, sizeof(w), "%s.guard.value", where);
     if (value_spec_parse(&a->guard.val, json_object_get(g, "value"), pc->file, w, NULL, NULL,
@@ -353,8 +356,9 @@ static int parse_table_action(pctx_t *pc, mapping_action_t *a, json_t *j, const 
 {
     static const char *const allowed[] = {"upsert",  "update", "delete", "key",
                                           "columns", "guard",  NULL};
-    int rc = check_fields(pc, j, where, allowed);
-    a->info.table = xstrdup(json_string_value(json_object_get(j, action_kinds[a->info.kind])));
+    int rc = mapping_check_fields(pc->file, pc->errs, j, where, allowed);
+    a->info.table =
+        mapping_xstrdup(json_string_value(json_object_get(j, action_kinds[a->info.kind])));
     a->info.table_id = table_id(pc->m, a->info.table);
     char w[512];
     snprintf(w, sizeof(w), "%s.key", where);
@@ -394,8 +398,8 @@ static void action_free(mapping_action_t *a)
 {
     if (!a)
         return;
-    free_columns(a->keys, a->info.nkeys);
-    free_columns(a->cols, a->info.ncols);
+    mapping_free_columns(a->keys, a->info.nkeys);
+    mapping_free_columns(a->cols, a->info.ncols);
     if (a->has_guard) {
         free((char *)a->guard.info.name);
         free((char *)a->guard.info.type);
@@ -421,19 +425,19 @@ static mapping_action_t *parse_action(pctx_t *pc, json_t *j, const char *where)
     mapping_kind_t kind;
     if (action_kind_of(pc, j, where, &kind) != 0)
         return NULL;
-    mapping_action_t *a = xcalloc(1, sizeof(*a));
+    mapping_action_t *a = mapping_xcalloc(1, sizeof(*a));
     a->info.kind = kind;
     char w[600];
     snprintf(w, sizeof(w), "%s: %s", pc->file, where);
-    a->info.where = xstrdup(w);
+    a->info.where = mapping_xstrdup(w);
     int rc = kind == MAPPING_SQL ? parse_sql_action(pc, a, j, where)
                                  : parse_table_action(pc, a, j, where);
     if (rc != 0) {
         action_free(a);
         return NULL;
     }
-    a->key_infos = infos_of(a->keys, a->info.nkeys);
-    a->col_infos = infos_of(a->cols, a->info.ncols);
+    a->key_infos = mapping_infos_of(a->keys, a->info.nkeys);
+    a->col_infos = mapping_infos_of(a->cols, a->info.ncols);
     a->info.keys = a->key_infos;
     a->info.cols = a->col_infos;
     a->info.guard = a->has_guard ? &a->guard.info : NULL;
@@ -463,6 +467,30 @@ static int check_lookup_order(pctx_t *pc, const event_rule_t *r, size_t first_lo
     return 0;
 }
 
+/* Parses a document action of rule r and records it, with its index. */
+static int add_doc(pctx_t *pc, event_rule_t *r, json_t *j, const char *where)
+{
+    mapping_t *m = pc->m;
+    mapping_doc_t *d = mapping_doc_parse(j, pc->file, where, pc->errs);
+    if (!d)
+        return -1;
+    mapping_doc_info_of(d)->id = (int)m->ndocs;
+    m->docs = realloc(m->docs, (m->ndocs + 1) * sizeof(*m->docs));
+    if (!m->docs)
+        abort();
+    m->docs[m->ndocs++] = d;
+    r->docs[r->ndocs++] = d;
+    const char *index = mapping_doc_info_of(d)->index;
+    for (size_t i = 0; i < m->nindices; i++)
+        if (strcmp(m->indices[i], index) == 0)
+            return 0;
+    m->indices = realloc(m->indices, (m->nindices + 1) * sizeof(*m->indices));
+    if (!m->indices)
+        abort();
+    m->indices[m->nindices++] = mapping_xstrdup(index);
+    return 0;
+}
+
 static int parse_rules(pctx_t *pc, json_t *events)
 {
     mapping_t *m = pc->m;
@@ -471,14 +499,14 @@ static int parse_rules(pctx_t *pc, json_t *events)
                     "expected an object mapping each event type to a list of actions");
         return -1;
     }
-    m->rules = xcalloc(json_object_size(events), sizeof(event_rule_t));
+    m->rules = mapping_xcalloc(json_object_size(events), sizeof(event_rule_t));
     int rc = 0;
     const char *type;
     json_t *list;
     json_object_foreach(events, type, list)
     {
         event_rule_t *r = &m->rules[m->nrules++];
-        r->type = xstrdup(type);
+        r->type = mapping_xstrdup(type);
         char w[512];
         snprintf(w, sizeof(w), "$.events.%s", type);
         if (!json_is_array(list)) {
@@ -486,10 +514,16 @@ static int parse_rules(pctx_t *pc, json_t *events)
             rc = -1;
             continue;
         }
-        r->actions = xcalloc(json_array_size(list), sizeof(mapping_action_t *));
+        r->actions = mapping_xcalloc(json_array_size(list), sizeof(mapping_action_t *));
+        r->docs = mapping_xcalloc(json_array_size(list), sizeof(mapping_doc_t *));
         for (size_t i = 0; i < json_array_size(list); i++) {
             char aw[512];
             snprintf(aw, sizeof(aw), "%s[%zu]", w, i);
+            if (mapping_doc_is(json_array_get(list, i))) {
+                if (add_doc(pc, r, json_array_get(list, i), aw) != 0)
+                    rc = -1;
+                continue;
+            }
             size_t lookups_before = m->nlookups;
             mapping_action_t *a = parse_action(pc, json_array_get(list, i), aw);
             if (!a) {
@@ -534,6 +568,28 @@ static int check_table_keys(pctx_t *pc)
         }
         free(keys);
     }
+    for (size_t i = 0; i < m->ndocs; i++) {
+        const mapping_doc_info_t *d = mapping_doc_info_of(m->docs[i]);
+        char *keys = mapping_doc_key_names(m->docs[i]);
+        const char *tk = NULL;
+        for (size_t t = 0; keys && t < m->ntables; t++)
+            if (strcmp(m->tables[t], d->table) == 0)
+                tk = m->table_keys[t];
+        const char *w = d->where + strlen(pc->file) + 2;
+        if (keys && !tk) {
+            errlist_add(pc->errs, pc->file, w,
+                        "from_row reads table %s, which no action of this mapping writes (the "
+                        "document is the row the event's writes left)",
+                        d->table);
+            rc = -1;
+        } else if (keys && strcmp(tk, keys) != 0) {
+            errlist_add(pc->errs, pc->file, w,
+                        "from_row reads table %s by (%s) but the mapping writes it by (%s)",
+                        d->table, keys, tk);
+            rc = -1;
+        }
+        free(keys);
+    }
     for (size_t i = 0; i < m->nlookups; i++) {
         lookup_spec_t *l = &m->lookups[i];
         const char *tk = m->table_keys[l->info.table_id];
@@ -545,7 +601,7 @@ static int check_table_keys(pctx_t *pc)
             rc = -1;
         }
         free(keys);
-        l->key_infos = infos_of(l->keys, l->info.nkeys);
+        l->key_infos = mapping_infos_of(l->keys, l->info.nkeys);
         l->info.keys = l->key_infos;
     }
     return rc;
@@ -565,7 +621,7 @@ static int parse_event_type(pctx_t *pc, json_t *et)
         return -1;
     }
     if (header) {
-        m->type_header = xstrdup(json_string_value(header));
+        m->type_header = mapping_xstrdup(json_string_value(header));
         return 0;
     }
     char err[256];
@@ -584,7 +640,7 @@ static int parse_topics(pctx_t *pc, json_t *topics)
         errlist_add(pc->errs, pc->file, "$.topics", "expected a non-empty list of topic names");
         return -1;
     }
-    m->topics = xcalloc(json_array_size(topics), sizeof(char *));
+    m->topics = mapping_xcalloc(json_array_size(topics), sizeof(char *));
     for (size_t i = 0; i < json_array_size(topics); i++) {
         json_t *t = json_array_get(topics, i);
         if (!json_is_string(t) || json_string_length(t) == 0) {
@@ -593,7 +649,7 @@ static int parse_topics(pctx_t *pc, json_t *topics)
             errlist_add(pc->errs, pc->file, w, "expected a topic name");
             return -1;
         }
-        m->topics[m->ntopics++] = xstrdup(json_string_value(t));
+        m->topics[m->ntopics++] = mapping_xstrdup(json_string_value(t));
     }
     return 0;
 }
@@ -604,7 +660,7 @@ static int parse_header(pctx_t *pc, json_t *root)
                                           "event_type",  "events",         "dead_letter_topic",
                                           "description", "on_dead_letter", "allow_partial_rebuild",
                                           NULL};
-    int rc = check_fields(pc, root, "$", allowed);
+    int rc = mapping_check_fields(pc->file, pc->errs, root, "$", allowed);
     json_t *v = json_object_get(root, "version");
     if (!json_is_integer(v) || json_integer_value(v) != 1) {
         errlist_add(pc->errs, pc->file, "$.version", "expected 1 (the mapping format version)");
@@ -618,14 +674,14 @@ static int parse_header(pctx_t *pc, json_t *root)
                     "expected a name of lower-case letters, digits, '_' and '-'");
         rc = -1;
     } else {
-        pc->m->name = xstrdup(json_string_value(name));
+        pc->m->name = mapping_xstrdup(json_string_value(name));
     }
     json_t *dlq = json_object_get(root, "dead_letter_topic");
     if (dlq && !json_is_string(dlq)) {
         errlist_add(pc->errs, pc->file, "$.dead_letter_topic", "expected a topic name");
         rc = -1;
     } else if (dlq) {
-        pc->m->dlq_topic = xstrdup(json_string_value(dlq));
+        pc->m->dlq_topic = mapping_xstrdup(json_string_value(dlq));
     }
     json_t *partial = json_object_get(root, "allow_partial_rebuild");
     if (partial && !json_is_boolean(partial)) {
@@ -658,10 +714,17 @@ static void mapping_destroy(mapping_t *m)
     for (size_t i = 0; i < m->nrules; i++) {
         free(m->rules[i].type);
         free(m->rules[i].actions);
+        free(m->rules[i].docs);
     }
+    for (size_t i = 0; i < m->ndocs; i++)
+        mapping_doc_free(m->docs[i]);
+    free(m->docs);
+    for (size_t i = 0; i < m->nindices; i++)
+        free(m->indices[i]);
+    free(m->indices);
     free(m->rules);
     for (size_t i = 0; i < m->nlookups; i++) {
-        free_columns(m->lookups[i].keys, m->lookups[i].info.nkeys);
+        mapping_free_columns(m->lookups[i].keys, m->lookups[i].info.nkeys);
         free(m->lookups[i].key_infos);
         free((char *)m->lookups[i].info.table);
         free((char *)m->lookups[i].info.column);
@@ -693,8 +756,8 @@ static mapping_t *mapping_load_file(const char *path, errlist_t *errs)
         errlist_add(errs, path, NULL, "line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
         return NULL;
     }
-    mapping_t *m = xcalloc(1, sizeof(*m));
-    m->file = xstrdup(path);
+    mapping_t *m = mapping_xcalloc(1, sizeof(*m));
+    m->file = mapping_xstrdup(path);
     pctx_t pc = {path, errs, m};
     int rc = -1;
     if (!json_is_object(root)) {
@@ -741,13 +804,13 @@ mapping_set_t *mapping_set_load(const char *dir, errlist_t *errs)
         names = realloc(names, (n + 1) * sizeof(char *));
         if (!names)
             abort();
-        names[n++] = xstrdup(de->d_name);
+        names[n++] = mapping_xstrdup(de->d_name);
     }
     closedir(d);
     if (n)
         qsort(names, n, sizeof(char *), cmp_names);
-    mapping_set_t *set = xcalloc(1, sizeof(*set));
-    set->items = xcalloc(n, sizeof(mapping_t *));
+    mapping_set_t *set = mapping_xcalloc(1, sizeof(*set));
+    set->items = mapping_xcalloc(n, sizeof(mapping_t *));
     size_t before = errlist_count(errs);
     for (size_t i = 0; i < n; i++) {
         char path[4096];
@@ -804,16 +867,16 @@ static void bind_column(column_spec_t *c, const char *table, const char *where, 
         return;
     }
     free((char *)c->info.type);
-    c->info.type = xstrdup(type);
+    c->info.type = mapping_xstrdup(type);
     c->val.target = value_target_of(type);
     if (c->info.op == COLOP_APPEND && strcmp(type, "jsonb") != 0)
         errlist_add(errs, file, where, "op \"append\" needs a jsonb column; %s.%s is %s", table,
                     c->info.name, type);
 }
 
-static void bind_list(column_spec_t *cols, mapping_column_info_t *infos, size_t n,
-                      const char *table, const char *where, const char *part, mapping_type_fn fn,
-                      void *ctx, const char *file, errlist_t *errs)
+void mapping_bind_list(column_spec_t *cols, mapping_column_info_t *infos, size_t n,
+                       const char *table, const char *where, const char *part, mapping_type_fn fn,
+                       void *ctx, const char *file, errlist_t *errs)
 {
     for (size_t i = 0; i < n; i++) {
         char w[600];
@@ -838,22 +901,24 @@ void mapping_bind_types(mapping_t *m, mapping_type_fn typefn, void *ctx, errlist
         if (a->info.kind == MAPPING_SQL || !typefn(ctx, a->info.table, NULL))
             continue;
         const char *where = a->info.where + strlen(m->file) + 2;
-        bind_list(a->keys, a->key_infos, a->info.nkeys, a->info.table, where, "key", typefn, ctx,
-                  m->file, errs);
-        bind_list(a->cols, a->col_infos, a->info.ncols, a->info.table, where, "columns", typefn,
-                  ctx, m->file, errs);
+        mapping_bind_list(a->keys, a->key_infos, a->info.nkeys, a->info.table, where, "key", typefn,
+                          ctx, m->file, errs);
+        mapping_bind_list(a->cols, a->col_infos, a->info.ncols, a->info.table, where, "columns",
+                          typefn, ctx, m->file, errs);
         if (a->has_guard) {
             char w[600];
             snprintf(w, sizeof(w), "%s.guard.column", where);
             bind_column(&a->guard, a->info.table, w, typefn, ctx, m->file, errs);
         }
     }
+    for (size_t i = 0; i < m->ndocs; i++)
+        mapping_doc_bind(m->docs[i], typefn, ctx, m->file, errs);
     for (size_t i = 0; i < m->nlookups; i++) {
         lookup_spec_t *l = &m->lookups[i];
         if (!typefn(ctx, l->info.table, NULL))
             continue;
-        bind_list(l->keys, l->key_infos, l->info.nkeys, l->info.table, "$.events (lookup)", "key",
-                  typefn, ctx, m->file, errs);
+        mapping_bind_list(l->keys, l->key_infos, l->info.nkeys, l->info.table, "$.events (lookup)",
+                          "key", typefn, ctx, m->file, errs);
         if (!typefn(ctx, l->info.table, l->info.column))
             errlist_add(errs, m->file, "$.events (lookup)",
                         "column %s.%s does not exist in the database", l->info.table,
@@ -922,6 +987,22 @@ size_t mapping_table_count(const mapping_t *m)
 const char *mapping_table(const mapping_t *m, size_t i)
 {
     return m->tables[i];
+}
+size_t mapping_doc_count(const mapping_t *m)
+{
+    return m->ndocs;
+}
+const mapping_doc_info_t *mapping_doc_info(const mapping_t *m, size_t i)
+{
+    return mapping_doc_info_of(m->docs[i]);
+}
+size_t mapping_index_count(const mapping_t *m)
+{
+    return m->nindices;
+}
+const char *mapping_index(const mapping_t *m, size_t i)
+{
+    return m->indices[i];
 }
 
 /* ---- evaluation ---- */
@@ -1051,6 +1132,28 @@ mapping_result_t mapping_eval(const mapping_t *m, const mapping_event_t *ev, are
             return MAPPING_CUT;
         ops[*nops].action = a;
         ops[*nops].values = vals;
+        (*nops)++;
+    }
+    return MAPPING_OK;
+}
+
+mapping_result_t mapping_eval_docs(const mapping_t *m, const mapping_event_t *ev, arena_t *arena,
+                                   mapping_doc_op_t *ops, size_t *nops, char *errstr,
+                                   size_t errstr_size)
+{
+    *nops = 0;
+    int bad;
+    const event_rule_t *r = find_rule(m, ev, errstr, errstr_size, &bad);
+    if (!r) /* an event without a type is mapping_eval()'s to refuse */
+        return MAPPING_SKIP;
+    value_ctx_t vc = {ev, arena, NULL, NULL};
+    for (size_t i = 0; i < r->ndocs; i++) {
+        if (mapping_doc_eval(r->docs[i], &vc, &ops[*nops], errstr, errstr_size) != VALUE_OK) {
+            char msg[1024];
+            snprintf(msg, sizeof(msg), "%s", errstr);
+            snprintf(errstr, errstr_size, "%s: %s", m->file, msg);
+            return MAPPING_BAD;
+        }
         (*nops)++;
     }
     return MAPPING_OK;

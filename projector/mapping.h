@@ -13,6 +13,7 @@
 typedef struct mapping mapping_t;         /* one projection: one mapping file */
 typedef struct mapping_set mapping_set_t; /* every projection of a directory */
 typedef struct mapping_action mapping_action_t;
+typedef struct mapping_doc mapping_doc_t; /* a document action: "index" or "delete_document" */
 
 typedef enum {
     MAPPING_UPSERT, /* insert, or update the existing row by key */
@@ -52,6 +53,41 @@ typedef struct mapping_action_info {
     size_t nparams;                     /* MAPPING_SQL */
     const char *where;                  /* "file: $.events.X[0]" for messages */
 } mapping_action_info_t;
+
+/* A document action, as the sinks see it. */
+typedef enum {
+    MAPPING_DOC_INDEX,  /* index (replace) the document */
+    MAPPING_DOC_DELETE, /* delete the document */
+} mapping_doc_kind_t;
+
+/* A field of a document taken from a row: a column, or an SQL expression over the row. */
+typedef struct mapping_doc_field {
+    const char *name;   /* the document's field */
+    const char *column; /* NULL when sql is set */
+    const char *sql;
+} mapping_doc_field_t;
+
+typedef struct mapping_doc_info {
+    int id; /* index among the projection's document actions */
+    mapping_doc_kind_t kind;
+    const char *index; /* the index (an alias) written to */
+    /* from_row: the document is the row of table with these keys, as the batch left it (a
+     * missing row deletes the document); NULL table when the document is built from the event */
+    const char *table;
+    const mapping_column_info_t *keys;
+    size_t nkeys;
+    const mapping_doc_field_t *fields; /* from_row; none: every column under its own name */
+    size_t nfields;
+    const char *where; /* "file: $.events.X[0]" for messages */
+} mapping_doc_info_t;
+
+/* One document write produced by an event. */
+typedef struct mapping_doc_op {
+    const mapping_doc_info_t *doc;
+    const char *id;          /* the document id */
+    const char *body;        /* MAPPING_DOC_INDEX built from the event: its JSON; else NULL */
+    const char *const *keys; /* from_row: the row's key values (text) */
+} mapping_doc_op_t;
 
 /* A lookup: one column of one row of a table, found by key values from the event. */
 typedef struct mapping_lookup_info {
@@ -131,6 +167,18 @@ const char *mapping_table(const mapping_t *m, size_t i);
 mapping_result_t mapping_eval(const mapping_t *m, const mapping_event_t *ev, arena_t *arena,
                               mapping_lookup_fn lookup, void *lookup_ctx, mapping_op_t *ops,
                               size_t *nops, char *errstr, size_t errstr_size);
+/* The document actions, and the distinct indices (aliases) they write, in mapping order. */
+size_t mapping_doc_count(const mapping_t *m);
+const mapping_doc_info_t *mapping_doc_info(const mapping_t *m, size_t i);
+size_t mapping_index_count(const mapping_t *m);
+const char *mapping_index(const mapping_t *m, size_t i);
+
+/* Evaluates ev's document actions: up to mapping_doc_count() ops into ops, values in arena.
+ * MAPPING_OK, MAPPING_SKIP (type not named, or none: mapping_eval() refuses the latter) or
+ * MAPPING_BAD (errstr names the JSON path). */
+mapping_result_t mapping_eval_docs(const mapping_t *m, const mapping_event_t *ev, arena_t *arena,
+                                   mapping_doc_op_t *ops, size_t *nops, char *errstr,
+                                   size_t errstr_size);
 /* 1 when the event's type has any lookup (so it must be evaluated for prefetching). */
 int mapping_event_has_lookups(const mapping_t *m, const mapping_event_t *ev);
 

@@ -19,6 +19,7 @@
 #include "mapping.h"
 #include "schema.h"
 #include "service.h"
+#include "sink_es.h"
 #include "strbuf.h"
 
 typedef struct partition_mark {
@@ -93,8 +94,11 @@ static int check_complete(const mapping_t *m, const marks_t *mk, char *errstr, s
     return 0;
 }
 
-/* Truncates the tables and resets the positions, in one transaction. */
-static int reset_in_place(PGconn *c, const mapping_t *m, char *errstr, size_t errsz)
+/* Truncates the tables, recreates the search indices and resets the positions, in one
+ * transaction: the indices are replaced once the position lock and the tables' locks are held,
+ * so no batch of the old generation writes documents after that. */
+static int reset_in_place(PGconn *c, const config_t *cfg, const mapping_t *m, char *errstr,
+                          size_t errsz)
 {
     strbuf_t sql = STRBUF_INIT;
     strbuf_puts(&sql, "BEGIN; SELECT 1 FROM projector.positions WHERE projection = ");
@@ -115,16 +119,25 @@ static int reset_in_place(PGconn *c, const mapping_t *m, char *errstr, size_t er
         PQfreemem(ident);
         first = 0;
     }
-    strbuf_printf(&sql,
-                  "; UPDATE projector.positions SET next_offset = NULL, applied = 0, skipped = 0,"
-                  " dead_lettered = 0, updated_at = now() WHERE projection = %s;"
-                  " DELETE FROM projector.dead_letters WHERE projection = %s; COMMIT",
-                  lit, lit);
-    PQfreemem(lit);
     PGresult *r = first ? NULL : PQexec(c, sql.data);
     int ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
     if (!ok)
         snprintf(errstr, errsz, "%s", first ? "the mapping writes no table" : PQerrorMessage(c));
+    PQclear(r);
+    if (ok && sink_es_recreate(cfg, m, errstr, errsz) != 0)
+        ok = 0;
+    strbuf_reset(&sql);
+    strbuf_printf(&sql,
+                  "UPDATE projector.positions SET next_offset = NULL, applied = 0, skipped = 0,"
+                  " dead_lettered = 0, updated_at = now() WHERE projection = %s;"
+                  " DELETE FROM projector.dead_letters WHERE projection = %s; COMMIT",
+                  lit, lit);
+    PQfreemem(lit);
+    r = ok ? PQexec(c, sql.data) : NULL;
+    if (ok && PQresultStatus(r) != PGRES_COMMAND_OK) {
+        snprintf(errstr, errsz, "%s", PQerrorMessage(c));
+        ok = 0;
+    }
     PQclear(r);
     if (!ok)
         PQclear(PQexec(c, "ROLLBACK"));
@@ -133,20 +146,20 @@ static int reset_in_place(PGconn *c, const mapping_t *m, char *errstr, size_t er
 }
 
 /* The in-place rebuild once the watermarks are known: 0, 2 (refused) or -1. */
-static int rebuild_marked(PGconn *c, const mapping_t *m, const marks_t *mk, char *errstr,
-                          size_t errstr_size)
+static int rebuild_marked(PGconn *c, const config_t *cfg, const mapping_t *m, const marks_t *mk,
+                          char *errstr, size_t errstr_size)
 {
     if (check_complete(m, mk, errstr, errstr_size) != 0)
         return 2;
-    return reset_in_place(c, m, errstr, errstr_size);
+    return reset_in_place(c, cfg, m, errstr, errstr_size);
 }
 
-int rebuild_in_place(PGconn *c, rd_kafka_t *rk, const mapping_t *m, char *errstr,
-                     size_t errstr_size)
+int rebuild_in_place(PGconn *c, rd_kafka_t *rk, const config_t *cfg, const mapping_t *m,
+                     char *errstr, size_t errstr_size)
 {
     marks_t mk = {NULL, 0};
     int rc = read_marks(rk, m, &mk, errstr, errstr_size) == 0
-                 ? rebuild_marked(c, m, &mk, errstr, errstr_size)
+                 ? rebuild_marked(c, cfg, m, &mk, errstr, errstr_size)
                  : -1;
     marks_free(&mk);
     return rc;
@@ -252,7 +265,7 @@ int rebuild_run(const config_t *cfg, const rebuild_opts_t *o)
         fprintf(stderr, "projector rebuild: %s\n", err);
         goto done;
     }
-    int r = rebuild_marked(c, m, &mk, err, sizeof(err));
+    int r = rebuild_marked(c, cfg, m, &mk, err, sizeof(err));
     if (r != 0) {
         fprintf(stderr, "projector rebuild: %s\n", err);
         rc = r == 2 ? 2 : 1;

@@ -15,11 +15,12 @@ typedef struct rebuild_opts {
 
 #include "mapping.h"
 
-/* Rebuilds projection m in place on connection c (brokers through rk, for the watermarks):
- * refuses (returns 2) when a topic lost its earliest events and m does not allow it, else
- * truncates, resets and returns 0; -1 on a failure. errstr says why. Blocks. */
-int rebuild_in_place(PGconn *c, rd_kafka_t *rk, const mapping_t *m, char *errstr,
-                     size_t errstr_size);
+/* Rebuilds projection m in place on connection c (brokers through rk, for the watermarks; the
+ * search engine of cfg): refuses (returns 2) when a topic lost its earliest events and m does
+ * not allow it, else truncates, puts new empty indices behind m's aliases, resets and returns 0;
+ * -1 on a failure. errstr says why. Blocks. */
+int rebuild_in_place(PGconn *c, rd_kafka_t *rk, const config_t *cfg, const mapping_t *m,
+                     char *errstr, size_t errstr_size);
 
 /* Runs the rebuild against the database and brokers of cfg. Blocks (with --wait, until the
  * replay has caught up). Returns an exit code: 0; 1 on a failure; 2 when refused. */

@@ -45,7 +45,9 @@ static const char internal_ddl[] =
     "  ADD COLUMN IF NOT EXISTS type_header text,\n"          /* the event type, when a header */
     "  ADD COLUMN IF NOT EXISTS event_timestamp_ms bigint,\n" /* the message's timestamp */
     "  ADD COLUMN IF NOT EXISTS replayed_at timestamptz,\n"   /* resolved by 'projector dlq' */
-    "  ADD COLUMN IF NOT EXISTS discarded boolean NOT NULL DEFAULT false;\n";
+    "  ADD COLUMN IF NOT EXISTS discarded boolean NOT NULL DEFAULT false;\n"
+    /* external versions of search documents: taken by each batch attempt (sink_pg_docs.c) */
+    "CREATE SEQUENCE IF NOT EXISTS projector.document_versions;\n";
 
 PGconn *schema_connect(const char *conninfo, char *errstr, size_t errstr_size)
 {
@@ -260,19 +262,18 @@ const char *schema_type(void *ctx, const char *table, const char *column)
     return *v < 0 ? "" : s->types[*v];
 }
 
-/* Prepares and plans the action's statement (the user's for sql actions, the generated one
- * otherwise), inside a savepoint or transaction that is rolled back, so the database reports
- * what it cannot run: a missing unique key for ON CONFLICT (found when planning), a type without
- * the operator an op needs, a wrong parameter count. */
-static void check_action(PGconn *conn, const mapping_t *m, const mapping_action_info_t *a,
-                         errlist_t *errs)
+/* Prepares and plans a statement of the mapping (at: "file: path" of its action; a: the action,
+ * or NULL for a document read), inside a savepoint or transaction that is rolled back, so the
+ * database reports what it cannot run: a missing unique key for ON CONFLICT (found when
+ * planning), a type without the operator an op needs, a wrong parameter count, a document
+ * field's bad expression. */
+static void check_statement(PGconn *conn, const mapping_t *m, const char *at, const char *sql,
+                            const mapping_action_info_t *a, errlist_t *errs)
 {
-    const char *where = a->where + strlen(mapping_file(m)) + 2;
+    const char *where = at + strlen(mapping_file(m)) + 2;
     int in_txn = PQtransactionStatus(conn) == PQTRANS_INTRANS;
     PQclear(PQexec(conn, in_txn ? "SAVEPOINT projector_check" : "BEGIN"));
-    char *sql = sqlgen_action(a);
     PGresult *r = PQprepare(conn, "projector_check", sql, 0, NULL);
-    free(sql);
     if (PQresultStatus(r) == PGRES_COMMAND_OK) {
         PQclear(r);
         r = PQdescribePrepared(conn, "projector_check");
@@ -285,7 +286,7 @@ static void check_action(PGconn *conn, const mapping_t *m, const mapping_action_
         strbuf_puts(&explain, n ? ")" : "");
         r = PQexec(conn, explain.data);
         strbuf_free(&explain);
-        if (a->kind == MAPPING_SQL && (size_t)n != a->nparams)
+        if (a && a->kind == MAPPING_SQL && (size_t)n != a->nparams)
             errlist_add(errs, mapping_file(m), where,
                         "the statement takes %d parameter(s) but \"params\" gives %zu", n,
                         a->nparams);
@@ -306,7 +307,19 @@ void schema_check_mappings(PGconn *conn, schema_t *s, mapping_set_t *set, errlis
         mapping_bind_types(m, schema_type, s, errs);
         if (errlist_count(errs) > before)
             continue; /* statements of unbound columns would only repeat the problems */
-        for (size_t k = 0; k < mapping_action_count(m); k++)
-            check_action(conn, m, mapping_action_info(mapping_action(m, k)), errs);
+        for (size_t k = 0; k < mapping_action_count(m); k++) {
+            const mapping_action_info_t *a = mapping_action_info(mapping_action(m, k));
+            char *sql = sqlgen_action(a);
+            check_statement(conn, m, a->where, sql, a, errs);
+            free(sql);
+        }
+        for (size_t k = 0; k < mapping_doc_count(m); k++) {
+            const mapping_doc_info_t *d = mapping_doc_info(m, k);
+            if (!d->table || d->kind != MAPPING_DOC_INDEX)
+                continue;
+            char *sql = sqlgen_doc_rows(d);
+            check_statement(conn, m, d->where, sql, NULL, errs);
+            free(sql);
+        }
     }
 }

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "mapping.h"
 #include "schema.h"
+#include "sink_es.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -49,6 +50,32 @@ static PGconn *connect_waiting(const config_t *cfg, const sigset_t *signals)
             return NULL;
         backoff = backoff_next(backoff, (long)config_int(cfg, CFG_RETRY_BACKOFF_MAX_MS));
     }
+}
+
+/* Creates the search indices the mappings write (aliases over indices from views/<alias>.es.json).
+ * With signals (a service starting), waits out an unreachable cluster, retrying; without, fails
+ * at once. Returns 0, 1 (stop requested) or -1 (logged). */
+static int migrate_indices(const config_t *cfg, const mapping_set_t *set, const sigset_t *signals)
+{
+    for (size_t i = 0; i < mapping_set_count(set); i++) {
+        const mapping_t *m = mapping_set_get(set, i);
+        long backoff = 200;
+        char err[1024];
+        int rc;
+        while ((rc = sink_es_migrate(cfg, m, err, sizeof(err))) == -1 && signals) {
+            LOG(LOG_WARN, "projection=%s search engine: %s; retrying in %ld ms", mapping_name(m),
+                err, backoff);
+            struct timespec ts = {backoff / 1000, (backoff % 1000) * 1000000L};
+            if (sigtimedwait(signals, NULL, &ts) > 0)
+                return 1;
+            backoff = backoff_next(backoff, (long)config_int(cfg, CFG_RETRY_BACKOFF_MAX_MS));
+        }
+        if (rc != 0) {
+            LOG(LOG_ERROR, "projection=%s search indices: %s", mapping_name(m), err);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 mapping_set_t *service_prepare_mappings(const config_t *cfg, PGconn *conn)
@@ -131,6 +158,11 @@ int service_run(const config_t *cfg)
     PQfinish(conn);
     if (!set)
         return EXIT_INVALID;
+    int ix = migrate_indices(cfg, set, &signals);
+    if (ix != 0) {
+        mapping_set_destroy(set);
+        return ix > 0 ? EXIT_OK : EXIT_INVALID;
+    }
     size_t n = mapping_set_count(set);
     stats_t **stats = calloc(n + 1, sizeof(*stats));
     if (!stats)
@@ -203,6 +235,21 @@ int service_migrate(const config_t *cfg)
         return EXIT_INVALID;
     }
     printf("views applied from %s\n", config_str(cfg, CFG_VIEWS));
+    errlist_t *errs = errlist_new();
+    mapping_set_t *set = mapping_set_load(config_str(cfg, CFG_MAPPINGS), errs);
+    errlist_print(errs, stderr);
+    errlist_destroy(errs);
+    if (!set)
+        return EXIT_INVALID;
+    size_t indices = 0;
+    for (size_t i = 0; i < mapping_set_count(set); i++)
+        indices += mapping_index_count(mapping_set_get(set, i));
+    rc = migrate_indices(cfg, set, NULL);
+    mapping_set_destroy(set);
+    if (rc != 0)
+        return EXIT_FAILURE_RUNTIME;
+    if (indices)
+        printf("search indices ready at %s\n", config_str(cfg, CFG_ES_URL));
     return EXIT_OK;
 }
 
@@ -225,6 +272,23 @@ static void check_against_database(const config_t *cfg, PGconn *conn, mapping_se
     PQclear(PQexec(conn, "ROLLBACK"));
 }
 
+/* The search side of a mapping, without contacting the cluster: a URL, and each index's
+ * definition file. */
+static void check_indices(const config_t *cfg, const mapping_t *m, errlist_t *errs)
+{
+    if (mapping_index_count(m) && !*config_str(cfg, CFG_ES_URL))
+        errlist_add(errs, mapping_file(m), NULL,
+                    "writes documents (index %s) but no Elasticsearch URL is set: --es-url "
+                    "(PROJECTOR_ES_URL, config key es.url)",
+                    mapping_index(m, 0));
+    for (size_t i = 0; i < mapping_index_count(m); i++) {
+        char *def = NULL, err[1024];
+        if (sink_es_definition(cfg, m, mapping_index(m, i), &def, err, sizeof(err)) != 0)
+            errlist_add(errs, "views", NULL, "%s", err);
+        free(def);
+    }
+}
+
 int service_check(const config_t *cfg)
 {
     errlist_t *errs = errlist_new();
@@ -235,6 +299,8 @@ int service_check(const config_t *cfg)
     else
         rd_kafka_conf_destroy(kc);
     mapping_set_t *set = mapping_set_load(config_str(cfg, CFG_MAPPINGS), errs);
+    for (size_t i = 0; set && i < mapping_set_count(set); i++)
+        check_indices(cfg, mapping_set_get(set, i), errs);
     PGconn *conn = schema_connect(config_str(cfg, CFG_PG), err, sizeof(err));
     if (conn) {
         check_against_database(cfg, conn, set, errs);

@@ -13,50 +13,9 @@
 
 #include "hmap.h"
 #include "log.h"
+#include "sink_pg_internal.h"
 #include "sqlgen.h"
 #include "strbuf.h"
-
-typedef enum {
-    ERR_NONE,
-    ERR_RETRY,  /* the database, not the events: roll back, wait, retry */
-    ERR_EVENT,  /* an event's data (class 22, 23): isolate the event */
-    ERR_SERIAL, /* one row hit twice by a statement (keys spelled differently): plan serially */
-    ERR_PARK,   /* events were applied after a dead one of their key: park them, try again */
-    ERR_PAUSED, /* the projection is paused (projector.projections): apply nothing */
-} err_class_t;
-
-/* What a result in the pipeline answers. */
-typedef enum { Q_PLAIN, Q_LOCK, Q_LOOKUP, Q_GROUP, Q_COUNT, Q_PARKED, Q_PAUSED } q_kind_t;
-
-typedef struct q_expect {
-    q_kind_t kind;
-    int id;                           /* Q_LOOKUP: lookup id */
-    const mapping_action_info_t *act; /* Q_GROUP */
-} q_expect_t;
-
-struct sink_pg {
-    char *conninfo;
-    const mapping_t *m;
-    PGconn *conn;
-    planner_t *planner;
-    q_expect_t *q;
-    size_t nq, qcap;
-    /* the pipeline's first error */
-    err_class_t err;
-    char errmsg[1024];
-    /* per batch */
-    uint64_t rows_pending, rows_written;
-    int counted; /* rows of the last Q_COUNT result */
-    int paused;  /* the last Q_PAUSED result */
-    sink_position_t *pos;
-    size_t npos;
-    int serial;
-    /* the batch being applied, for results that mark its events */
-    plan_event_t *ev;
-    size_t nev;
-    arena_t *err_arena;
-    const char **key_hexes; /* per event, the key in hex (parking projections), or NULL */
-};
 
 static const char sql_lock[] =
     "SELECT topic, partition, next_offset FROM projector.positions WHERE projection = $1"
@@ -117,10 +76,17 @@ void sink_pg_destroy(sink_pg_t *s)
     if (!s)
         return;
     disconnect(s);
+    sink_pg_docs_free(s);
     planner_destroy(s->planner);
     free(s->q);
     free(s->conninfo);
     free(s);
+}
+
+void sink_pg_set_indexer(sink_pg_t *s, sink_index_fn fn, void *ctx)
+{
+    s->index_fn = fn;
+    s->index_ctx = ctx;
 }
 
 uint64_t sink_pg_rows_written(const sink_pg_t *s)
@@ -130,7 +96,7 @@ uint64_t sink_pg_rows_written(const sink_pg_t *s)
 
 /* ---- connection ---- */
 
-static int prepare(sink_pg_t *s, const char *name, const char *sql, char *errstr, size_t errsz)
+int sink_pg_prepare(sink_pg_t *s, const char *name, const char *sql, char *errstr, size_t errsz)
 {
     PGresult *r = PQprepare(s->conn, name, sql, 0, NULL);
     int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
@@ -154,28 +120,30 @@ static int ensure_conn(sink_pg_t *s, char *errstr, size_t errsz)
         return -1;
     }
     PQclear(PQexec(s->conn, "SET application_name = 'projector'"));
-    int rc = prepare(s, "pos_lock", sql_lock, errstr, errsz) ||
-             prepare(s, "pos_advance", sql_advance, errstr, errsz) ||
-             prepare(s, "pos_ensure", sql_ensure, errstr, errsz) ||
-             prepare(s, "dead_insert", sql_dead, errstr, errsz) ||
-             prepare(s, "parked_keys", sql_parked, errstr, errsz) ||
-             prepare(s, "paused", sql_paused, errstr, errsz) ||
-             prepare(s, "replay_lock", sql_replay_lock, errstr, errsz) ||
-             prepare(s, "replay_done", sql_replay_done, errstr, errsz) ||
-             prepare(s, "replay_failed", sql_replay_failed, errstr, errsz);
+    int rc = sink_pg_prepare(s, "pos_lock", sql_lock, errstr, errsz) ||
+             sink_pg_prepare(s, "pos_advance", sql_advance, errstr, errsz) ||
+             sink_pg_prepare(s, "pos_ensure", sql_ensure, errstr, errsz) ||
+             sink_pg_prepare(s, "dead_insert", sql_dead, errstr, errsz) ||
+             sink_pg_prepare(s, "parked_keys", sql_parked, errstr, errsz) ||
+             sink_pg_prepare(s, "paused", sql_paused, errstr, errsz) ||
+             sink_pg_prepare(s, "replay_lock", sql_replay_lock, errstr, errsz) ||
+             sink_pg_prepare(s, "replay_done", sql_replay_done, errstr, errsz) ||
+             sink_pg_prepare(s, "replay_failed", sql_replay_failed, errstr, errsz);
     for (size_t i = 0; rc == 0 && i < mapping_action_count(s->m); i++) {
         const mapping_action_info_t *a = mapping_action_info(mapping_action(s->m, i));
         char name[32], *sql = sqlgen_action(a);
         snprintf(name, sizeof(name), "a%d", a->id);
-        rc = prepare(s, name, sql, errstr, errsz);
+        rc = sink_pg_prepare(s, name, sql, errstr, errsz);
         free(sql);
     }
     for (size_t i = 0; rc == 0 && i < mapping_lookup_count(s->m); i++) {
         char name[32], *sql = sqlgen_lookup(mapping_lookup_info(s->m, i));
         snprintf(name, sizeof(name), "l%zu", i);
-        rc = prepare(s, name, sql, errstr, errsz);
+        rc = sink_pg_prepare(s, name, sql, errstr, errsz);
         free(sql);
     }
+    if (rc == 0)
+        rc = sink_pg_docs_prepare(s, errstr, errsz);
     if (rc == 0 && PQenterPipelineMode(s->conn) != 1) {
         snprintf(errstr, errsz, "cannot enter pipeline mode: %s", PQerrorMessage(s->conn));
         rc = -1;
@@ -198,9 +166,9 @@ static void expect(sink_pg_t *s, q_kind_t kind, int id, const mapping_action_inf
     s->q[s->nq++] = (q_expect_t){kind, id, act};
 }
 
-static void send_prepared(sink_pg_t *s, const char *name, int n, const char *const *params,
-                          const int *lengths, const int *formats, q_kind_t kind, int id,
-                          const mapping_action_info_t *act)
+void sink_pg_send(sink_pg_t *s, const char *name, int n, const char *const *params,
+                  const int *lengths, const int *formats, q_kind_t kind, int id,
+                  const mapping_action_info_t *act)
 {
     if (s->err == ERR_NONE && !PQsendQueryPrepared(s->conn, name, n, params, lengths, formats, 0)) {
         s->err = ERR_RETRY;
@@ -298,6 +266,10 @@ static void handle_rows(sink_pg_t *s, PGresult *r, const q_expect_t *q)
         s->paused = PQntuples(r) > 0;
         return;
     }
+    if (q->kind == Q_DOC_ROWS || q->kind == Q_DOC_VERSION) {
+        sink_pg_docs_result(s, r, q);
+        return;
+    }
     if (q->kind == Q_COUNT) {
         s->counted = PQntuples(r);
     } else if (q->kind == Q_GROUP) {
@@ -321,7 +293,7 @@ static void handle_rows(sink_pg_t *s, PGresult *r, const q_expect_t *q)
 }
 
 /* Syncs the pipeline and reads every result. Returns the class of the first error. */
-static err_class_t sync_pipeline(sink_pg_t *s)
+err_class_t sink_pg_sync(sink_pg_t *s)
 {
     if (s->err == ERR_NONE && PQpipelineSync(s->conn) != 1) {
         s->err = ERR_RETRY;
@@ -361,7 +333,7 @@ static err_class_t sync_pipeline(sink_pg_t *s)
 static err_class_t run_sql(sink_pg_t *s, const char *sql)
 {
     send_sql(s, sql);
-    return sync_pipeline(s);
+    return sink_pg_sync(s);
 }
 
 /* ---- positions ---- */
@@ -388,7 +360,7 @@ static void position_arrays(const sink_position_t *pos, size_t n, strbuf_t *topi
 static void send_lock(sink_pg_t *s, strbuf_t *topics, strbuf_t *parts)
 {
     const char *params[] = {mapping_name(s->m), topics->data, parts->data};
-    send_prepared(s, "pos_lock", 3, params, NULL, NULL, Q_LOCK, 0, NULL);
+    sink_pg_send(s, "pos_lock", 3, params, NULL, NULL, Q_LOCK, 0, NULL);
 }
 
 int sink_pg_positions(sink_pg_t *s, sink_position_t *pos, size_t npos, char *errstr,
@@ -401,11 +373,11 @@ int sink_pg_positions(sink_pg_t *s, sink_position_t *pos, size_t npos, char *err
     const char *params[] = {mapping_name(s->m), topics.data, parts.data};
     s->pos = pos;
     s->npos = npos;
-    send_prepared(s, "pos_ensure", 3, params, NULL, NULL, Q_PLAIN, 0, NULL);
+    sink_pg_send(s, "pos_ensure", 3, params, NULL, NULL, Q_PLAIN, 0, NULL);
     send_sql(s, "BEGIN");
     send_lock(s, &topics, &parts);
     send_sql(s, "COMMIT");
-    err_class_t e = sync_pipeline(s);
+    err_class_t e = sink_pg_sync(s);
     strbuf_free(&topics);
     strbuf_free(&parts);
     if (e != ERR_NONE) {
@@ -433,10 +405,10 @@ static err_class_t apply_range(sink_pg_t *s, plan_event_t *ev, size_t lo, size_t
                 continue;
             char name[32];
             snprintf(name, sizeof(name), "l%zu", l);
-            send_prepared(s, name, (int)mapping_lookup_info(s->m, l)->nkeys, params, NULL, NULL,
-                          Q_LOOKUP, (int)l, NULL);
+            sink_pg_send(s, name, (int)mapping_lookup_info(s->m, l)->nkeys, params, NULL, NULL,
+                         Q_LOOKUP, (int)l, NULL);
         }
-        err_class_t e = s->nq ? sync_pipeline(s) : ERR_NONE;
+        err_class_t e = s->nq ? sink_pg_sync(s) : ERR_NONE;
         if (e != ERR_NONE)
             return e;
         size_t end = planner_plan(s->planner);
@@ -444,10 +416,10 @@ static err_class_t apply_range(sink_pg_t *s, plan_event_t *ev, size_t lo, size_t
             const plan_group_t *grp = planner_group(s->planner, g);
             char name[32];
             snprintf(name, sizeof(name), "a%d", grp->action->id);
-            send_prepared(s, name, (int)grp->nparams, grp->params, NULL, NULL, Q_GROUP, 0,
-                          grp->action);
+            sink_pg_send(s, name, (int)grp->nparams, grp->params, NULL, NULL, Q_GROUP, 0,
+                         grp->action);
         }
-        e = s->nq ? sync_pipeline(s) : ERR_NONE;
+        e = s->nq ? sink_pg_sync(s) : ERR_NONE;
         if (e != ERR_NONE)
             return e;
         i = end;
@@ -455,13 +427,24 @@ static err_class_t apply_range(sink_pg_t *s, plan_event_t *ev, size_t lo, size_t
     return ERR_NONE;
 }
 
-/* Makes events pending again for another attempt, but for what does not depend on it: decode
- * failures and parked events. */
+/* Whether a dead event stays dead through another attempt at its batch: what did not depend on
+ * the attempt (decoding, documents that cannot be built) or was decided by an earlier one. */
+static int sticky(const char *stage)
+{
+    static const char *const stages[] = {"decode", "parked", "index"};
+    if (stage == sink_pg_stage_document)
+        return 1;
+    for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++)
+        if (strcmp(stage, stages[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Makes events pending again for another attempt, but for what does not depend on it. */
 static void reset_states(plan_event_t *ev, size_t lo, size_t hi)
 {
     for (size_t i = lo; i < hi; i++) {
-        if (ev[i].state == PLAN_DEAD &&
-            (strcmp(ev[i].stage, "decode") == 0 || strcmp(ev[i].stage, "parked") == 0))
+        if (ev[i].state == PLAN_DEAD && sticky(ev[i].stage))
             continue;
         ev[i].state = PLAN_PENDING;
         ev[i].stage = ev[i].error = NULL;
@@ -537,7 +520,7 @@ static void send_dead_letter(sink_pg_t *s, const plan_event_t *e)
                               e->ev.timestamp_ms >= 0 ? ts : NULL};
     int lengths[11] = {0, 0, 0, 0, (int)e->ev.key_len, (int)e->value_len, 0, 0, 0, 0, 0};
     int formats[11] = {0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0};
-    send_prepared(s, "dead_insert", 11, params, lengths, formats, Q_PLAIN, 0, NULL);
+    sink_pg_send(s, "dead_insert", 11, params, lengths, formats, Q_PLAIN, 0, NULL);
 }
 
 /* Sends the dead letters, the advanced positions and COMMIT. */
@@ -573,9 +556,9 @@ static err_class_t finish(sink_pg_t *s, plan_event_t *ev, size_t n, strbuf_t *to
         strbuf_puts(&arr[a], "}");
     const char *params[] = {mapping_name(s->m), topics->data, parts->data, arr[0].data,
                             arr[1].data,        arr[2].data,  arr[3].data};
-    send_prepared(s, "pos_advance", 7, params, NULL, NULL, Q_PLAIN, 0, NULL);
+    sink_pg_send(s, "pos_advance", 7, params, NULL, NULL, Q_PLAIN, 0, NULL);
     send_sql(s, "COMMIT");
-    err_class_t e = sync_pipeline(s);
+    err_class_t e = sink_pg_sync(s);
     for (int a = 0; a < 4; a++)
         strbuf_free(&arr[a]);
     return e;
@@ -599,12 +582,12 @@ static void send_parked_query(sink_pg_t *s)
     }
     strbuf_puts(&keys, "}");
     const char *params[] = {mapping_name(s->m), keys.data};
-    send_prepared(s, "parked_keys", 2, params, NULL, NULL, Q_PARKED, 0, NULL);
+    sink_pg_send(s, "parked_keys", 2, params, NULL, NULL, Q_PARKED, 0, NULL);
     strbuf_free(&keys);
 }
 
 /* With parking: finds pending (applied) events that follow a dead one of the same topic and key
- * in the batch, parks them and returns ERR_PARK so the batch is applied again without them. */
+ * in the batch, parks them and returns ERR_AGAIN so the batch is applied again without them. */
 static err_class_t park_followers(sink_pg_t *s)
 {
     hmap_t *dead = NULL;
@@ -629,7 +612,7 @@ static err_class_t park_followers(sink_pg_t *s)
             int64_t *off = hmap_get(dead, k.data, k.len);
             if (off) {
                 park(s, ev, ev->ev.topic, (long long)*off);
-                e = ERR_PARK;
+                e = ERR_AGAIN;
             }
         }
     }
@@ -644,11 +627,11 @@ static err_class_t begin_checked(sink_pg_t *s, strbuf_t *topics, strbuf_t *parts
 {
     const char *name[] = {mapping_name(s->m)};
     send_sql(s, "BEGIN");
-    send_prepared(s, "paused", 1, name, NULL, NULL, Q_PAUSED, 0, NULL);
+    sink_pg_send(s, "paused", 1, name, NULL, NULL, Q_PAUSED, 0, NULL);
     send_lock(s, topics, parts);
     if (mapping_parks(s->m))
         send_parked_query(s);
-    err_class_t e = sync_pipeline(s);
+    err_class_t e = sink_pg_sync(s);
     if (e != ERR_NONE)
         return e;
     if (s->paused)
@@ -686,6 +669,8 @@ static err_class_t attempt(sink_pg_t *s, plan_event_t *ev, size_t n, arena_t *er
     }
     if (e == ERR_NONE && mapping_parks(s->m))
         e = park_followers(s);
+    if (e == ERR_NONE && s->index_fn)
+        e = sink_pg_docs_index(s, ev, n);
     if (e != ERR_NONE)
         return e;
     int dead = 0;
@@ -712,11 +697,15 @@ sink_rc_t sink_pg_apply(sink_pg_t *s, plan_event_t *events, size_t n, arena_t *e
     s->err_arena = err_arena;
     strbuf_t topics = STRBUF_INIT, parts = STRBUF_INIT;
     position_arrays(pos, npos, &topics, &parts);
+    if (s->index_fn) {
+        reset_states(events, 0, n);
+        sink_pg_docs_eval(s, events, n);
+    }
     int stale = 0;
     err_class_t e;
     for (;;) {
         e = attempt(s, events, n, err_arena, &topics, &parts, dead_fn, dead_ctx, &stale);
-        if (e == ERR_PARK) { /* converges: each round parks more events, never fewer */
+        if (e == ERR_AGAIN) { /* converges: each round marks more events dead, never fewer */
             run_sql(s, "ROLLBACK");
             continue;
         }
@@ -745,7 +734,7 @@ sink_rc_t sink_pg_apply(sink_pg_t *s, plan_event_t *events, size_t n, arena_t *e
             run_sql(s, "ROLLBACK");
         else
             disconnect(s);
-        return SINK_RETRY;
+        return e == ERR_INDEX ? SINK_RETRY_INDEX : SINK_RETRY;
     }
     for (size_t i = 0; i < n; i++)
         if (events[i].state == PLAN_PENDING)
@@ -767,8 +756,8 @@ sink_rc_t sink_pg_replay(sink_pg_t *s, int64_t dead_id, plan_event_t *ev, arena_
     s->counted = 0;
     s->rows_pending = 0;
     send_sql(s, "BEGIN");
-    send_prepared(s, "replay_lock", 1, params, NULL, NULL, Q_COUNT, 0, NULL);
-    err_class_t e = sync_pipeline(s);
+    sink_pg_send(s, "replay_lock", 1, params, NULL, NULL, Q_COUNT, 0, NULL);
+    err_class_t e = sink_pg_sync(s);
     if (e == ERR_NONE && !s->counted) {
         run_sql(s, "ROLLBACK");
         return SINK_STALE; /* replayed already, or gone */
@@ -779,12 +768,12 @@ sink_rc_t sink_pg_replay(sink_pg_t *s, int64_t dead_id, plan_event_t *ev, arena_
         if (ev->state == PLAN_DEAD) {
             params[1] = ev->stage;
             params[2] = ev->error;
-            send_prepared(s, "replay_failed", 3, params, NULL, NULL, Q_PLAIN, 0, NULL);
+            sink_pg_send(s, "replay_failed", 3, params, NULL, NULL, Q_PLAIN, 0, NULL);
         } else {
-            send_prepared(s, "replay_done", 1, params, NULL, NULL, Q_PLAIN, 0, NULL);
+            sink_pg_send(s, "replay_done", 1, params, NULL, NULL, Q_PLAIN, 0, NULL);
         }
         send_sql(s, "COMMIT");
-        e = sync_pipeline(s);
+        e = sink_pg_sync(s);
     }
     if (e != ERR_NONE) {
         snprintf(errstr, errstr_size, "%s", s->errmsg);

@@ -24,19 +24,41 @@ typedef struct sink_position {
 } sink_position_t;
 
 typedef enum {
-    SINK_OK,     /* committed: the batch's writes and positions */
-    SINK_STALE,  /* nothing written: a position moved under us (see stale/actual); re-seek */
-    SINK_RETRY,  /* nothing written: the database failed; wait and call again */
-    SINK_PAUSED, /* nothing written: the projection is paused; wait and call again */
+    SINK_OK,          /* committed: the batch's writes and positions */
+    SINK_STALE,       /* nothing written: a position moved under us (see stale/actual); re-seek */
+    SINK_RETRY,       /* nothing written: the database failed; wait and call again */
+    SINK_PAUSED,      /* nothing written: the projection is paused; wait and call again */
+    SINK_RETRY_INDEX, /* nothing committed: the search engine failed; wait and call again */
 } sink_rc_t;
 
 /* Called once the batch's dead events are known, before the commit: publish them (the
  * dead-letter topic) and return 0, or -1 to roll back and retry the batch. */
 typedef int (*sink_dead_fn)(void *ctx, plan_event_t *events, size_t n);
 
+/* A document write of a batch, as the indexer gets it. */
+typedef struct sink_doc {
+    const char *index; /* the index (alias) */
+    const char *id;
+    const char *body;  /* the document's JSON, or NULL: delete the document */
+    size_t event;      /* the batch's event whose writes the document reflects last */
+    const char *error; /* set by the indexer when it refuses the document for good */
+} sink_doc_t;
+
+/* Writes docs[0, n) with external version `version` (texts in arena). Returns 0 when every
+ * document is written (or already holds a newer version), -1 when the writes failed retriably
+ * (errstr says why), 1 when some documents were refused for good (their error is set; the others
+ * are written). Blocks. */
+typedef int (*sink_index_fn)(void *ctx, sink_doc_t *docs, size_t n, int64_t version, arena_t *arena,
+                             char *errstr, size_t errstr_size);
+
 /* Returns a sink for projection m (borrowed). Connects lazily. Caller owns it. */
 sink_pg_t *sink_pg_new(const char *conninfo, const mapping_t *m);
 void sink_pg_destroy(sink_pg_t *s);
+
+/* Sets the indexer of the projection's documents (needed when its mapping has index actions):
+ * each batch's documents are written through it after the batch's writes and before its commit,
+ * so a batch's position is final only once both stores have it. */
+void sink_pg_set_indexer(sink_pg_t *s, sink_index_fn fn, void *ctx);
 
 /* Creates missing position rows and reads the stored positions into pos[i].expected.
  * Blocks. Returns 0, or -1 with errstr set (retriable: the database is unreachable). */

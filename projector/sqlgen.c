@@ -243,3 +243,59 @@ char *sqlgen_lookup(const mapping_lookup_info_t *l)
     }
     return sb.data;
 }
+
+/* Appends s as a standard-conforming string literal. */
+static void put_literal(strbuf_t *sb, const char *s)
+{
+    strbuf_puts(sb, "'");
+    for (const char *p = s; *p; p++) {
+        strbuf_append(sb, p, 1);
+        if (*p == '\'')
+            strbuf_append(sb, p, 1);
+    }
+    strbuf_puts(sb, "'");
+}
+
+/* The document of a from_row action as a jsonb expression over the row t. */
+static void put_document(strbuf_t *sb, const mapping_doc_info_t *d)
+{
+    if (!d->nfields) {
+        strbuf_puts(sb, "to_jsonb(t)");
+        return;
+    }
+    for (size_t i = 0; i < d->nfields; i++) {
+        /* jsonb_build_object takes at most 100 arguments */
+        strbuf_puts(sb, i == 0        ? "jsonb_build_object("
+                        : i % 50 == 0 ? ") || jsonb_build_object("
+                                      : ", ");
+        put_literal(sb, d->fields[i].name);
+        strbuf_puts(sb, ", ");
+        if (d->fields[i].column) {
+            strbuf_puts(sb, "t.");
+            sqlgen_put_ident(sb, d->fields[i].column);
+        } else {
+            strbuf_printf(sb, "(%s)", d->fields[i].sql);
+        }
+    }
+    strbuf_puts(sb, ")");
+}
+
+char *sqlgen_doc_rows(const mapping_doc_info_t *d)
+{
+    strbuf_t sb = STRBUF_INIT;
+    strbuf_puts(&sb, "SELECT u.ord, r.doc FROM");
+    put_unnest(&sb, d->nkeys, 1);
+    strbuf_puts(&sb, " CROSS JOIN LATERAL (SELECT (");
+    put_document(&sb, d);
+    strbuf_puts(&sb, ")::text AS doc FROM ");
+    sqlgen_put_table(&sb, d->table);
+    strbuf_puts(&sb, " AS t WHERE ");
+    for (size_t i = 0; i < d->nkeys; i++) {
+        strbuf_puts(&sb, i ? " AND t." : "t.");
+        sqlgen_put_ident(&sb, d->keys[i].name);
+        strbuf_puts(&sb, " = ");
+        put_value(&sb, i + 1, &d->keys[i]);
+    }
+    strbuf_puts(&sb, " FOR SHARE) AS r");
+    return sb.data;
+}

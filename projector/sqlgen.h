@@ -12,6 +12,11 @@ char *sqlgen_action(const mapping_action_info_t *a);
 /* Returns the statement that fetches lookup l for many keys (one text[] per key column); it
  * yields (ordinality, value::text) for the keys whose row exists. Caller frees. */
 char *sqlgen_lookup(const mapping_lookup_info_t *l);
+/* Returns the statement that reads the documents of from_row action d for many keys (one text[]
+ * per key column), locking the rows (FOR SHARE) so that no other writer changes them before the
+ * transaction ends; it yields (ordinality, document::text) for the keys whose row exists.
+ * Caller frees. */
+char *sqlgen_doc_rows(const mapping_doc_info_t *d);
 /* Appends a column name as a double-quoted identifier. */
 void sqlgen_put_ident(strbuf_t *sb, const char *name);
 /* Appends a table name as an identifier; "schema.table" becomes "schema"."table". */

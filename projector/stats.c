@@ -19,7 +19,7 @@ typedef struct histogram {
 struct stats {
     char *projection;
     histogram_t batch_size, batch_seconds, event_latency;
-    _Atomic uint64_t db_errors, stale, dlq_errors;
+    _Atomic uint64_t counters[STATS__COUNT];
     _Atomic int64_t last_event_ms;
     _Atomic uint64_t rate_milli; /* events/s x 1000 */
 };
@@ -65,19 +65,29 @@ void stats_event(stats_t *s, int64_t ts_ms, int64_t latency_ms)
         ;
 }
 
+void stats_count(stats_t *s, stats_counter_t c, uint64_t n)
+{
+    atomic_fetch_add(&s->counters[c], n);
+}
+
+uint64_t stats_counter(const stats_t *s, stats_counter_t c)
+{
+    return atomic_load(&s->counters[c]);
+}
+
 void stats_db_error(stats_t *s)
 {
-    atomic_fetch_add(&s->db_errors, 1);
+    stats_count(s, STATS_DB_ERRORS, 1);
 }
 
 void stats_stale(stats_t *s)
 {
-    atomic_fetch_add(&s->stale, 1);
+    stats_count(s, STATS_STALE, 1);
 }
 
 void stats_dlq_error(stats_t *s)
 {
-    atomic_fetch_add(&s->dlq_errors, 1);
+    stats_count(s, STATS_DLQ_ERRORS, 1);
 }
 
 void stats_set_rate(stats_t *s, double events_per_s)
@@ -119,17 +129,39 @@ static void render_histogram(stats_t *const *list, size_t n, strbuf_t *out, cons
     }
 }
 
-static void render_counter(stats_t *const *list, size_t n, strbuf_t *out, const char *name,
-                           const char *help, size_t which)
+/* The counters' Prometheus names and help, by stats_counter_t. */
+static const struct {
+    const char *name, *help;
+} counter_series[STATS__COUNT] = {
+    [STATS_DB_ERRORS] = {"projector_database_errors_total",
+                         "Batch attempts failed on the database and retried."},
+    [STATS_STALE] = {"projector_stale_batches_total",
+                     "Batches discarded because another instance had applied them."},
+    [STATS_DLQ_ERRORS] = {"projector_dead_letter_publish_errors_total",
+                          "Dead letters not acknowledged by Kafka (the batch was retried)."},
+    [STATS_ES_REQUESTS] = {"projector_search_requests_total", "_bulk requests sent."},
+    [STATS_ES_DOCS] = {"projector_search_documents_total",
+                       "Documents written (indexed or deleted) in the search engine."},
+    [STATS_ES_CONFLICTS] = {"projector_search_version_conflicts_total",
+                            "Documents the search engine held at a newer version already (409): "
+                            "counted as written."},
+    [STATS_ES_ERRORS] = {"projector_search_errors_total",
+                         "Batch attempts failed on the search engine (unreachable, timeout, 429, "
+                         "5xx) and retried."},
+    [STATS_ES_THROTTLED] = {"projector_search_throttled_documents_total",
+                            "Documents answered 429 or 5xx (retried with their batch)."},
+    [STATS_ES_REFUSED] = {"projector_search_refused_documents_total",
+                          "Documents refused for good (400, mapping errors): their events were "
+                          "dead-lettered."},
+};
+
+static void render_counter(stats_t *const *list, size_t n, strbuf_t *out, stats_counter_t c)
 {
-    strbuf_printf(out, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
-    for (size_t k = 0; k < n; k++) {
-        _Atomic uint64_t *c = which == 0   ? &list[k]->db_errors
-                              : which == 1 ? &list[k]->stale
-                                           : &list[k]->dlq_errors;
+    const char *name = counter_series[c].name;
+    strbuf_printf(out, "# HELP %s %s\n# TYPE %s counter\n", name, counter_series[c].help, name);
+    for (size_t k = 0; k < n; k++)
         strbuf_printf(out, "%s{projection=\"%s\"} %llu\n", name, list[k]->projection,
-                      (unsigned long long)atomic_load(c));
-    }
+                      (unsigned long long)atomic_load(&list[k]->counters[c]));
 }
 
 void stats_render(stats_t *const *list, size_t n, strbuf_t *out)
@@ -141,12 +173,8 @@ void stats_render(stats_t *const *list, size_t n, strbuf_t *out)
     render_histogram(list, n, out, "projector_event_latency_seconds",
                      "From an event's message timestamp to the commit that applied it.", 2,
                      seconds_bounds, NSEC);
-    render_counter(list, n, out, "projector_database_errors_total",
-                   "Batch attempts failed on the database and retried.", 0);
-    render_counter(list, n, out, "projector_stale_batches_total",
-                   "Batches discarded because another instance had applied them.", 1);
-    render_counter(list, n, out, "projector_dead_letter_publish_errors_total",
-                   "Dead letters not acknowledged by Kafka (the batch was retried).", 2);
+    for (int c = 0; c < STATS__COUNT; c++)
+        render_counter(list, n, out, (stats_counter_t)c);
     strbuf_puts(out, "# HELP projector_events_per_second Events applied per second, last 10 s.\n"
                      "# TYPE projector_events_per_second gauge\n");
     for (size_t k = 0; k < n; k++)

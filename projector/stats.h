@@ -9,6 +9,20 @@
 
 typedef struct stats stats_t;
 
+/* Event counters, exported as Prometheus counters. */
+typedef enum {
+    STATS_DB_ERRORS,    /* batch attempts failed on the database */
+    STATS_STALE,        /* batches dropped: another instance had applied them */
+    STATS_DLQ_ERRORS,   /* dead letters Kafka did not acknowledge */
+    STATS_ES_REQUESTS,  /* _bulk requests sent */
+    STATS_ES_DOCS,      /* documents written */
+    STATS_ES_CONFLICTS, /* documents already at a newer version (409) */
+    STATS_ES_ERRORS,    /* batch attempts failed on the search engine */
+    STATS_ES_THROTTLED, /* documents answered 429/5xx */
+    STATS_ES_REFUSED,   /* documents refused for good */
+    STATS__COUNT
+} stats_counter_t;
+
 /* Returns zeroed statistics for a projection (caller owns, stats_destroy()). */
 stats_t *stats_new(const char *projection);
 void stats_destroy(stats_t *s);
@@ -17,6 +31,9 @@ void stats_destroy(stats_t *s);
 void stats_batch(stats_t *s, size_t events, double seconds);
 /* One event applied, `latency_ms` after its message timestamp (ts_ms). */
 void stats_event(stats_t *s, int64_t ts_ms, int64_t latency_ms);
+/* Adds n to counter c; reads a counter. */
+void stats_count(stats_t *s, stats_counter_t c, uint64_t n);
+uint64_t stats_counter(const stats_t *s, stats_counter_t c);
 /* A batch attempt that failed on the database and is retried. */
 void stats_db_error(stats_t *s);
 /* A batch discarded because its stored position had moved (another instance applied it). */

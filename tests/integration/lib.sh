@@ -35,6 +35,44 @@ itest_setup() {
     dropdb --if-exists "$PGDATABASE" >/dev/null 2>&1 || true
     createdb "$PGDATABASE" || fail "createdb $PGDATABASE"
     broker_start "$PROJECTOR" "$@"
+    es_start
+}
+
+# Starts the Elasticsearch stand-in (tests/es_standin, a test fixture) with extra arguments and
+# exports PROJECTOR_ES_URL (and ES_URL) for the projectors started afterwards.
+es_start() {
+    local portfile=$WORK/es.port
+    rm -f "$portfile"
+    python3 "$PROJECT_ROOT/tests/es_standin/es_standin.py" --listen 127.0.0.1:0 \
+        --port-file "$portfile" --refresh-interval-ms 200 "$@" >>"$WORK/es.log" 2>&1 &
+    ES_PID=$!
+    PIDS+=("$ES_PID")
+    for _ in $(seq 1 200); do
+        [ -s "$portfile" ] && break
+        sleep 0.05
+    done
+    [ -s "$portfile" ] || fail "the Elasticsearch stand-in did not start (see $WORK/es.log)"
+    ES_URL=http://127.0.0.1:$(cat "$portfile")
+    export ES_URL PROJECTOR_ES_URL=$ES_URL
+}
+
+# Sends a control request to the stand-in: es_ctl fail '{"status": 429, "count": 5}'.
+es_ctl() {
+    curl -sS -f -X POST "$ES_URL/_standin/$1" -H 'Content-Type: application/json' -d "${2:-{\}}" \
+        >/dev/null || fail "stand-in control $1 failed"
+}
+
+# Compares the documents of index orders with orders_gen's expected order_docs.txt in DIR.
+assert_docs_match() {
+    local expected=$1 actual=$WORK/actual
+    mkdir -p "$actual"
+    python3 "$PROJECT_ROOT/tests/integration/es_docs.py" "$ES_URL" orders >"$actual/order_docs.txt" \
+        || fail "cannot read the documents of index orders"
+    if ! cmp -s "$expected/order_docs.txt" "$actual/order_docs.txt"; then
+        diff "$expected/order_docs.txt" "$actual/order_docs.txt" | head -n 20 >&2
+        fail "documents differ from the expected state ($(wc -l <"$expected/order_docs.txt") expected, $(wc -l <"$actual/order_docs.txt") actual)"
+    fi
+    echo "documents match: $(wc -l <"$expected/order_docs.txt") orders"
 }
 
 # Starts `projector run` in the background with extra arguments; log in $WORK/NAME.log.
@@ -102,6 +140,7 @@ assert_orders_match() {
         fi
     done
     echo "read tables match: $(wc -l <"$expected/order_detail.txt") orders, $(wc -l <"$expected/customer_summary.txt") customers"
+    assert_docs_match "$expected"
 }
 
 count_of() { awk -v k="$1" '$1 == k { print $2 }' "$2/counts.txt"; }

@@ -1138,6 +1138,25 @@ static void write_order_detail(FILE *fp, const struct gen *g)
         write_order_row(fp, &g->orders[i]);
 }
 
+/* The search document of each order (index orders), in the order_docs.txt format the tests
+ * write from the search engine's documents. */
+static void write_order_docs(FILE *fp, const struct gen *g)
+{
+    for (size_t i = 0; i < g->norders; i++) {
+        const struct order *o = &g->orders[i];
+        unsigned count = 0;
+
+        for (unsigned k = 0; k < o->nitems; k++)
+            count += o->items[k].qty;
+        fprintf(fp, "o-%08u|c-%06u|%s|%lld.%02lld|%u|", (unsigned)o->no, (unsigned)o->customer,
+                ev_kinds[o->status].status, o->total / 100, o->total % 100, count);
+        for (unsigned k = 0; k < o->nitems; k++)
+            fprintf(fp, "%sSKU-%04u", k ? "," : "", (unsigned)o->items[k].sku);
+        fprintf(fp, "|%s|%lld|%lld\n", o->status == EV_CANCELLED ? order_reason(o) : "",
+                o->created_at, o->updated_at);
+    }
+}
+
 static void write_customer_summary(FILE *fp, const struct gen *g)
 {
     for (long long i = 0; i < g->cfg->customers; i++) {
@@ -1161,6 +1180,7 @@ static const struct {
 } expect_files[] = {
     {"order_detail.txt", write_order_detail},
     {"customer_summary.txt", write_customer_summary},
+    {"order_docs.txt", write_order_docs},
     {"counts.txt", write_counts},
 };
 

@@ -1,0 +1,235 @@
+/* GET/POST /v1/search/{index}: searches an index the mappings write, through the search engine.
+ *
+ * GET takes field=value pairs (each a "match": exact on keyword fields, analysed on text fields),
+ * size, from and sort=field[:asc|desc][,...]. POST takes a search body (query, size, from, sort,
+ * _source, search_after, track_total_hits) as the engine's _search API does. Both answer
+ * {"index", "total", "hits": [{"id", "score", "document"}]}. Documents are visible once the
+ * index refreshes (its refresh_interval, 1 s by default). */
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include "http_internal.h"
+#include "strbuf.h"
+
+#define SEARCH_MAX_WINDOW 10000 /* from + size, as the engine's default max_result_window */
+
+/* 1 when some mapping writes index. */
+static int known_index(const http_ctx_t *ctx, const char *index)
+{
+    for (size_t i = 0; i < mapping_set_count(ctx->set); i++) {
+        const mapping_t *m = mapping_set_get(ctx->set, i);
+        for (size_t k = 0; k < mapping_index_count(m); k++)
+            if (strcmp(mapping_index(m, k), index) == 0)
+                return 1;
+    }
+    return 0;
+}
+
+static int parse_count(const char *s, long max, long *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || v < 0 || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Adds sort=field[:asc|desc][,...] to body. Returns 0 or -1. */
+static int add_sort(json_t *body, const char *spec)
+{
+    json_t *sort = json_array();
+    char *copy = strdup(spec), *save = NULL;
+    int rc = 0;
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char *colon = strchr(tok, ':');
+        const char *order = "asc";
+        if (colon) {
+            *colon = '\0';
+            order = colon + 1;
+        }
+        if (!*tok || (strcmp(order, "asc") != 0 && strcmp(order, "desc") != 0))
+            rc = -1;
+        else
+            json_array_append_new(sort, json_pack("{s:{s:s}}", tok, "order", order));
+    }
+    free(copy);
+    json_object_set_new(body, "sort", sort);
+    return rc;
+}
+
+/* Builds the search body of a GET. Returns it, or NULL after answering 400. */
+static json_t *body_of_query(struct evhttp_request *req, const char *query)
+{
+    struct evkeyvalq args;
+    TAILQ_INIT(&args);
+    if (query && evhttp_parse_query_str(query, &args) != 0) {
+        http_reply_error(req, 400, "invalid_query", "the query string does not parse");
+        return NULL;
+    }
+    json_t *body = json_object(), *must = json_array();
+    long size = 10, from = 0;
+    const char *bad = NULL;
+    for (struct evkeyval *kv = args.tqh_first; kv && !bad; kv = kv->next.tqe_next) {
+        if (strcmp(kv->key, "size") == 0) {
+            if (parse_count(kv->value, SEARCH_MAX_WINDOW, &size) != 0)
+                bad = "size: expected 0 to 10000";
+        } else if (strcmp(kv->key, "from") == 0) {
+            if (parse_count(kv->value, SEARCH_MAX_WINDOW, &from) != 0)
+                bad = "from: expected 0 to 10000";
+        } else if (strcmp(kv->key, "sort") == 0) {
+            if (add_sort(body, kv->value) != 0)
+                bad = "sort: expected field[:asc|desc][,field[:asc|desc]...]";
+        } else if (!*kv->key) {
+            bad = "a parameter without a name";
+        } else {
+            json_array_append_new(must, json_pack("{s:{s:s}}", "match", kv->key, kv->value));
+        }
+    }
+    if (!bad && size + from > SEARCH_MAX_WINDOW)
+        bad = "from + size: at most 10000";
+    evhttp_clear_headers(&args);
+    if (bad) {
+        http_reply_error(req, 400, "invalid_query", bad);
+        json_decref(must);
+        json_decref(body);
+        return NULL;
+    }
+    json_object_set_new(body, "size", json_integer(size));
+    json_object_set_new(body, "from", json_integer(from));
+    json_object_set_new(body, "query",
+                        json_array_size(must)
+                            ? json_pack("{s:{s:o}}", "bool", "must", must)
+                            : (json_decref(must), json_pack("{s:{}}", "match_all")));
+    return body;
+}
+
+/* Reads the search body of a POST. Returns it, or NULL after answering 400. */
+static json_t *body_of_post(struct evhttp_request *req)
+{
+    static const char *const allowed[] = {
+        "query", "size", "from", "sort", "search_after", "_source", "track_total_hits", NULL};
+    struct evbuffer *in = evhttp_request_get_input_buffer(req);
+    size_t len = evbuffer_get_length(in);
+    json_error_t jerr;
+    json_t *body = json_loadb((const char *)evbuffer_pullup(in, (ssize_t)len), len,
+                              JSON_REJECT_DUPLICATES, &jerr);
+    if (!json_is_object(body)) {
+        char msg[300];
+        snprintf(msg, sizeof(msg), "the body is not a JSON object: %s",
+                 body ? "another JSON value" : jerr.text);
+        http_reply_error(req, 400, "invalid_body", msg);
+        json_decref(body);
+        return NULL;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(body, key, v)
+    {
+        int ok = 0;
+        for (const char *const *a = allowed; *a; a++)
+            ok |= strcmp(*a, key) == 0;
+        if (!ok) {
+            char msg[300];
+            snprintf(msg, sizeof(msg),
+                     "$.%s: not a search key here (query, size, from, sort, search_after, "
+                     "_source, track_total_hits)",
+                     key);
+            http_reply_error(req, 400, "invalid_body", msg);
+            json_decref(body);
+            return NULL;
+        }
+    }
+    return body;
+}
+
+/* Answers with the hits of an engine's _search answer. */
+static void reply_hits(struct evhttp_request *req, const char *index, const strbuf_t *resp)
+{
+    json_t *r = json_loadb(resp->data, resp->len, 0, NULL);
+    json_t *hits = json_object_get(json_object_get(r, "hits"), "hits");
+    json_t *total = json_object_get(json_object_get(r, "hits"), "total");
+    if (!json_is_array(hits)) {
+        http_reply_error(req, 502, "search_failed", "the search engine's answer has no hits");
+        json_decref(r);
+        return;
+    }
+    json_t *out = json_array();
+    size_t i;
+    json_t *h;
+    json_array_foreach(hits, i, h)
+    {
+        json_t *item =
+            json_pack("{s:O?,s:O?,s:O?}", "id", json_object_get(h, "_id"), "score",
+                      json_object_get(h, "_score"), "document", json_object_get(h, "_source"));
+        json_t *sort = json_object_get(h, "sort");
+        if (sort)
+            json_object_set(item, "sort", sort);
+        json_array_append_new(out, item);
+    }
+    json_t *n = json_is_object(total) ? json_object_get(total, "value") : total;
+    http_reply_json(req, 200, json_pack("{s:s,s:O?,s:o}", "index", index, "total", n, "hits", out));
+    json_decref(r);
+}
+
+/* The engine's error as "type: reason", for a 4xx. */
+static void reply_engine_error(struct evhttp_request *req, int status, const strbuf_t *resp)
+{
+    json_t *r = json_loadb(resp->data ? resp->data : "", resp->len, 0, NULL);
+    json_t *e = json_object_get(r, "error");
+    char msg[1024];
+    snprintf(msg, sizeof(msg), "%s: %s",
+             json_string_value(json_object_get(e, "type"))
+                 ? json_string_value(json_object_get(e, "type"))
+                 : "error",
+             json_string_value(json_object_get(e, "reason"))
+                 ? json_string_value(json_object_get(e, "reason"))
+                 : (json_is_string(e) ? json_string_value(e) : "the search was refused"));
+    if (status == 404)
+        http_reply_error(req, 404, "index_not_found", msg);
+    else if (status == 429 || status >= 500)
+        http_reply_error(req, 503, "search_unavailable", msg);
+    else
+        http_reply_error(req, 400, "invalid_search", msg);
+    json_decref(r);
+}
+
+void http_search(http_ctx_t *ctx, struct evhttp_request *req, const char *rest, const char *query)
+{
+    char *index = *rest == '/' ? evhttp_uridecode(rest + 1, 0, NULL) : NULL;
+    if (!index || !*index || strchr(index, '/') || !known_index(ctx, index)) {
+        http_reply_error(req, 404, "unknown_index", "no mapping writes an index of that name");
+        free(index);
+        return;
+    }
+    if (!ctx->es) {
+        http_reply_error(req, 503, "search_unavailable", "no Elasticsearch URL is set (es.url)");
+        free(index);
+        return;
+    }
+    json_t *body = evhttp_request_get_command(req) == EVHTTP_REQ_POST ? body_of_post(req)
+                                                                      : body_of_query(req, query);
+    if (body) {
+        char *text = json_dumps(body, JSON_COMPACT), path[600], err[512];
+        snprintf(path, sizeof(path), "/%s/_search", index);
+        strbuf_t resp = STRBUF_INIT;
+        int status =
+            es_client_request(ctx->es, "POST", path, text, strlen(text), &resp, err, sizeof(err));
+        if (status < 0)
+            http_reply_error(req, 503, "search_unavailable", err);
+        else if (status == 200)
+            reply_hits(req, index, &resp);
+        else
+            reply_engine_error(req, status, &resp);
+        strbuf_free(&resp);
+        free(text);
+        json_decref(body);
+    }
+    free(index);
+}

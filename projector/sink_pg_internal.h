@@ -1,0 +1,104 @@
+/* What the sink_pg modules (sink_pg.c, sink_pg_docs.c) share; not for the rest of the program. */
+#ifndef PROJECTOR_SINK_PG_INTERNAL_H
+#define PROJECTOR_SINK_PG_INTERNAL_H
+
+#include <libpq-fe.h>
+
+#include "sink_pg.h"
+
+typedef enum {
+    ERR_NONE,
+    ERR_RETRY,  /* the database, not the events: roll back, wait, retry */
+    ERR_EVENT,  /* an event's data (class 22, 23): isolate the event */
+    ERR_SERIAL, /* one row hit twice by a statement (keys spelled differently): plan serially */
+    ERR_AGAIN,  /* events were marked dead after their writes (parked behind a dead event of their
+                 * key, or refused by the search engine): roll back, apply the batch again */
+    ERR_PAUSED, /* the projection is paused (projector.projections): apply nothing */
+    ERR_INDEX,  /* the search engine failed (unreachable, 429, 5xx): roll back, wait, retry */
+} err_class_t;
+
+/* What a result in the pipeline answers. */
+typedef enum {
+    Q_PLAIN,
+    Q_LOCK,
+    Q_LOOKUP,
+    Q_GROUP,
+    Q_COUNT,
+    Q_PARKED,
+    Q_PAUSED,
+    Q_DOC_ROWS,   /* the rows of a from_row document action (id: its id) */
+    Q_DOC_VERSION /* the batch's document version */
+} q_kind_t;
+
+typedef struct q_expect {
+    q_kind_t kind;
+    int id;                           /* Q_LOOKUP: lookup id; Q_DOC_ROWS: document action id */
+    const mapping_action_info_t *act; /* Q_GROUP */
+} q_expect_t;
+
+struct sink_pg {
+    char *conninfo;
+    const mapping_t *m;
+    PGconn *conn;
+    planner_t *planner;
+    q_expect_t *q;
+    size_t nq, qcap;
+    /* the pipeline's first error */
+    err_class_t err;
+    char errmsg[1024];
+    /* per batch */
+    uint64_t rows_pending, rows_written;
+    int counted; /* rows of the last Q_COUNT result */
+    int paused;  /* the last Q_PAUSED result */
+    sink_position_t *pos;
+    size_t npos;
+    int serial;
+    /* the batch being applied, for results that mark its events */
+    plan_event_t *ev;
+    size_t nev;
+    arena_t *err_arena;
+    const char **key_hexes; /* per event, the key in hex (parking projections), or NULL */
+    /* documents (projections with index actions; sink_pg_docs.c) */
+    sink_index_fn index_fn;
+    void *index_ctx;
+    arena_t *doc_arena;         /* per sink_pg_apply() call */
+    mapping_doc_op_t **doc_ops; /* per event: its document writes */
+    size_t *ndoc_ops;
+    sink_doc_t *docs; /* the batch's documents, one per (index, id) */
+    size_t ndocs;
+    const char ***doc_rows; /* per from_row action: the documents read, by ordinality - 1 */
+    size_t *ndoc_rows;
+    int64_t doc_version;
+};
+
+/* Prepares a statement on the connection. Returns 0 or -1 (errstr). Blocks. */
+int sink_pg_prepare(sink_pg_t *s, const char *name, const char *sql, char *errstr, size_t errsz);
+/* Queues a prepared statement on the pipeline, expecting a result of kind (id, act). */
+void sink_pg_send(sink_pg_t *s, const char *name, int n, const char *const *params,
+                  const int *lengths, const int *formats, q_kind_t kind, int id,
+                  const mapping_action_info_t *act);
+/* Syncs the pipeline and reads every result. Returns the class of the first error (its text in
+ * s->errmsg). Blocks. */
+err_class_t sink_pg_sync(sink_pg_t *s);
+
+/* ---- documents (sink_pg_docs.c) ---- */
+
+/* The stage of events whose documents cannot be built: "map", like the other mapping failures,
+ * but this very string, so that attempts at the batch keep them dead (see sticky()). */
+extern const char sink_pg_stage_document[];
+
+/* Prepares the document statements on the new connection. Returns 0 or -1 (errstr). */
+int sink_pg_docs_prepare(sink_pg_t *s, char *errstr, size_t errstr_size);
+/* Evaluates the document actions of the pending events of ev[0, n); marks those whose documents
+ * cannot be built dead (stage sink_pg_stage_document). */
+void sink_pg_docs_eval(sink_pg_t *s, plan_event_t *ev, size_t n);
+/* Inside the batch's transaction, once its writes are sent: reads the documents, takes the
+ * batch's document version and hands the documents to the indexer. Returns ERR_NONE, ERR_AGAIN
+ * (documents refused: their events are marked dead, stage "index"), ERR_INDEX or a database
+ * error. Blocks. */
+err_class_t sink_pg_docs_index(sink_pg_t *s, plan_event_t *ev, size_t n);
+/* Takes a Q_DOC_ROWS or Q_DOC_VERSION result. */
+void sink_pg_docs_result(sink_pg_t *s, PGresult *r, const q_expect_t *q);
+void sink_pg_docs_free(sink_pg_t *s);
+
+#endif
