@@ -16,6 +16,7 @@
 #include "planner.h"
 #include "schema.h"
 #include "service.h"
+#include "sink_es.h"
 #include "sink_pg.h"
 
 /* The filters every action shares, as parameters $1..$4 of the queries below. */
@@ -124,6 +125,23 @@ static const mapping_t *find_mapping(const mapping_set_t *set, const char *name)
     return NULL;
 }
 
+/* Opens the sink of projection m, with its indexer when m writes documents. Returns 0, or -1
+ * after printing why. */
+static int open_sink(const config_t *cfg, const mapping_t *m, sink_pg_t **sink, sink_es_t **es)
+{
+    if (mapping_doc_count(m)) {
+        char err[512];
+        if (!(*es = sink_es_new(cfg, NULL, err, sizeof(err)))) {
+            printf("projection %s writes documents: %s\n", mapping_name(m), err);
+            return -1;
+        }
+    }
+    *sink = sink_pg_new(config_str(cfg, CFG_PG), m);
+    if (*es)
+        sink_pg_set_indexer(*sink, sink_es_write, *es);
+    return 0;
+}
+
 /* Replays row i of r (columns as in replay()'s query) with sink; returns 1 when it failed again
  * or could not be applied, else 0. */
 static int replay_one(const config_t *cfg, PGresult *r, int i, sink_pg_t *sink, arena_t *arena)
@@ -150,8 +168,9 @@ static int replay_one(const config_t *cfg, PGresult *r, int i, sink_pg_t *sink, 
         sink_pg_replay(sink, strtoll(PQgetvalue(r, i, 0), NULL, 10), &ev, arena, err, sizeof(err));
     const char *id = PQgetvalue(r, i, 0);
     int failed = 0;
-    if (rc == SINK_RETRY) {
-        printf("id %s: not replayed, the database failed: %s\n", id, err);
+    if (rc == SINK_RETRY || rc == SINK_RETRY_INDEX) {
+        printf("id %s: not replayed, the %s failed: %s\n", id,
+               rc == SINK_RETRY ? "database" : "search engine", err);
         failed = 1;
     } else if (rc == SINK_STALE) {
         printf("id %s: already replayed\n", id);
@@ -225,6 +244,9 @@ static int replay(const config_t *cfg, PGconn *c, const dlq_cmd_opts_t *o)
     }
     size_t n = mapping_set_count(set);
     sink_pg_t **sinks = calloc(n + 1, sizeof(*sinks));
+    sink_es_t **indexers = calloc(n + 1, sizeof(*indexers));
+    if (!sinks || !indexers)
+        abort();
     arena_t *arena = arena_new();
     int failed = 0, done = 0;
     for (int i = 0; i < PQntuples(r); i++) {
@@ -238,8 +260,11 @@ static int replay(const config_t *cfg, PGconn *c, const dlq_cmd_opts_t *o)
         size_t k = 0;
         while (mapping_set_get(set, k) != m)
             k++;
-        if (!sinks[k])
-            sinks[k] = sink_pg_new(config_str(cfg, CFG_PG), m);
+        if (!sinks[k] && open_sink(cfg, m, &sinks[k], &indexers[k]) != 0) {
+            printf("id %s: not replayed\n", PQgetvalue(r, i, 0));
+            failed++;
+            continue;
+        }
         /* A parked event waits for the one it is parked behind (replayed just before it, in
          * offset order, when it is replayed in this run). */
         const char *head = PQgetvalue(r, i, 10);
@@ -254,9 +279,12 @@ static int replay(const config_t *cfg, PGconn *c, const dlq_cmd_opts_t *o)
         done += !f;
     }
     printf("%d replayed, %d still dead-lettered\n", done, failed);
-    for (size_t k = 0; k < n; k++)
+    for (size_t k = 0; k < n; k++) {
         sink_pg_destroy(sinks[k]);
+        sink_es_destroy(indexers[k]);
+    }
     free(sinks);
+    free(indexers);
     arena_destroy(arena);
     PQclear(r);
     mapping_set_destroy(set);

@@ -54,7 +54,8 @@ static PGconn *connect_waiting(const config_t *cfg, const sigset_t *signals)
 
 /* Creates the search indices the mappings write (aliases over indices from views/<alias>.es.json).
  * With signals (a service starting), waits out an unreachable cluster, retrying; without, fails
- * at once. Returns 0, 1 (stop requested) or -1 (logged). */
+ * at once. Returns 0, 1 (stop requested), -1 (the cluster failed) or -2 (the setup is wrong);
+ * failures are logged. */
 static int migrate_indices(const config_t *cfg, const mapping_set_t *set, const sigset_t *signals)
 {
     for (size_t i = 0; i < mapping_set_count(set); i++) {
@@ -63,8 +64,10 @@ static int migrate_indices(const config_t *cfg, const mapping_set_t *set, const 
         char err[1024];
         int rc;
         while ((rc = sink_es_migrate(cfg, m, err, sizeof(err))) == -1 && signals) {
-            LOG(LOG_WARN, "projection=%s search engine: %s; retrying in %ld ms", mapping_name(m),
-                err, backoff);
+            LOG(LOG_WARN,
+                "projection=%s search engine error while setting up its indices: %s; retrying "
+                "in %ld ms",
+                mapping_name(m), err, backoff);
             struct timespec ts = {backoff / 1000, (backoff % 1000) * 1000000L};
             if (sigtimedwait(signals, NULL, &ts) > 0)
                 return 1;
@@ -72,7 +75,7 @@ static int migrate_indices(const config_t *cfg, const mapping_set_t *set, const 
         }
         if (rc != 0) {
             LOG(LOG_ERROR, "projection=%s search indices: %s", mapping_name(m), err);
-            return -1;
+            return rc;
         }
     }
     return 0;
@@ -247,7 +250,7 @@ int service_migrate(const config_t *cfg)
     rc = migrate_indices(cfg, set, NULL);
     mapping_set_destroy(set);
     if (rc != 0)
-        return EXIT_FAILURE_RUNTIME;
+        return rc == -2 ? EXIT_INVALID : EXIT_FAILURE_RUNTIME;
     if (indices)
         printf("search indices ready at %s\n", config_str(cfg, CFG_ES_URL));
     return EXIT_OK;

@@ -745,6 +745,28 @@ sink_rc_t sink_pg_apply(sink_pg_t *s, plan_event_t *events, size_t n, arena_t *e
     return SINK_OK;
 }
 
+/* Applies a replayed event inside the replay's transaction, with its documents: an event whose
+ * documents are refused is undone (savepoint) and stays dead. */
+static err_class_t replay_apply(sink_pg_t *s, plan_event_t *ev, arena_t *err_arena)
+{
+    s->ev = ev;
+    s->nev = 1;
+    s->err_arena = err_arena;
+    if (!s->index_fn)
+        return apply_careful(s, ev, 0, 1, err_arena);
+    sink_pg_docs_eval(s, ev, 1);
+    if (ev->state != PLAN_PENDING)
+        return ERR_NONE;
+    err_class_t e = run_sql(s, "SAVEPOINT replay");
+    if (e == ERR_NONE)
+        e = apply_careful(s, ev, 0, 1, err_arena);
+    if (e == ERR_NONE && ev->state == PLAN_PENDING)
+        e = sink_pg_docs_index(s, ev, 1);
+    if (e == ERR_AGAIN) /* refused by the search engine: ev is dead, its writes go */
+        e = run_sql(s, "ROLLBACK TO SAVEPOINT replay");
+    return e;
+}
+
 sink_rc_t sink_pg_replay(sink_pg_t *s, int64_t dead_id, plan_event_t *ev, arena_t *err_arena,
                          char *errstr, size_t errstr_size)
 {
@@ -763,7 +785,7 @@ sink_rc_t sink_pg_replay(sink_pg_t *s, int64_t dead_id, plan_event_t *ev, arena_
         return SINK_STALE; /* replayed already, or gone */
     }
     if (e == ERR_NONE && ev->state == PLAN_PENDING)
-        e = apply_careful(s, ev, 0, 1, err_arena);
+        e = replay_apply(s, ev, err_arena);
     if (e == ERR_NONE) {
         if (ev->state == PLAN_DEAD) {
             params[1] = ev->stage;
@@ -779,7 +801,7 @@ sink_rc_t sink_pg_replay(sink_pg_t *s, int64_t dead_id, plan_event_t *ev, arena_
         snprintf(errstr, errstr_size, "%s", s->errmsg);
         if (s->conn && PQstatus(s->conn) == CONNECTION_OK)
             run_sql(s, "ROLLBACK");
-        return SINK_RETRY;
+        return e == ERR_INDEX ? SINK_RETRY_INDEX : SINK_RETRY;
     }
     if (ev->state == PLAN_PENDING)
         ev->state = PLAN_APPLIED;

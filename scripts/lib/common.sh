@@ -29,7 +29,7 @@ deps_install() {
     local missing
     missing=$(missing_packages build-essential cmake pkg-config librdkafka-dev libjansson-dev \
         libpq-dev libevent-dev libcmocka-dev libcurl4-openssl-dev zlib1g-dev postgresql kcat \
-        python3 clang clang-format valgrind)
+        python3 curl openssl clang clang-format valgrind)
     # shellcheck disable=SC2086
     [ -z "$missing" ] || apt_install $missing
     # libFuzzer's runtime is a package of its own beside clang-N on Debian 12.
@@ -99,6 +99,32 @@ broker_start() {
     done
     cat "$BROKER_DIR/err" >&2
     die "projector broker did not start"
+}
+
+# Starts the Elasticsearch stand-in (tests/es_standin: a test fixture, not part of the service)
+# with extra arguments; exports ES_URL and PROJECTOR_ES_URL. Its log goes to ES_DIR/log.
+es_start() {
+    ES_DIR=$(mktemp -d /tmp/projector-es.XXXXXX)
+    python3 "$PROJECT_ROOT/tests/es_standin/es_standin.py" --listen 127.0.0.1:0 \
+        --port-file "$ES_DIR/port" "$@" >>"$ES_DIR/log" 2>&1 &
+    ES_PID=$!
+    for _ in $(seq 1 200); do
+        if [ -s "$ES_DIR/port" ]; then
+            ES_URL=http://127.0.0.1:$(cat "$ES_DIR/port")
+            export ES_URL PROJECTOR_ES_URL=$ES_URL
+            return 0
+        fi
+        sleep 0.05
+    done
+    cat "$ES_DIR/log" >&2
+    die "the Elasticsearch stand-in did not start"
+}
+
+es_stop() {
+    [ -n "${ES_PID:-}" ] || return 0
+    kill "$ES_PID" 2>/dev/null; wait "$ES_PID" 2>/dev/null
+    rm -rf "$ES_DIR"
+    ES_PID=""
 }
 
 broker_stop() {

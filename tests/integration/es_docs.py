@@ -3,10 +3,12 @@
 format (one line per document, by id): orderId|customerId|status|totalAmount|itemCount|skus|
 cancelReason|createdAt|updatedAt, times as epoch seconds.
 
-usage: es_docs.py ES_URL INDEX
+usage: es_docs.py ES_URL INDEX   (ES_CA_FILE in the environment: verify HTTPS with it)
 """
 import datetime
 import json
+import os
+import ssl
 import sys
 import urllib.request
 
@@ -17,7 +19,9 @@ def epoch(text):
 
 def main():
     url, index = sys.argv[1], sys.argv[2]
-    with urllib.request.urlopen(f"{url}/_standin/dump/{index}") as r:
+    ca = os.environ.get("ES_CA_FILE")
+    ctx = ssl.create_default_context(cafile=ca) if ca else None
+    with urllib.request.urlopen(f"{url}/_standin/dump/{index}", context=ctx) as r:
         dump = json.load(r)
     for doc_id in sorted(dump["docs"]):
         d = dump["docs"][doc_id]["_source"]

@@ -17,6 +17,10 @@ itest_cleanup() {
         wait "$p" 2>/dev/null || true
     done
     broker_stop
+    if [ $rc -ne 0 ] && [ -n "${ES_DIR:-}" ] && [ -f "$ES_DIR/log" ]; then
+        { echo "=== Elasticsearch stand-in (last 20 lines)"; tail -n 20 "$ES_DIR/log"; } >&2
+    fi
+    [ -n "${ES_DIR:-}" ] && rm -rf "$ES_DIR"
     if [ $rc -ne 0 ] && [ -n "${WORK:-}" ]; then
         for f in "$WORK"/*.log; do [ -f "$f" ] && { echo "=== $f (last 40 lines)"; tail -n 40 "$f"; }; done >&2
     fi
@@ -35,25 +39,8 @@ itest_setup() {
     dropdb --if-exists "$PGDATABASE" >/dev/null 2>&1 || true
     createdb "$PGDATABASE" || fail "createdb $PGDATABASE"
     broker_start "$PROJECTOR" "$@"
-    es_start
-}
-
-# Starts the Elasticsearch stand-in (tests/es_standin, a test fixture) with extra arguments and
-# exports PROJECTOR_ES_URL (and ES_URL) for the projectors started afterwards.
-es_start() {
-    local portfile=$WORK/es.port
-    rm -f "$portfile"
-    python3 "$PROJECT_ROOT/tests/es_standin/es_standin.py" --listen 127.0.0.1:0 \
-        --port-file "$portfile" --refresh-interval-ms 200 "$@" >>"$WORK/es.log" 2>&1 &
-    ES_PID=$!
+    es_start --refresh-interval-ms 200
     PIDS+=("$ES_PID")
-    for _ in $(seq 1 200); do
-        [ -s "$portfile" ] && break
-        sleep 0.05
-    done
-    [ -s "$portfile" ] || fail "the Elasticsearch stand-in did not start (see $WORK/es.log)"
-    ES_URL=http://127.0.0.1:$(cat "$portfile")
-    export ES_URL PROJECTOR_ES_URL=$ES_URL
 }
 
 # Sends a control request to the stand-in: es_ctl fail '{"status": 429, "count": 5}'.
@@ -140,7 +127,7 @@ assert_orders_match() {
         fi
     done
     echo "read tables match: $(wc -l <"$expected/order_detail.txt") orders, $(wc -l <"$expected/customer_summary.txt") customers"
-    assert_docs_match "$expected"
+    [ -z "${ES_URL:-}" ] || assert_docs_match "$expected"
 }
 
 count_of() { awk -v k="$1" '$1 == k { print $2 }' "$2/counts.txt"; }

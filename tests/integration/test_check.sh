@@ -92,14 +92,35 @@ expect_text "$WORK/s4.out" "PROJECTOR_LOG_LEVEL: log.level: \"loud\" is not one 
 expect_exit 2 "$WORK/s5.out" "$PROJECTOR" check -X no.such.property=1 --mappings "$PROJECT_ROOT/mappings"
 expect_text "$WORK/s5.out" "kafka property no.such.property"
 
-# Migrate is idempotent.
-expect_exit 0 "$WORK/m1.out" "$PROJECTOR" migrate --views "$PROJECT_ROOT/views"
-expect_exit 0 "$WORK/m2.out" "$PROJECTOR" migrate --views "$PROJECT_ROOT/views"
+# Migrate is idempotent: read tables, and the search index behind its alias.
+m=(--views "$PROJECT_ROOT/views" --mappings "$PROJECT_ROOT/mappings")
+expect_exit 0 "$WORK/m1.out" "$PROJECTOR" migrate "${m[@]}"
+alias_index() { curl -s "$ES_URL/_alias/orders" | python3 -c 'import json, sys; print(*json.load(sys.stdin))'; }
+index1=$(alias_index)
+expect_exit 0 "$WORK/m2.out" "$PROJECTOR" migrate "${m[@]}"
 [ "$(sql "SELECT count(*) FROM pg_tables WHERE tablename IN ('order_detail', 'customer_summary')")" = 2 ] \
     || fail "migrate did not create the read tables"
+case "$index1" in orders-[0-9]*) ;; *) fail "migrate did not create index orders-<time> behind alias orders: '$index1'" ;; esac
+[ "$(alias_index)" = "$index1" ] || fail "a second migrate replaced the index"
+curl -s "$ES_URL/$index1/_mapping" | grep -q '"totalAmount":{"type":"scaled_float"' \
+    || fail "the index lacks the field mappings of views/orders.es.json"
+# Search settings: a mapping with index actions needs a URL, and each index its definition.
+expect_exit 2 "$WORK/e1.out" env PROJECTOR_ES_URL= "$PROJECTOR" check "${m[@]}"
+expect_text "$WORK/e1.out" "orders.json: writes documents (index orders) but no Elasticsearch URL is set"
+mkdir -p "$WORK/noes"
+cp "$PROJECT_ROOT/views/"*.sql "$WORK/noes/"
+expect_exit 2 "$WORK/e2.out" "$PROJECTOR" check --views "$WORK/noes" --mappings "$PROJECT_ROOT/mappings"
+expect_text "$WORK/e2.out" "writes index orders, but its definition $WORK/noes/orders.es.json cannot be read"
+printf '{"settings": {}, "mapping": {}}' >"$WORK/noes/orders.es.json"
+expect_exit 2 "$WORK/e3.out" "$PROJECTOR" check --views "$WORK/noes" --mappings "$PROJECT_ROOT/mappings"
+expect_text "$WORK/e3.out" "orders.es.json: \$.mapping: an index definition holds"
+expect_exit 2 "$WORK/e4.out" env PROJECTOR_ES_URL=ftp://x "$PROJECTOR" migrate "${m[@]}"
+expect_exit 2 "$WORK/e5.out" "$PROJECTOR" check "${m[@]}" --es-timeout-ms 5
+expect_text "$WORK/e5.out" "es.timeout.ms"
 # --help and --version
 "$PROJECTOR" --version | grep -q '^projector ' || fail "--version"
 for c in run migrate check broker; do
-    "$PROJECTOR" "$c" --help | grep -q "usage: projector $c" || fail "$c --help"
+    "$PROJECTOR" "$c" --help >"$WORK/help.txt" || fail "$c --help exited non-zero"
+    grep -q "usage: projector $c" "$WORK/help.txt" || fail "$c --help"
 done
 echo "check: ok"

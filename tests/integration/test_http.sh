@@ -136,6 +136,35 @@ get /healthz
 kill -0 "$slow" 2>/dev/null || fail "the waiting request ended before /healthz was answered"
 wait "$slow"
 
+# Search: GET with field=value matches (keyword fields exact, text fields analysed), POST with a
+# search body; totals and ids equal what the table holds. Documents are searchable once the
+# index refreshes (the stand-in refreshes every 200 ms here).
+sleep 0.5
+sqlc() { sql "SELECT count(*) FROM order_detail WHERE order_id NOT LIKE 'o-new-%' AND $1"; } # not the rows inserted by hand
+get "/v1/search/orders?status=PAID&size=0"
+[ "$(json 'd["total"]')" = "$(sqlc "status = 'PAID'")" ] || fail "search: status=PAID total $(json 'd["total"]')"
+cust=$(sql "SELECT customer_id FROM order_detail WHERE customer_id <> 'c-x' GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
+get "/v1/search/orders?customerId=$cust&size=100&sort=orderId"
+[ "$(json '",".join(h["id"] for h in d["hits"])')" = \
+  "$(sql "SELECT string_agg(order_id, ',' ORDER BY order_id) FROM order_detail WHERE customer_id = '$cust'")" ] \
+    || fail "search: the orders of $cust"
+[ "$(json 'd["hits"][0]["document"]["customerId"]')" = "$cust" ] || fail "search: hit document"
+get "/v1/search/orders?skus=SKU-0042&size=0"
+[ "$(json 'd["total"]')" = "$(sqlc "jsonb_path_exists(items, '\$[*] ? (@.sku == \"SKU-0042\")')")" ] \
+    || fail "search: skus=SKU-0042"
+get "/v1/search/orders?cancelReason=stock&status=CANCELLED&size=0"
+[ "$(json 'd["total"]')" = "$(sqlc "cancel_reason = 'out of stock'")" ] || fail "search: text match"
+code=$(curl -s -o "$WORK/body" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+    -d '{"query": {"range": {"totalAmount": {"gte": 500}}}, "size": 0}' "$API/v1/search/orders")
+[ "$code" = 200 ] || fail "POST search: status $code"
+[ "$(json 'd["total"]')" = "$(sqlc "total_amount >= 500")" ] || fail "POST search: range total"
+get /v1/search/nosuch 404
+get "/v1/search/orders?size=20000" 400
+code=$(curl -s -o "$WORK/body" -w '%{http_code}' -X POST -d '{"script": {}}' "$API/v1/search/orders")
+[ "$code" = 400 ] && [ "$(json 'd["error"]["code"]')" = invalid_body ] || fail "POST search: unknown key"
+code=$(curl -s -o "$WORK/body" -w '%{http_code}' -X POST -d '{"query": {"nope": {}}}' "$API/v1/search/orders")
+[ "$code" = 400 ] && [ "$(json 'd["error"]["code"]')" = invalid_search ] || fail "POST search: engine's 400"
+
 # Pause and resume (no token configured: loopback clients may): while paused nothing is
 # applied and the state says so; after resume the events apply.
 post() { # PATH EXPECTED_STATUS [HEADER]

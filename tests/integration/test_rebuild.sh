@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# projector rebuild --in-place while the projector runs: the read tables are truncated, the
-# running instance notices its positions were reset and replays from the earliest offsets; it
-# gets SIGTERM mid-replay, a new run finishes, and the tables end exact (a corruption made by
-# hand is gone). Then a changed mapping (a new
+# projector rebuild --in-place while the projector runs: the read tables are truncated and a new
+# empty index replaces the old one behind the alias, the running instance notices its positions
+# were reset and replays from the earliest offsets; it gets SIGTERM mid-replay, a new run
+# finishes, and the tables and documents end exact (corruptions made by hand are gone). Then a changed mapping (a new
 # column) takes effect for every row through a rebuild with --wait. A topic that lost its
 # earliest events is refused.
 source "$(dirname "$0")/lib.sh"
@@ -15,17 +15,27 @@ total=$(count_of messages "$WORK/expected")
 export MAPPINGS=$WORK/m VIEWS=$WORK/v
 mkdir -p "$MAPPINGS" "$VIEWS"
 cp "$PROJECT_ROOT/mappings/orders.json" "$MAPPINGS/"
-cp "$PROJECT_ROOT/views/"*.sql "$VIEWS/"
+cp "$PROJECT_ROOT/views/"* "$VIEWS/"
 
 group_args=(-X session.timeout.ms=6000 -X heartbeat.interval.ms=500)
 projector_start run "${group_args[@]}" --batch-max-events 200
 pid=$LAST_PID
 wait_caught_up orders "$total" 120
 sql "UPDATE customer_summary SET orders_created = orders_created + 1000" >/dev/null
+# ... and a document the rows do not have.
+curl -sf -X PUT "$ES_URL/orders/_doc/o-bogus?refresh=true" -H 'Content-Type: application/json' \
+    -d '{"orderId": "o-bogus", "status": "PAID"}' >/dev/null || fail "cannot write the bogus document"
+alias_index() { curl -s "$ES_URL/_alias/orders" | python3 -c 'import json, sys; print(*json.load(sys.stdin))'; }
+index_before=$(alias_index)
 
 "$PROJECTOR" rebuild orders --in-place --brokers "$BROKERS" --mappings "$MAPPINGS" --views "$VIEWS" >"$WORK/r1.txt" \
     || { cat "$WORK/r1.txt"; fail "rebuild failed"; }
 grep -q 'positions reset' "$WORK/r1.txt" || fail "rebuild output"
+index_after=$(alias_index)
+[ -n "$index_after" ] && [ "$index_after" != "$index_before" ] \
+    || fail "alias orders still points at $index_before after the rebuild"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$ES_URL/$index_before")" = 404 ] \
+    || fail "the old index $index_before was not deleted"
 # SIGTERM in the middle of the replay: a clean exit, and a new run finishes it exactly.
 for _ in $(seq 1 300); do
     n=$(applied_total orders)
