@@ -29,6 +29,7 @@ get /healthz
 get /readyz
 get /v1/openapi.json
 [ "$(json 'd["openapi"][:2]')" = "3." ] || fail "openapi document"
+[ "$(json '"/v1/search/{index}" in d["paths"]')" = True ] || fail "openapi: the search endpoint"
 get /v1/views
 [ "$(json '",".join(sorted(v["table"] + ":" + "+".join(v["key"]) for v in d["views"]))')" = \
     "customer_summary:customer_id,order_detail:order_id" ] || fail "views list"
