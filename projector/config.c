@@ -55,6 +55,10 @@ static const setting_t settings[CFG__COUNT] = {
     [CFG_HTTP_TOKEN] = {"http.token", "--http-token", "PROJECTOR_HTTP_TOKEN", T_STRING, "", 0, 0,
                         NULL,
                         "bearer token the admin endpoints require; empty: loopback clients only"},
+    [CFG_REBUILD_MAX_LAG] = {"rebuild.max.lag", "--rebuild-max-lag", "PROJECTOR_REBUILD_MAX_LAG",
+                             T_INT, "1000", 0, 1000000000, NULL,
+                             "a blue/green rebuild switches once no partition of the new "
+                             "generation lags by more events than this"},
     [CFG_LOG_FORMAT] = {"log.format", "--log-format", "PROJECTOR_LOG_FORMAT", T_ENUM, "text", 0, 0,
                         "text|json", "log lines for people (text) or JSON lines"},
 };

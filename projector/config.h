@@ -22,6 +22,7 @@ typedef enum {
     CFG_HTTP_LISTEN,
     CFG_READY_MAX_LAG,
     CFG_HTTP_TOKEN,
+    CFG_REBUILD_MAX_LAG,
     CFG__COUNT
 } config_key_t;
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "generation.h"
 #include "log.h"
 #include "mapping.h"
 #include "planner.h"
@@ -238,8 +239,11 @@ static int replay(const config_t *cfg, PGconn *c, const dlq_cmd_opts_t *o)
         size_t k = 0;
         while (mapping_set_get(set, k) != m)
             k++;
-        if (!sinks[k])
-            sinks[k] = sink_pg_new(config_str(cfg, CFG_PG), m);
+        if (!sinks[k]) {
+            generation_t live;
+            generation_live(&live, cfg, m);
+            sinks[k] = sink_pg_new(config_str(cfg, CFG_PG), m, &live);
+        }
         /* A parked event waits for the one it is parked behind (replayed just before it, in
          * offset order, when it is replayed in this run). */
         const char *head = PQgetvalue(r, i, 10);

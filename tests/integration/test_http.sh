@@ -164,10 +164,10 @@ total=$((before + 5))
 wait_caught_up orders "$total" 30
 
 # Rebuild through the API: in place only; the running instance replays everything.
-post "/v1/projections/orders/rebuild?mode=blue-green" 501
+post "/v1/projections/orders/rebuild?mode=sideways" 400
 sql "UPDATE order_detail SET cancel_reason = 'CORRUPT' WHERE order_id = '$id'" >/dev/null
 post "/v1/projections/orders/rebuild?mode=in-place" 202
-[ "$(json 'd["state"]')" = rebuilding ] || fail "rebuild answer"
+[ "$(json 'd["state"]')" = requested ] || fail "rebuild answer"
 sleep 1
 wait_caught_up orders "$total" 120
 [ "$(sql "SELECT coalesce(cancel_reason, '') FROM order_detail WHERE order_id = '$id'")" != CORRUPT ] \
