@@ -61,12 +61,14 @@ size_t generation_tables(const mapping_t *m, const char **out, size_t max)
     return n;
 }
 
-/* Runs one statement with text parameters; returns 0, or -1 with "what: message" in errstr.
- * With rows, the result is handed over (caller clears it). */
+/* Runs one statement with n parameters, all of type text (so a statement may leave some
+ * unused); returns 0, or -1 with "what: message" in errstr. With rows, the result is handed
+ * over (caller clears it). */
 static int exec(PGconn *c, const char *sql, int n, const char *const *params, PGresult **rows,
                 const char *what, char *errstr, size_t errsz)
 {
-    PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+    static const Oid text[4] = {25, 25, 25, 25};
+    PGresult *r = PQexecParams(c, sql, n, n ? text : NULL, params, NULL, NULL, 0);
     int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
     if (!ok) {
         const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
@@ -151,7 +153,7 @@ int generation_create(PGconn *c, const config_t *cfg, const mapping_t *m, long l
         rc = exec(c,
                   "INSERT INTO projector.positions (projection, topic, partition)"
                   " SELECT $1, topic, partition FROM projector.rebuild_partitions"
-                  " WHERE rebuild_id = $2",
+                  " WHERE rebuild_id = $2::bigint",
                   2, params, NULL, "creating build positions", errstr, errstr_size);
     return rc;
 }
@@ -237,7 +239,9 @@ int generation_switch(PGconn *c, const mapping_t *m, int old_number, int number,
                   2, params, NULL, "locking positions", errstr, errstr_size);
     if (rc == 0)
         rc = move_tables(c, m, build, old, errstr, errstr_size);
-    static const char *const steps[][2] = {
+    static const struct {
+        const char *sql, *what;
+    } steps[] = {
         {"UPDATE projector.positions p SET next_offset = b.next_offset, applied = b.applied,"
          " skipped = b.skipped, dead_lettered = b.dead_lettered, updated_at = now()"
          " FROM projector.positions b WHERE p.projection = $1 AND b.projection = $2"
@@ -262,7 +266,7 @@ int generation_switch(PGconn *c, const mapping_t *m, int old_number, int number,
          "recording the live generation"},
     };
     for (size_t i = 0; rc == 0 && i < sizeof(steps) / sizeof(steps[0]); i++)
-        rc = exec(c, steps[i][0], 3, params, NULL, steps[i][1], errstr, errstr_size);
+        rc = exec(c, steps[i].sql, 3, params, NULL, steps[i].what, errstr, errstr_size);
     if (rc == 0)
         rc = generation_hook_switch(m, old_number, number, errstr, errstr_size);
     return rc;

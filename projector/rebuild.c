@@ -250,7 +250,8 @@ static int cancel_locked(PGconn *c, const mapping_t *m, long long *id, char *err
                     1, params, errstr, errsz);
     PQclear(r);
     if (r)
-        r = exec_params(c, "SELECT pg_notify('projector_rebuild', $2)", 2, params, errstr, errsz);
+        r = exec_params(c, "SELECT pg_notify('projector_rebuild', $1)", 1, params + 1, errstr,
+                        errsz);
     PQclear(r);
     return r ? 0 : -1;
 }
