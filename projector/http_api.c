@@ -91,7 +91,10 @@ static PGresult *positions(http_ctx_t *ctx, const char *projection)
                         " projector.dead_letters d WHERE d.projection = p.projection AND"
                         " d.topic = p.topic AND d.partition = p.partition AND"
                         " d.replayed_at IS NULL) FROM projector.positions p"
-                        " WHERE $1 = '' OR p.projection = $1 ORDER BY 1, 2, 3",
+                        /* not a generation being built ("<name>#g<N>"): its progress is the
+                           rebuild's */
+                        " WHERE ($1 = '' AND strpos(p.projection, '#') = 0) OR p.projection = $1"
+                        " ORDER BY 1, 2, 3",
                         1, NULL, params, NULL, NULL, 0);
 }
 
