@@ -19,8 +19,10 @@
 #include "service.h"
 #include "sink_pg.h"
 
-/* The filters every action shares, as parameters $1..$4 of the queries below. */
-static const char filter[] = " WHERE ($1 = '' OR projection = $1)"
+/* The filters every action shares, as parameters $1..$4 of the queries below. Dead letters of
+ * a generation being built ("<projection>#g<N>", the projection's at the switch) only when
+ * named. */
+static const char filter[] = " WHERE (($1 = '' AND strpos(projection, '#') = 0) OR projection = $1)"
                              " AND ($2 = '' OR created_at >= $2::timestamptz)"
                              " AND ($3 = 0 OR id = $3::bigint)"
                              " AND ($4 OR replayed_at IS NULL)";
