@@ -31,8 +31,10 @@ wait_caught_up orders "$(count_of messages "$WORK/w1")" 120
 read -r count0 sum0 < <(sql "SELECT (SELECT count(*) FROM order_detail), (SELECT sum(orders_created) FROM customer_summary)" | tr '|' ' ')
 [ "$count0" -gt 0 ] || fail "nothing projected before the rebuild"
 reader_start
-gen_wave w2 100000 8000 --rate 2000 &
+"$ORDERS_GEN" --events 8000 --start-order 100000 --rate 2000 --brokers "$BROKERS" \
+    --topic order-events --expect-dir "$WORK/w2" --quiet &
 producer=$!
+PIDS+=("$producer")
 sleep 1
 "$PROJECTOR" rebuild orders --wait --brokers "$BROKERS" --mappings "$MAPPINGS" --views "$VIEWS" \
     >"$WORK/r1.txt" 2>&1 || { cat "$WORK/r1.txt"; fail "blue/green rebuild --wait failed"; }

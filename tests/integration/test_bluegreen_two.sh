@@ -8,6 +8,7 @@ itest_setup bluegreen_two --topic order-events:8
 
 "$ORDERS_GEN" --events 30000 --brokers "$BROKERS" --topic order-events \
     --expect-dir "$WORK/w1" --quiet
+cli_args=(--brokers "$BROKERS" --mappings "$PROJECT_ROOT/mappings" --views "$PROJECT_ROOT/views")
 group_args=(-X session.timeout.ms=6000 -X heartbeat.interval.ms=500 -X max.poll.interval.ms=20000
             --batch-max-events 200)
 projector_start a "${group_args[@]}"
@@ -22,7 +23,8 @@ done
 "$ORDERS_GEN" --events 4000 --start-order 100000 --rate 1000 --brokers "$BROKERS" \
     --topic order-events --expect-dir "$WORK/w2" --quiet &
 producer=$!
-"$PROJECTOR" rebuild orders --wait --brokers "$BROKERS" >"$WORK/r.txt" 2>&1 \
+PIDS+=("$producer")
+"$PROJECTOR" rebuild orders --wait "${cli_args[@]}" >"$WORK/r.txt" 2>&1 \
     || { cat "$WORK/r.txt"; fail "rebuild --wait failed"; }
 grep -q 'switched to generation 2' "$WORK/r.txt" || { cat "$WORK/r.txt"; fail "rebuild output"; }
 wait "$producer" || fail "the second wave was not produced"
