@@ -30,6 +30,7 @@ struct consumer {
     stats_t *stats;
     sink_position_t *pos; /* of the batch being applied */
     size_t npos;
+    int build_over; /* a build generation whose position rows are gone */
     /* progress */
     uint64_t applied, skipped, dead, since_log;
     time_t last_retry_log;
@@ -187,6 +188,15 @@ static void on_stale(consumer_t *c)
         const sink_position_t *p = &c->pos[k];
         if (!p->stale)
             continue;
+        if (c->gen.number && p->actual < -1) { /* a build's rows go at its switch or cancel */
+            if (!c->build_over)
+                LOG(LOG_INFO,
+                    "projection=%s the build's positions are gone (switched or cancelled): "
+                    "nothing more is applied; stopping",
+                    c->gen.key);
+            c->build_over = 1;
+            continue;
+        }
         LOG(LOG_WARN,
             "projection=%s topic=%s partition=%d stored position is %lld, expected "
             "%lld: another instance applied it; re-reading from the stored position",
@@ -222,6 +232,8 @@ static int apply_batch(consumer_t *c, fetch_batch_t *b)
         if (rc == SINK_STALE) {
             stats_stale(c->stats);
             on_stale(c);
+            if (c->build_over) /* the rebuilder stops this worker soon; do not spin meanwhile */
+                backoff_nap(c->stop, 250);
             return 0;
         }
         if (rc == SINK_PAUSED) {

@@ -176,9 +176,8 @@ static json_t *rebuild_json(http_ctx_t *ctx, const mapping_t *m)
     char err[512];
     if (rebuild_status_read(ctx->conn, ctx->rk, 0, mapping_name(m), &st, err, sizeof(err)) != 1)
         return json_null();
-    double rate = st.seconds > 0 && strcmp(st.state, "requested") != 0
-                      ? (double)st.replayed / st.seconds
-                      : -1;
+    double rate =
+        st.seconds > 0 && st.state != REBUILD_REQUESTED ? (double)st.replayed / st.seconds : -1;
     json_t *j = rebuild_status_json(&st, rate);
     rebuild_status_free(&st);
     return j;

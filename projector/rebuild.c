@@ -121,7 +121,7 @@ static void describe_active(PGconn *c, const char *projection, char *errstr, siz
         snprintf(errstr, errsz,
                  "refused: a rebuild of %s is already active (id %lld, %s, %s); cancel it with "
                  "'projector rebuild %s --cancel'",
-                 projection, st.id, st.mode, st.state, projection);
+                 projection, st.id, st.mode, rebuild_state_name(st.state), projection);
     else
         snprintf(errstr, errsz, "refused: a rebuild of %s is already active", projection);
     if (st.parts)
@@ -227,7 +227,7 @@ static int cancel_locked(PGconn *c, const mapping_t *m, long long *id, char *err
                               1, name, errstr, errsz);
     if (!r)
         return -1;
-    if (PQntuples(r) == 0 || strcmp(PQgetvalue(r, 0, 2), "switching") == 0) {
+    if (PQntuples(r) == 0 || rebuild_state_parse(PQgetvalue(r, 0, 2)) == REBUILD_SWITCHING) {
         snprintf(errstr, errsz, "%s",
                  PQntuples(r) ? "refused: the rebuild has switched already"
                               : "no rebuild of this projection is active");
@@ -235,7 +235,7 @@ static int cancel_locked(PGconn *c, const mapping_t *m, long long *id, char *err
         return 2;
     }
     *id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-    int building = strcmp(PQgetvalue(r, 0, 2), "building") == 0 &&
+    int building = rebuild_state_parse(PQgetvalue(r, 0, 2)) == REBUILD_BUILDING &&
                    strcmp(PQgetvalue(r, 0, 1), "blue-green") == 0;
     int number = atoi(PQgetvalue(r, 0, 3));
     char idtext[24];
@@ -292,7 +292,7 @@ static int wait_progress(PGconn *c, rd_kafka_t *rk, long long id)
             return 1;
         }
         double t = now_s();
-        if (first < 0 && strcmp(st.state, "requested") != 0)
+        if (first < 0 && st.state != REBUILD_REQUESTED)
             first = st.replayed, t0 = t;
         double rate = first >= 0 && t > t0 + 0.5 ? (double)(st.replayed - first) / (t - t0) : -1;
         int active = rebuild_status_active(&st);
@@ -311,10 +311,10 @@ static int wait_progress(PGconn *c, rd_kafka_t *rk, long long id)
     }
     printf("%s", tty ? "\n" : "");
     int rc = 0;
-    if (strcmp(st.state, "cancelled") == 0) {
+    if (st.state == REBUILD_CANCELLED) {
         printf("rebuild %s: cancelled\n", st.projection);
         rc = 1;
-    } else if (strcmp(st.state, "failed") == 0) {
+    } else if (st.state == REBUILD_FAILED) {
         printf("rebuild %s: failed: %s\n", st.projection, st.error);
         rc = 1;
     } else if (strcmp(st.mode, "in-place") == 0) {
@@ -342,7 +342,7 @@ static int report_pickup(PGconn *c, const mapping_t *m, long long id)
     int found = 0;
     for (int i = 0; i < 100; i++) {
         found = rebuild_status_read(c, NULL, id, NULL, &st, err, sizeof(err));
-        if (found != 1 || strcmp(st.state, "requested") != 0)
+        if (found != 1 || st.state != REBUILD_REQUESTED)
             break;
         rebuild_status_free(&st);
         found = 0;
@@ -359,7 +359,7 @@ static int report_pickup(PGconn *c, const mapping_t *m, long long id)
     else
         printf("rebuild %s: %s generation %d beside the live one (id %lld); 'projector status' "
                "shows its progress\n",
-               mapping_name(m), strcmp(st.state, "failed") == 0 ? "failed to build" : "building",
+               mapping_name(m), st.state == REBUILD_FAILED ? "failed to build" : "building",
                st.generation, id);
     if (found == 1)
         rebuild_status_free(&st);

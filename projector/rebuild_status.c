@@ -24,6 +24,25 @@ static const char sql_parts[] =
     " ON p.projection = $2 AND p.topic = rp.topic AND p.partition = rp.partition"
     " WHERE rp.rebuild_id = $1 ORDER BY 1, 2";
 
+static const char *const state_names[] = {
+    [REBUILD_REQUESTED] = "requested", [REBUILD_BUILDING] = "building",
+    [REBUILD_SWITCHING] = "switching", [REBUILD_DONE] = "done",
+    [REBUILD_CANCELLED] = "cancelled", [REBUILD_FAILED] = "failed",
+};
+
+const char *rebuild_state_name(rebuild_state_t s)
+{
+    return state_names[s];
+}
+
+rebuild_state_t rebuild_state_parse(const char *name)
+{
+    for (size_t i = 0; i < sizeof(state_names) / sizeof(state_names[0]); i++)
+        if (strcmp(state_names[i], name) == 0)
+            return (rebuild_state_t)i;
+    return REBUILD_FAILED;
+}
+
 void rebuild_status_free(rebuild_status_t *s)
 {
     free(s->parts);
@@ -36,7 +55,7 @@ void rebuild_status_free(rebuild_status_t *s)
 static void replay_key(const rebuild_status_t *s, char *key, size_t keysz)
 {
     int building = strcmp(s->mode, "blue-green") == 0 &&
-                   (strcmp(s->state, "requested") == 0 || strcmp(s->state, "building") == 0);
+                   (s->state == REBUILD_REQUESTED || s->state == REBUILD_BUILDING);
     if (building)
         snprintf(key, keysz, "%s#g%d", s->projection, s->generation);
     else
@@ -60,7 +79,7 @@ static int read_parts(PGconn *c, rd_kafka_t *rk, rebuild_status_t *s, char *errs
     if (!s->parts)
         abort();
     int switched = strcmp(s->mode, "blue-green") == 0 &&
-                   (strcmp(s->state, "switching") == 0 || strcmp(s->state, "done") == 0);
+                   (s->state == REBUILD_SWITCHING || s->state == REBUILD_DONE);
     s->caught_up = 1;
     for (size_t i = 0; i < s->nparts; i++) {
         rebuild_part_t *p = &s->parts[i];
@@ -105,7 +124,7 @@ int rebuild_status_read(PGconn *c, rd_kafka_t *rk, long long id, const char *pro
     out->id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
     snprintf(out->projection, sizeof(out->projection), "%s", PQgetvalue(r, 0, 1));
     snprintf(out->mode, sizeof(out->mode), "%s", PQgetvalue(r, 0, 2));
-    snprintf(out->state, sizeof(out->state), "%s", PQgetvalue(r, 0, 3));
+    out->state = rebuild_state_parse(PQgetvalue(r, 0, 3));
     out->generation = atoi(PQgetvalue(r, 0, 4));
     out->old_generation = atoi(PQgetvalue(r, 0, 5));
     out->keep_old = strcmp(PQgetvalue(r, 0, 6), "t") == 0;
@@ -121,10 +140,10 @@ int rebuild_status_read(PGconn *c, rd_kafka_t *rk, long long id, const char *pro
 
 int rebuild_status_active(const rebuild_status_t *s)
 {
-    if (strcmp(s->state, "requested") == 0 || strcmp(s->state, "building") == 0 ||
-        strcmp(s->state, "switching") == 0)
+    if (s->state == REBUILD_REQUESTED || s->state == REBUILD_BUILDING ||
+        s->state == REBUILD_SWITCHING)
         return 1;
-    return strcmp(s->mode, "in-place") == 0 && strcmp(s->state, "done") == 0 && !s->caught_up;
+    return strcmp(s->mode, "in-place") == 0 && s->state == REBUILD_DONE && !s->caught_up;
 }
 
 /* Seconds left at rate, or -1 when unknown. */
@@ -147,10 +166,10 @@ json_t *rebuild_status_json(const rebuild_status_t *s, double rate)
     }
     double left = seconds_left(s, rate);
     return json_pack("{s:I,s:s,s:s,s:i,s:i,s:b,s:b,s:I,s:I,s:o,s:o,s:f,s:o,s:o}", "id",
-                     (json_int_t)s->id, "mode", s->mode, "state", s->state, "generation",
-                     s->generation, "old_generation", s->old_generation, "keep_old", s->keep_old,
-                     "active", rebuild_status_active(s), "events_replayed", (json_int_t)s->replayed,
-                     "events_total", (json_int_t)s->total, "events_per_s",
+                     (json_int_t)s->id, "mode", s->mode, "state", rebuild_state_name(s->state),
+                     "generation", s->generation, "old_generation", s->old_generation, "keep_old",
+                     s->keep_old, "active", rebuild_status_active(s), "events_replayed",
+                     (json_int_t)s->replayed, "events_total", (json_int_t)s->total, "events_per_s",
                      rate < 0 ? json_null() : json_real(rate), "seconds_left",
                      left < 0 ? json_null() : json_real(left), "seconds", s->seconds, "error",
                      s->error[0] ? json_string(s->error) : json_null(), "partitions", parts);
@@ -163,7 +182,8 @@ void rebuild_status_print_line(FILE *out, const rebuild_status_t *s, double rate
     char lefttext[32] = "?";
     if (left >= 0)
         snprintf(lefttext, sizeof(lefttext), "%.0f", left);
-    fprintf(out, "rebuild %s %s generation %d %s", s->projection, s->mode, s->generation, s->state);
+    fprintf(out, "rebuild %s %s generation %d %s", s->projection, s->mode, s->generation,
+            rebuild_state_name(s->state));
     if (bar) {
         char b[31];
         memset(b, '#', (size_t)(pct * 30 / 100));

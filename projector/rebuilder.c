@@ -63,7 +63,7 @@ typedef struct active {
     long long id;
     char idtext[24];
     int in_place, number, old_number, keep_old;
-    char state[16];
+    rebuild_state_t state;
 } active_t;
 
 static double now_s(void)
@@ -149,10 +149,10 @@ static int exec_ok(PGconn *c, const char *sql, int n, const char *const *params,
 
 /* Begins a transaction holding rebuild a in state `state`. Returns 1 when held, 0 when another
  * instance holds it or it moved on (rolled back), -1 on an error (rolled back; errstr). */
-static int take(PGconn *c, const active_t *a, const char *state, int nowait, char *errstr,
+static int take(PGconn *c, const active_t *a, rebuild_state_t state, int nowait, char *errstr,
                 size_t errsz)
 {
-    const char *params[] = {a->idtext, state};
+    const char *params[] = {a->idtext, rebuild_state_name(state)};
     int rows = 0;
     if (exec_ok(c, "BEGIN", 0, NULL, NULL) != 0 ||
         exec_ok(c,
@@ -175,13 +175,13 @@ static int take(PGconn *c, const active_t *a, const char *state, int nowait, cha
 
 /* Sets the held rebuild's state (with the timestamp column ts, if any), notifies and commits.
  * Returns 0 or -1 (errstr; rolled back). */
-static int finish_step(PGconn *c, const mapping_t *m, const active_t *a, const char *state,
+static int finish_step(PGconn *c, const mapping_t *m, const active_t *a, rebuild_state_t state,
                        const char *ts, char *errstr, size_t errsz)
 {
     char sql[256];
     snprintf(sql, sizeof(sql), "UPDATE projector.rebuilds SET state = $2%s%s%s WHERE id = $1",
              ts ? ", " : "", ts ? ts : "", ts ? " = now()" : "");
-    const char *params[] = {a->idtext, state, mapping_name(m)};
+    const char *params[] = {a->idtext, rebuild_state_name(state), mapping_name(m)};
     int rc = exec_ok(c, sql, 2, params, NULL);
     if (rc == 0)
         rc = exec_ok(c, "SELECT pg_notify('projector_rebuild', $1)", 1, params + 2, NULL);
@@ -211,7 +211,7 @@ static void mark_failed(rebuilder_t *rb, const mapping_t *m, const active_t *a, 
 static void do_in_place(rebuilder_t *rb, const mapping_t *m, const active_t *a)
 {
     char err[1024];
-    int held = take(rb->conn, a, "requested", 0, err, sizeof(err));
+    int held = take(rb->conn, a, REBUILD_REQUESTED, 0, err, sizeof(err));
     if (held <= 0) {
         if (held < 0)
             warn(rb, mapping_name(m), "taking up an in-place rebuild", err);
@@ -224,7 +224,7 @@ static void do_in_place(rebuilder_t *rb, const mapping_t *m, const active_t *a)
     }
     exec_ok(rb->conn, "UPDATE projector.rebuilds SET started_at = now() WHERE id = $1", 1,
             (const char *const[]){a->idtext}, NULL);
-    if (finish_step(rb->conn, m, a, "done", "finished_at", err, sizeof(err)) != 0) {
+    if (finish_step(rb->conn, m, a, REBUILD_DONE, "finished_at", err, sizeof(err)) != 0) {
         warn(rb, mapping_name(m), "resetting in place", err);
         return;
     }
@@ -237,7 +237,7 @@ static void do_in_place(rebuilder_t *rb, const mapping_t *m, const active_t *a)
 static int do_claim(rebuilder_t *rb, const mapping_t *m, const active_t *a)
 {
     char err[1024];
-    int held = take(rb->conn, a, "requested", 0, err, sizeof(err));
+    int held = take(rb->conn, a, REBUILD_REQUESTED, 0, err, sizeof(err));
     if (held <= 0) {
         if (held < 0)
             warn(rb, mapping_name(m), "taking up a blue/green rebuild", err);
@@ -252,7 +252,7 @@ static int do_claim(rebuilder_t *rb, const mapping_t *m, const active_t *a)
             warn(rb, mapping_name(m), "creating the new generation", err);
         return -1;
     }
-    if (finish_step(rb->conn, m, a, "building", "started_at", err, sizeof(err)) != 0) {
+    if (finish_step(rb->conn, m, a, REBUILD_BUILDING, "started_at", err, sizeof(err)) != 0) {
         warn(rb, mapping_name(m), "creating the new generation", err);
         return -1;
     }
@@ -266,7 +266,7 @@ static void do_finish(rebuilder_t *rb, const mapping_t *m, const active_t *a)
     char err[1024], old[192], build[192];
     generation_old_schema(old, sizeof(old), mapping_name(m), a->old_number);
     generation_build_schema(build, sizeof(build), mapping_name(m));
-    int held = take(rb->conn, a, "switching", 0, err, sizeof(err));
+    int held = take(rb->conn, a, REBUILD_SWITCHING, 0, err, sizeof(err));
     if (held <= 0) {
         if (held < 0)
             warn(rb, mapping_name(m), "finishing a switch", err);
@@ -280,7 +280,7 @@ static void do_finish(rebuilder_t *rb, const mapping_t *m, const active_t *a)
         warn(rb, mapping_name(m), "dropping the old generation", err);
         return;
     }
-    if (finish_step(rb->conn, m, a, "done", "finished_at", err, sizeof(err)) != 0) {
+    if (finish_step(rb->conn, m, a, REBUILD_DONE, "finished_at", err, sizeof(err)) != 0) {
         warn(rb, mapping_name(m), "dropping the old generation", err);
         return;
     }
@@ -327,7 +327,7 @@ static void do_switch(rebuilder_t *rb, size_t i, const active_t *a)
     if (!caught_up(rb, m, a, w))
         return;
     char err[1024] = "";
-    int held = take(rb->conn, a, "building", 1, err, sizeof(err));
+    int held = take(rb->conn, a, REBUILD_BUILDING, 1, err, sizeof(err));
     if (held <= 0) {
         if (held < 0)
             warn(rb, mapping_name(m), "switching", err);
@@ -342,7 +342,7 @@ static void do_switch(rebuilder_t *rb, size_t i, const active_t *a)
         warn(rb, mapping_name(m), "switching", err);
         return;
     }
-    if (finish_step(rb->conn, m, a, "switching", "switched_at", err, sizeof(err)) != 0) {
+    if (finish_step(rb->conn, m, a, REBUILD_SWITCHING, "switched_at", err, sizeof(err)) != 0) {
         warn(rb, mapping_name(m), "switching", err);
         return;
     }
@@ -373,7 +373,7 @@ static int read_active(rebuilder_t *rb, const mapping_t *m, active_t *a)
         a->id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
         snprintf(a->idtext, sizeof(a->idtext), "%lld", a->id);
         a->in_place = strcmp(PQgetvalue(r, 0, 1), "in-place") == 0;
-        snprintf(a->state, sizeof(a->state), "%s", PQgetvalue(r, 0, 2));
+        a->state = rebuild_state_parse(PQgetvalue(r, 0, 2));
         a->number = atoi(PQgetvalue(r, 0, 3));
         a->old_number = atoi(PQgetvalue(r, 0, 4));
         a->keep_old = strcmp(PQgetvalue(r, 0, 5), "t") == 0;
@@ -390,21 +390,21 @@ static void reconcile(rebuilder_t *rb, size_t i)
     int found = read_active(rb, m, &a);
     if (found < 0)
         return;
-    if (!found || (w->rebuild_id && w->rebuild_id != a.id) || strcmp(a.state, "building") != 0)
+    if (!found || (w->rebuild_id && w->rebuild_id != a.id) || a.state != REBUILD_BUILDING)
         worker_stop(w); /* over (switched, cancelled, failed), or another one */
     if (!found)
         return;
     if (a.in_place) {
-        if (strcmp(a.state, "requested") == 0)
+        if (a.state == REBUILD_REQUESTED)
             do_in_place(rb, m, &a);
         return;
     }
-    if (strcmp(a.state, "requested") == 0) {
+    if (a.state == REBUILD_REQUESTED) {
         if (do_claim(rb, m, &a) != 0)
             return;
-        snprintf(a.state, sizeof(a.state), "building");
+        a.state = REBUILD_BUILDING;
     }
-    if (strcmp(a.state, "switching") == 0) {
+    if (a.state == REBUILD_SWITCHING) {
         do_finish(rb, m, &a);
         return;
     }

@@ -74,9 +74,8 @@ static int print_rebuild(PGconn *c, rd_kafka_t *rk, const mapping_t *m)
         printf("  no rebuild\n");
         return 0;
     }
-    double rate = st.seconds > 0 && strcmp(st.state, "requested") != 0
-                      ? (double)st.replayed / st.seconds
-                      : -1;
+    double rate =
+        st.seconds > 0 && st.state != REBUILD_REQUESTED ? (double)st.replayed / st.seconds : -1;
     printf("  %s (id %lld): ", rebuild_status_active(&st) ? "rebuilding" : "last rebuild", st.id);
     rebuild_status_print_line(stdout, &st, rate, 0);
     if (rebuild_status_active(&st))
