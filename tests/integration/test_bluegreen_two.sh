@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Two instances running: a blue/green rebuild is built by both (the build's consumer group
 # spreads the partitions over them), switched by one of them, and completes with both alive;
-# the end state is exact, with events produced during the rebuild.
+# the end state is exact, with events produced during the rebuild. --wait on a terminal draws a
+# progress bar.
 source "$(dirname "$0")/lib.sh"
 PROJECTOR=$1 ORDERS_GEN=$2
 itest_setup bluegreen_two --topic order-events:8
@@ -24,9 +25,12 @@ done
     --topic order-events --expect-dir "$WORK/w2" --quiet &
 producer=$!
 PIDS+=("$producer")
-"$PROJECTOR" rebuild orders --wait "${cli_args[@]}" >"$WORK/r.txt" 2>&1 \
-    || { cat "$WORK/r.txt"; fail "rebuild --wait failed"; }
+# On a terminal (script gives it one), --wait draws a progress bar.
+script -qfec "$(printf '%q ' "$PROJECTOR" rebuild orders --wait "${cli_args[@]}")" /dev/null \
+    >"$WORK/r.txt" 2>&1 || { cat "$WORK/r.txt"; fail "rebuild --wait failed"; }
 grep -q 'switched to generation 2' "$WORK/r.txt" || { cat "$WORK/r.txt"; fail "rebuild output"; }
+grep -Eq $'\r''rebuild orders blue-green generation 2 building \[#*\.*\] +[0-9]+% [0-9]+/[0-9]+ events' "$WORK/r.txt" \
+    || { cat -A "$WORK/r.txt" | head; fail "no progress bar on a terminal"; }
 wait "$producer" || fail "the second wave was not produced"
 combine_expected "$WORK/expected" "$WORK/w1" "$WORK/w2"
 wait_caught_up orders "$(count_of messages "$WORK/expected")" 120
