@@ -77,6 +77,10 @@ static const setting_t settings[CFG__COUNT] = {
                               "most documents in one _bulk request"},
     [CFG_ES_GZIP] = {"es.gzip", "--es-gzip", "PROJECTOR_ES_GZIP", T_ENUM, "false", 0, 0,
                      "false|true", "gzip the _bulk request bodies"},
+    [CFG_REBUILD_MAX_LAG] = {"rebuild.max.lag", "--rebuild-max-lag", "PROJECTOR_REBUILD_MAX_LAG",
+                             T_INT, "1000", 0, 1000000000, NULL,
+                             "a blue/green rebuild switches once no partition of the new "
+                             "generation lags by more events than this"},
     [CFG_LOG_FORMAT] = {"log.format", "--log-format", "PROJECTOR_LOG_FORMAT", T_ENUM, "text", 0, 0,
                         "text|json", "log lines for people (text) or JSON lines"},
 };

@@ -31,6 +31,7 @@ typedef enum {
     CFG_ES_BULK_MAX_BYTES,
     CFG_ES_BULK_MAX_DOCS,
     CFG_ES_GZIP,
+    CFG_REBUILD_MAX_LAG,
     CFG__COUNT
 } config_key_t;
 

@@ -22,6 +22,7 @@
 struct consumer {
     const config_t *cfg;
     const mapping_t *m;
+    generation_t gen;
     fetcher_t *fetcher;
     sink_pg_t *sink;
     sink_es_t *es; /* when the mapping has index actions */
@@ -31,6 +32,7 @@ struct consumer {
     stats_t *stats;
     sink_position_t *pos; /* of the batch being applied */
     size_t npos;
+    int build_over; /* a build generation whose position rows are gone */
     /* progress */
     uint64_t applied, skipped, dead, since_log;
     time_t last_retry_log;
@@ -47,22 +49,23 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-consumer_t *consumer_new(const config_t *cfg, const mapping_t *m, stats_t *stats, char *errstr,
-                         size_t errstr_size)
+consumer_t *consumer_new(const config_t *cfg, const mapping_t *m, const generation_t *gen,
+                         stats_t *stats, char *errstr, size_t errstr_size)
 {
     consumer_t *c = calloc(1, sizeof(*c));
     if (!c)
         abort();
     c->cfg = cfg;
     c->m = m;
+    c->gen = *gen;
     c->stats = stats;
     c->pos = calloc((size_t)config_int(cfg, CFG_BATCH_MAX_EVENTS), sizeof(*c->pos));
     if (!c->pos)
         abort();
-    c->sink = sink_pg_new(config_str(cfg, CFG_PG), m);
+    c->sink = sink_pg_new(config_str(cfg, CFG_PG), m, gen);
     if (mapping_doc_count(m)) {
         char err[512];
-        c->es = sink_es_new(cfg, stats, err, sizeof(err));
+        c->es = sink_es_new(cfg, stats, gen->number, err, sizeof(err));
         if (!c->es) {
             snprintf(errstr, errstr_size, "projection %s (%s) writes documents: %s",
                      mapping_name(m), mapping_file(m), err);
@@ -73,7 +76,7 @@ consumer_t *consumer_new(const config_t *cfg, const mapping_t *m, stats_t *stats
     c->dlq = dlq_new(cfg, mapping_name(m), errstr, errstr_size);
     if (!c->dlq)
         goto fail;
-    c->fetcher = fetcher_new(cfg, m, errstr, errstr_size);
+    c->fetcher = fetcher_new(cfg, m, gen, errstr, errstr_size);
     if (!c->fetcher)
         goto fail;
     return c;
@@ -133,13 +136,13 @@ static int on_dead(void *ctx, plan_event_t *events, size_t n)
             LOG(LOG_WARN,
                 "projection=%s topic=%s partition=%d offset=%lld stage=%s dead-lettered "
                 "to %s: %s",
-                mapping_name(c->m), e->ev.topic, e->ev.partition, (long long)e->ev.offset, e->stage,
+                c->gen.key, e->ev.topic, e->ev.partition, (long long)e->ev.offset, e->stage,
                 e->dlq_topic, e->error);
     }
     char err[512];
     if (dlq_publish(c->dlq, events, n, err, sizeof(err)) != 0) {
         stats_dlq_error(c->stats);
-        LOG(LOG_WARN, "projection=%s dead-letter topic unavailable: %s", mapping_name(c->m), err);
+        LOG(LOG_WARN, "projection=%s dead-letter topic unavailable: %s", c->gen.key, err);
         return -1;
     }
     return 0;
@@ -199,11 +202,19 @@ static void on_stale(consumer_t *c)
         const sink_position_t *p = &c->pos[k];
         if (!p->stale)
             continue;
+        if (c->gen.number && p->actual < -1) { /* a build's rows go at its switch or cancel */
+            if (!c->build_over)
+                LOG(LOG_INFO,
+                    "projection=%s the build's positions are gone (switched or cancelled): "
+                    "nothing more is applied; stopping",
+                    c->gen.key);
+            c->build_over = 1;
+            continue;
+        }
         LOG(LOG_WARN,
             "projection=%s topic=%s partition=%d stored position is %lld, expected "
             "%lld: another instance applied it; re-reading from the stored position",
-            mapping_name(c->m), p->topic, p->partition, (long long)p->actual,
-            (long long)p->expected);
+            c->gen.key, p->topic, p->partition, (long long)p->actual, (long long)p->expected);
         fetcher_advance(c->fetcher, p->topic, p->partition, p->actual < -1 ? -1 : p->actual);
     }
     fetcher_rewind(c->fetcher);
@@ -224,10 +235,10 @@ static int apply_batch(consumer_t *c, fetch_batch_t *b)
         if (rc == SINK_OK) {
             stats_batch(c->stats, b->n, now_s() - since);
             if (c->state == CONSUMER_PAUSED)
-                LOG(LOG_INFO, "projection=%s resumed", mapping_name(c->m));
+                LOG(LOG_INFO, "projection=%s resumed", c->gen.key);
             if (c->state == CONSUMER_RETRYING)
-                LOG(LOG_INFO, "projection=%s %s back after %.1f s; batch applied",
-                    mapping_name(c->m), c->failing, now_s() - since);
+                LOG(LOG_INFO, "projection=%s %s back after %.1f s; batch applied", c->gen.key,
+                    c->failing, now_s() - since);
             c->state = CONSUMER_RUNNING;
             after_commit(c, b);
             return 0;
@@ -235,6 +246,8 @@ static int apply_batch(consumer_t *c, fetch_batch_t *b)
         if (rc == SINK_STALE) {
             stats_stale(c->stats);
             on_stale(c);
+            if (c->build_over) /* the rebuilder stops this worker soon; do not spin meanwhile */
+                backoff_nap(c->stop, 250);
             return 0;
         }
         if (rc == SINK_PAUSED) {
@@ -242,7 +255,7 @@ static int apply_batch(consumer_t *c, fetch_batch_t *b)
                 LOG(LOG_INFO,
                     "projection=%s paused; nothing is applied until it is resumed "
                     "(POST /v1/projections/%s/resume)",
-                    mapping_name(c->m), mapping_name(c->m));
+                    c->gen.key, mapping_name(c->m));
             c->state = CONSUMER_PAUSED;
             backoff_nap(c->stop, 250);
             if (*c->stop)
@@ -250,7 +263,7 @@ static int apply_batch(consumer_t *c, fetch_batch_t *b)
             continue;
         }
         if (c->state == CONSUMER_PAUSED) {
-            LOG(LOG_INFO, "projection=%s resumed", mapping_name(c->m));
+            LOG(LOG_INFO, "projection=%s resumed", c->gen.key);
             c->state = CONSUMER_RUNNING;
         }
         if (rc == SINK_RETRY)
@@ -260,7 +273,7 @@ static int apply_batch(consumer_t *c, fetch_batch_t *b)
         if (c->state != CONSUMER_RETRYING || t - c->last_retry_log >= 10) {
             LOG(LOG_WARN,
                 "projection=%s %s error, %zu events wait (retrying, backoff up to %ld ms): %s",
-                mapping_name(c->m), c->failing, b->n, max, err);
+                c->gen.key, c->failing, b->n, max, err);
             c->last_retry_log = t;
         }
         c->state = CONSUMER_RETRYING;
@@ -269,7 +282,7 @@ static int apply_batch(consumer_t *c, fetch_batch_t *b)
             LOG(LOG_WARN,
                 "projection=%s stopping with a batch of %zu events not applied; it is "
                 "consumed again at the next start",
-                mapping_name(c->m), b->n);
+                c->gen.key, b->n);
             return -1;
         }
         backoff = backoff_next(backoff, max);
@@ -289,7 +302,7 @@ static void log_progress(consumer_t *c, double *last)
     LOG(LOG_INFO,
         "projection=%s applied=%llu skipped=%llu dead_lettered=%llu rows_written=%llu "
         "events/s=%.0f",
-        mapping_name(c->m), (unsigned long long)c->applied, (unsigned long long)c->skipped,
+        c->gen.key, (unsigned long long)c->applied, (unsigned long long)c->skipped,
         (unsigned long long)c->dead, (unsigned long long)sink_pg_rows_written(c->sink),
         (double)c->since_log / (t - *last));
     c->since_log = 0;
@@ -323,7 +336,7 @@ static void check_idle(consumer_t *c, double *last)
             LOG(LOG_WARN,
                 "projection=%s topic=%s partition=%d stored position moved from %lld to %lld "
                 "(a rebuild, or another instance): re-reading from it",
-                mapping_name(c->m), c->pos[i].topic, c->pos[i].partition, (long long)was[i],
+                c->gen.key, c->pos[i].topic, c->pos[i].partition, (long long)was[i],
                 (long long)c->pos[i].expected);
             fetcher_advance(c->fetcher, c->pos[i].topic, c->pos[i].partition, c->pos[i].expected);
             moved = 1;
@@ -359,7 +372,7 @@ int consumer_run(consumer_t *c, volatile sig_atomic_t *stop)
     LOG(LOG_INFO,
         "projection=%s stopping: applied=%llu skipped=%llu dead_lettered=%llu "
         "rows_written=%llu latency_ms_p50=%.0f latency_ms_p99=%.0f",
-        mapping_name(c->m), (unsigned long long)c->applied, (unsigned long long)c->skipped,
+        c->gen.key, (unsigned long long)c->applied, (unsigned long long)c->skipped,
         (unsigned long long)c->dead, (unsigned long long)sink_pg_rows_written(c->sink),
         latency_quantile(c, 0.50), latency_quantile(c, 0.99));
     fetcher_stop(c->fetcher);

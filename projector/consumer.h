@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "generation.h"
 #include "mapping.h"
 #include "stats.h"
 
@@ -22,10 +23,11 @@ typedef enum {
     CONSUMER_FAILED,   /* could not start (see the log) */
 } consumer_state_t;
 
-/* Returns a worker for projection m (borrowed; bound to the database's types) that records its
- * statistics in stats (borrowed), or NULL with errstr set. Caller owns it. */
-consumer_t *consumer_new(const config_t *cfg, const mapping_t *m, stats_t *stats, char *errstr,
-                         size_t errstr_size);
+/* Returns a worker for projection m (borrowed; bound to the database's types) applying to
+ * generation gen (copied: the live tables, or one being built) that records its statistics in
+ * stats (borrowed), or NULL with errstr set. Caller owns it. */
+consumer_t *consumer_new(const config_t *cfg, const mapping_t *m, const generation_t *gen,
+                         stats_t *stats, char *errstr, size_t errstr_size);
 void consumer_destroy(consumer_t *c);
 
 /* Consumes and applies until *stop becomes non-zero, then finishes the batch in hand, commits,

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "generation.h"
 #include "log.h"
 #include "mapping.h"
 #include "planner.h"
@@ -19,8 +20,10 @@
 #include "sink_es.h"
 #include "sink_pg.h"
 
-/* The filters every action shares, as parameters $1..$4 of the queries below. */
-static const char filter[] = " WHERE ($1 = '' OR projection = $1)"
+/* The filters every action shares, as parameters $1..$4 of the queries below. Dead letters of
+ * a generation being built ("<projection>#g<N>", the projection's at the switch) only when
+ * named. */
+static const char filter[] = " WHERE (($1 = '' AND strpos(projection, '#') = 0) OR projection = $1)"
                              " AND ($2 = '' OR created_at >= $2::timestamptz)"
                              " AND ($3 = 0 OR id = $3::bigint)"
                              " AND ($4 OR replayed_at IS NULL)";
@@ -131,12 +134,14 @@ static int open_sink(const config_t *cfg, const mapping_t *m, sink_pg_t **sink, 
 {
     if (mapping_doc_count(m)) {
         char err[512];
-        if (!(*es = sink_es_new(cfg, NULL, err, sizeof(err)))) {
+        if (!(*es = sink_es_new(cfg, NULL, 0, err, sizeof(err)))) {
             printf("projection %s writes documents: %s\n", mapping_name(m), err);
             return -1;
         }
     }
-    *sink = sink_pg_new(config_str(cfg, CFG_PG), m);
+    generation_t live;
+    generation_live(&live, cfg, m);
+    *sink = sink_pg_new(config_str(cfg, CFG_PG), m, &live);
     if (*es)
         sink_pg_set_indexer(*sink, sink_es_write, *es);
     return 0;

@@ -29,6 +29,7 @@ typedef struct part_state {
 struct fetcher {
     const config_t *cfg;
     const mapping_t *m;
+    generation_t gen; /* consumer group, positions key and log label */
     rd_kafka_t *rk;
     sink_pg_t *positions; /* its own connection, to read stored positions on assignment */
     char **dlq_topics;    /* per mapping topic */
@@ -149,7 +150,7 @@ static int load_positions(fetcher_t *f, rd_kafka_topic_partition_list_t *list)
             return -1;
         }
         LOG(LOG_WARN, "projection=%s cannot read stored positions, retrying in %ld ms: %s",
-            mapping_name(f->m), backoff, err);
+            f->gen.key, backoff, err);
         backoff_nap(&f->stop, backoff);
         backoff = backoff_next(backoff, max);
     }
@@ -163,12 +164,12 @@ static int load_positions(fetcher_t *f, rd_kafka_topic_partition_list_t *list)
     for (int i = 0; i < list->cnt; i++) {
         if (pos[i].expected >= 0)
             LOG(LOG_INFO, "projection=%s topic=%s partition=%d assigned, resuming at offset %lld",
-                mapping_name(f->m), pos[i].topic, pos[i].partition, (long long)pos[i].expected);
+                f->gen.key, pos[i].topic, pos[i].partition, (long long)pos[i].expected);
         else
             LOG(LOG_INFO,
                 "projection=%s topic=%s partition=%d assigned, nothing applied yet: "
                 "starting at the earliest offset",
-                mapping_name(f->m), pos[i].topic, pos[i].partition);
+                f->gen.key, pos[i].topic, pos[i].partition);
     }
     free(pos);
     return 0;
@@ -191,7 +192,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             rd_kafka_assign(rk, list);
         return;
     }
-    LOG(LOG_INFO, "projection=%s %d partition(s) revoked", mapping_name(f->m), list->cnt);
+    LOG(LOG_INFO, "projection=%s %d partition(s) revoked", f->gen.key, list->cnt);
     pthread_mutex_lock(&f->mu);
     for (int i = 0; i < list->cnt; i++)
         remove_part(f, list->elems[i].topic, list->elems[i].partition);
@@ -214,7 +215,7 @@ static void seek_to_stored(fetcher_t *f)
     if (l->cnt) {
         rd_kafka_error_t *e = rd_kafka_seek_partitions(f->rk, l, 10000);
         if (e) {
-            LOG(LOG_WARN, "projection=%s seek: %s", mapping_name(f->m), rd_kafka_error_string(e));
+            LOG(LOG_WARN, "projection=%s seek: %s", f->gen.key, rd_kafka_error_string(e));
             rd_kafka_error_destroy(e);
         }
     }
@@ -299,7 +300,7 @@ static void pause_assigned(fetcher_t *f, int pause)
 static void wait_paused(fetcher_t *f)
 {
     LOG(LOG_INFO, "projection=%s every batch waits for the database: partitions paused",
-        mapping_name(f->m));
+        f->gen.key);
     pause_assigned(f, 1);
     int dropped = 0;
     for (;;) {
@@ -323,7 +324,7 @@ static void wait_paused(fetcher_t *f)
         pthread_mutex_unlock(&f->mu);
     }
     pause_assigned(f, 0);
-    LOG(LOG_INFO, "projection=%s partitions resumed", mapping_name(f->m));
+    LOG(LOG_INFO, "projection=%s partitions resumed", f->gen.key);
 }
 
 /* Takes a free batch (emptied) to fill, waiting while all are in use: up to 5 s as is, then
@@ -382,9 +383,9 @@ static int gather(fetcher_t *f, fetch_batch_t *b)
             break;
         if (msg->err) {
             if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                LOG(LOG_WARN, "projection=%s topic=%s partition=%d consume error: %s",
-                    mapping_name(f->m), msg->rkt ? rd_kafka_topic_name(msg->rkt) : "-",
-                    msg->partition, rd_kafka_message_errstr(msg));
+                LOG(LOG_WARN, "projection=%s topic=%s partition=%d consume error: %s", f->gen.key,
+                    msg->rkt ? rd_kafka_topic_name(msg->rkt) : "-", msg->partition,
+                    rd_kafka_message_errstr(msg));
             rd_kafka_message_destroy(msg);
             continue;
         }
@@ -422,7 +423,7 @@ static void *fetch_main(void *arg)
         }
         pthread_mutex_unlock(&f->mu);
     }
-    LOG(LOG_INFO, "projection=%s leaving the group", mapping_name(f->m));
+    LOG(LOG_INFO, "projection=%s leaving the group", f->gen.key);
     rd_kafka_consumer_close(f->rk);
     return NULL;
 }
@@ -462,13 +463,15 @@ void fetcher_release(fetcher_t *f, fetch_batch_t *b)
 
 /* ---- life cycle ---- */
 
-fetcher_t *fetcher_new(const config_t *cfg, const mapping_t *m, char *errstr, size_t errstr_size)
+fetcher_t *fetcher_new(const config_t *cfg, const mapping_t *m, const generation_t *gen,
+                       char *errstr, size_t errstr_size)
 {
     fetcher_t *f = calloc(1, sizeof(*f));
     if (!f)
         abort();
     f->cfg = cfg;
     f->m = m;
+    f->gen = *gen;
     f->cap = (size_t)config_int(cfg, CFG_BATCH_MAX_EVENTS);
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->cond, NULL);
@@ -487,10 +490,8 @@ fetcher_t *fetcher_new(const config_t *cfg, const mapping_t *m, char *errstr, si
         snprintf(t, sizeof(t), "%s%s", mapping_topic(m, i), config_str(cfg, CFG_DLQ_SUFFIX));
         f->dlq_topics[i] = strdup(mapping_dlq_topic(m) ? mapping_dlq_topic(m) : t);
     }
-    f->positions = sink_pg_new(config_str(cfg, CFG_PG), m);
-
-    char group[512];
-    snprintf(group, sizeof(group), "%s.%s", config_str(cfg, CFG_GROUP), mapping_name(m));
+    f->positions = sink_pg_new(config_str(cfg, CFG_PG), m, gen);
+    const char *group = gen->group;
     const kafka_prop_t defaults[] = {
         {"queued.max.messages.kbytes", "16384"}, {"fetch.wait.max.ms", "50"}, {NULL, NULL}};
     const kafka_prop_t forced[] = {{"group.id", group},
@@ -525,16 +526,15 @@ int fetcher_start(fetcher_t *f)
     rd_kafka_resp_err_t err = rd_kafka_subscribe(f->rk, l);
     rd_kafka_topic_partition_list_destroy(l);
     if (err) {
-        LOG(LOG_ERROR, "projection=%s subscribe: %s", mapping_name(f->m), rd_kafka_err2str(err));
+        LOG(LOG_ERROR, "projection=%s subscribe: %s", f->gen.key, rd_kafka_err2str(err));
         return -1;
     }
     if (pthread_create(&f->thread, NULL, fetch_main, f) != 0) {
-        LOG(LOG_ERROR, "projection=%s cannot start the fetching thread", mapping_name(f->m));
+        LOG(LOG_ERROR, "projection=%s cannot start the fetching thread", f->gen.key);
         return -1;
     }
     f->running = 1;
-    LOG(LOG_INFO, "projection=%s joined group %s.%s", mapping_name(f->m),
-        config_str(f->cfg, CFG_GROUP), mapping_name(f->m));
+    LOG(LOG_INFO, "projection=%s joined group %s", f->gen.key, f->gen.group);
     return 0;
 }
 

@@ -9,6 +9,7 @@
 
 #include "arena.h"
 #include "config.h"
+#include "generation.h"
 #include "mapping.h"
 #include "planner.h"
 #include "sink_pg.h"
@@ -25,9 +26,10 @@ typedef struct fetch_batch {
 
 typedef struct fetcher fetcher_t;
 
-/* Returns a fetcher for projection m (joins the group `<group>.<projection>` once started), or
- * NULL with errstr set. Caller owns it. */
-fetcher_t *fetcher_new(const config_t *cfg, const mapping_t *m, char *errstr, size_t errstr_size);
+/* Returns a fetcher for projection m and generation gen (copied; joins its consumer group once
+ * started, resumes from its stored positions), or NULL with errstr set. Caller owns it. */
+fetcher_t *fetcher_new(const config_t *cfg, const mapping_t *m, const generation_t *gen,
+                       char *errstr, size_t errstr_size);
 /* Stops the thread if running, leaves the group, frees everything. */
 void fetcher_destroy(fetcher_t *f);
 

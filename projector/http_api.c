@@ -20,6 +20,7 @@
 #include "kafka_conf.h"
 #include "log.h"
 #include "rebuild.h"
+#include "rebuild_status.h"
 #include "schema.h"
 #include "sink_es.h"
 #include "strbuf.h"
@@ -91,7 +92,10 @@ static PGresult *positions(http_ctx_t *ctx, const char *projection)
                         " projector.dead_letters d WHERE d.projection = p.projection AND"
                         " d.topic = p.topic AND d.partition = p.partition AND"
                         " d.replayed_at IS NULL) FROM projector.positions p"
-                        " WHERE $1 = '' OR p.projection = $1 ORDER BY 1, 2, 3",
+                        /* not a generation being built ("<name>#g<N>"): its progress is the
+                           rebuild's */
+                        " WHERE ($1 = '' AND strpos(p.projection, '#') = 0) OR p.projection = $1"
+                        " ORDER BY 1, 2, 3",
                         1, NULL, params, NULL, NULL, 0);
 }
 
@@ -154,6 +158,32 @@ static const char *projection_state(http_ctx_t *ctx, const mapping_t *m)
     return paused ? "paused" : "live";
 }
 
+/* The live generation of m's tables (1 before any blue/green rebuild). */
+static int live_generation(http_ctx_t *ctx, const mapping_t *m)
+{
+    const char *params[] = {mapping_name(m)};
+    PGresult *r =
+        PQexecParams(ctx->conn, "SELECT generation FROM projector.projections WHERE name = $1", 1,
+                     NULL, params, NULL, NULL, 0);
+    int g = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) ? atoi(PQgetvalue(r, 0, 0)) : 1;
+    PQclear(r);
+    return g;
+}
+
+/* The latest rebuild of m with its progress (events/s: average since it started), or null. */
+static json_t *rebuild_json(http_ctx_t *ctx, const mapping_t *m)
+{
+    rebuild_status_t st;
+    char err[512];
+    if (rebuild_status_read(ctx->conn, ctx->rk, 0, mapping_name(m), &st, err, sizeof(err)) != 1)
+        return json_null();
+    double rate =
+        st.seconds > 0 && st.state != REBUILD_REQUESTED ? (double)st.replayed / st.seconds : -1;
+    json_t *j = rebuild_status_json(&st, rate);
+    rebuild_status_free(&st);
+    return j;
+}
+
 static json_t *projection_json(http_ctx_t *ctx, const mapping_t *m, PGresult *r)
 {
     json_t *parts = json_array();
@@ -188,11 +218,12 @@ static json_t *projection_json(http_ctx_t *ctx, const mapping_t *m, PGresult *r)
         int64_t ms = stats_last_event_ms(ctx->stats[i]);
         last = ms < 0 ? json_null() : json_integer(ms);
     }
-    return json_pack("{s:s,s:s,s:o,s:o,s:o,s:I,s:I,s:I,s:I,s:o}", "name", mapping_name(m), "state",
-                     projection_state(ctx, m), "events_per_s", rate, "last_event_ms", last,
-                     "topics", topics, "applied", (json_int_t)applied, "skipped",
-                     (json_int_t)skipped, "dead_lettered", (json_int_t)dead,
-                     "dead_letters_unresolved", (json_int_t)unresolved, "partitions", parts);
+    return json_pack("{s:s,s:s,s:i,s:o,s:o,s:o,s:I,s:I,s:I,s:I,s:o,s:o}", "name", mapping_name(m),
+                     "state", projection_state(ctx, m), "generation", live_generation(ctx, m),
+                     "events_per_s", rate, "last_event_ms", last, "topics", topics, "applied",
+                     (json_int_t)applied, "skipped", (json_int_t)skipped, "dead_lettered",
+                     (json_int_t)dead, "dead_letters_unresolved", (json_int_t)unresolved,
+                     "partitions", parts, "rebuild", rebuild_json(ctx, m));
 }
 
 static void h_projections(http_ctx_t *ctx, struct evhttp_request *req, const char *rest,
@@ -239,6 +270,46 @@ static void label(strbuf_t *sb, const char *s)
     }
 }
 
+/* Rebuild progress gauges: per projection, of its latest rebuild (labelled with the generation
+ * it replays into and its mode). */
+static void rebuild_metrics(http_ctx_t *ctx, strbuf_t *out)
+{
+    static const char *const names[][2] = {
+        {"projector_rebuild_events_replayed", "Events the rebuild has replayed."},
+        {"projector_rebuild_events_total", "Events the topics held when the rebuild was asked."},
+        {"projector_rebuild_active", "1 while the rebuild runs (in place: until caught up)."},
+    };
+    rebuild_status_t *st = calloc(mapping_set_count(ctx->set) + 1, sizeof(*st));
+    int *found = calloc(mapping_set_count(ctx->set) + 1, sizeof(int));
+    if (!st || !found)
+        abort();
+    char err[512];
+    for (size_t i = 0; i < mapping_set_count(ctx->set); i++)
+        found[i] =
+            rebuild_status_read(ctx->conn, NULL, 0, mapping_name(mapping_set_get(ctx->set, i)),
+                                &st[i], err, sizeof(err)) == 1;
+    for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+        strbuf_printf(out, "# HELP %s %s\n# TYPE %s gauge\n", names[k][0], names[k][1],
+                      names[k][0]);
+        for (size_t i = 0; i < mapping_set_count(ctx->set); i++) {
+            if (!found[i])
+                continue;
+            long long v = k == 0   ? st[i].replayed
+                          : k == 1 ? st[i].total
+                                   : rebuild_status_active(&st[i]);
+            strbuf_printf(out, "%s{projection=\"", names[k][0]);
+            label(out, st[i].projection);
+            strbuf_printf(out, "\",generation=\"%d\",mode=\"%s\"} %lld\n", st[i].generation,
+                          st[i].mode, v);
+        }
+    }
+    for (size_t i = 0; i < mapping_set_count(ctx->set); i++)
+        if (found[i])
+            rebuild_status_free(&st[i]);
+    free(st);
+    free(found);
+}
+
 static void h_metrics(http_ctx_t *ctx, struct evhttp_request *req, const char *rest,
                       const char *query)
 {
@@ -278,6 +349,7 @@ static void h_metrics(http_ctx_t *ctx, struct evhttp_request *req, const char *r
                                                                : PQgetvalue(r, i, series[s].col));
         }
     }
+    rebuild_metrics(ctx, &out);
     stats_render(ctx->stats, ctx->nstats, &out);
     strbuf_puts(&out, "# HELP projector_up 1 while the API serves.\n# TYPE projector_up gauge\n"
                       "projector_up 1\n");
@@ -326,9 +398,17 @@ static int admin_allowed(http_ctx_t *ctx, struct evhttp_request *req)
     return 0;
 }
 
-/* POST /v1/projections/{name}/rebuild?mode=in-place: as `projector rebuild --in-place`. */
-static void rebuild_request(http_ctx_t *ctx, struct evhttp_request *req, const mapping_t *m,
-                            const char *query)
+/* Is the query argument name "true" (or "1")? */
+static int query_flag(struct evkeyvalq *args, const char *name)
+{
+    const char *v = evhttp_find_header(args, name);
+    return v && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
+}
+
+/* POST /v1/projections/{name}/rebuild?mode=blue-green|in-place[&keep_old=true]: as
+ * `projector rebuild`; the running instances carry it out. */
+static void rebuild_post(http_ctx_t *ctx, struct evhttp_request *req, const mapping_t *m,
+                         const char *query)
 {
     struct evkeyvalq args;
     TAILQ_INIT(&args);
@@ -336,22 +416,43 @@ static void rebuild_request(http_ctx_t *ctx, struct evhttp_request *req, const m
         evhttp_parse_query_str(query, &args);
     const char *mode = evhttp_find_header(&args, "mode");
     int in_place = mode && strcmp(mode, "in-place") == 0;
+    int keep_old = query_flag(&args, "keep_old");
+    int bad = mode && !in_place && strcmp(mode, "blue-green") != 0;
     evhttp_clear_headers(&args);
-    if (!in_place) {
-        http_reply_error(req, 501, "not_implemented",
-                         "only mode=in-place rebuilds exist so far (blue/green is not built yet)");
+    if (bad || (keep_old && in_place)) {
+        http_reply_error(req, 400, "bad_request",
+                         bad ? "mode is blue-green (the default) or in-place"
+                             : "keep_old is for blue-green rebuilds");
         return;
     }
     char err[1024];
-    int rc = rebuild_in_place(ctx->conn, ctx->rk, ctx->cfg, m, err, sizeof(err));
+    long long id = 0;
+    int rc = rebuild_request(ctx->conn, ctx->rk, m, in_place, keep_old, &id, err, sizeof(err));
     if (rc == 2)
         http_reply_error(req, 409, "rebuild_refused", err);
     else if (rc != 0)
         http_reply_error(req, 503, "rebuild_failed", err);
     else
         http_reply_json(req, 202,
-                        json_pack("{s:s,s:s,s:s}", "name", mapping_name(m), "mode", "in-place",
-                                  "state", "rebuilding"));
+                        json_pack("{s:s,s:I,s:s,s:s,s:b}", "name", mapping_name(m), "id",
+                                  (json_int_t)id, "mode", in_place ? "in-place" : "blue-green",
+                                  "state", "requested", "keep_old", keep_old));
+}
+
+/* POST /v1/projections/{name}/rebuild/cancel: as `projector rebuild --cancel`. */
+static void rebuild_cancel_post(http_ctx_t *ctx, struct evhttp_request *req, const mapping_t *m)
+{
+    char err[1024];
+    long long id = 0;
+    int rc = rebuild_cancel(ctx->conn, ctx->cfg, m, &id, err, sizeof(err));
+    if (rc == 2)
+        http_reply_error(req, 409, "nothing_to_cancel", err);
+    else if (rc != 0)
+        http_reply_error(req, 503, "database_error", err);
+    else
+        http_reply_json(req, 200,
+                        json_pack("{s:s,s:I,s:s}", "name", mapping_name(m), "id", (json_int_t)id,
+                                  "state", "cancelled"));
 }
 
 /* POST /v1/projections/{name}/pause|resume: recorded in projector.projections, which every
@@ -360,12 +461,14 @@ static void h_projection_admin(http_ctx_t *ctx, struct evhttp_request *req, cons
                                const char *query)
 {
     (void)query;
-    char name[256], action[32];
-    if (sscanf(rest, "/%255[^/]/%31[^/]", name, action) != 2 ||
-        (strcmp(action, "pause") != 0 && strcmp(action, "resume") != 0 &&
-         strcmp(action, "rebuild") != 0)) {
+    char name[256], action[32], sub[32] = "";
+    int n = sscanf(rest, "/%255[^/]/%31[^/]/%31[^/]", name, action, sub);
+    int cancel = n == 3 && strcmp(action, "rebuild") == 0 && strcmp(sub, "cancel") == 0;
+    if ((n != 2 && !cancel) || (strcmp(action, "pause") != 0 && strcmp(action, "resume") != 0 &&
+                                strcmp(action, "rebuild") != 0)) {
         http_reply_error(req, 404, "not_found",
-                         "POST /v1/projections/{name}/pause, /resume or /rebuild");
+                         "POST /v1/projections/{name}/pause, /resume, /rebuild or "
+                         "/rebuild/cancel");
         return;
     }
     const mapping_t *m = NULL;
@@ -378,8 +481,12 @@ static void h_projection_admin(http_ctx_t *ctx, struct evhttp_request *req, cons
     }
     if (!admin_allowed(ctx, req))
         return;
+    if (cancel) {
+        rebuild_cancel_post(ctx, req, m);
+        return;
+    }
     if (strcmp(action, "rebuild") == 0) {
-        rebuild_request(ctx, req, m, query);
+        rebuild_post(ctx, req, m, query);
         return;
     }
     int pause = strcmp(action, "pause") == 0;

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "rebuild.h"
 #include "service.h"
+#include "status.h"
 
 static dlq_cmd_opts_t dlq_opts;
 
@@ -37,6 +38,7 @@ static const command_t commands[] = {
      "apply the views directory's .sql files to the database (idempotent)"},
     {"check", service_check, "validate settings, mappings and views; exit 2 listing problems"},
     {"rebuild", run_rebuild, "recompute a projection from its topics' earliest events"},
+    {"status", status_run, "show each projection's generation, lag and rebuild progress"},
     {"dlq", run_dlq, "dead letters: list, show, replay after a mapping fix, discard"},
     {"broker", NULL, "run the embedded Kafka-protocol broker (development and tests)"},
 };
@@ -66,10 +68,17 @@ static void command_help(const command_t *c)
                "  --projection P, --since TIME (e.g. 2026-11-27T10:00Z), --id N: filters\n\n");
     if (c->run == run_rebuild)
         printf(
-            "usage: projector rebuild PROJECTION --in-place [--wait] [options]\n\n"
+            "usage: projector rebuild PROJECTION [--in-place] [--wait] [--keep-old] [options]\n"
+            "       projector rebuild PROJECTION --cancel [options]\n\n"
+            "  (default)   blue/green: the running instances build a new generation of the\n"
+            "              projection's tables from the earliest offsets beside the live one,\n"
+            "              which keeps serving and projecting; once it has caught up, readers\n"
+            "              are switched to it in one transaction and the old one is dropped\n"
             "  --in-place  truncate the projection's tables, reset its positions and replay\n"
             "              its topics from the earliest offsets (readers see the tables refill)\n"
-            "  --wait      show progress until the replay has caught up\n\n");
+            "  --keep-old  keep the old generation's tables (schema projector_old_<P>_g<N>)\n"
+            "  --wait      show progress until the rebuild is over\n"
+            "  --cancel    cancel the active rebuild and drop its partial generation\n\n");
     printf("usage: projector %s [--config FILE] [options]\n\n%s.\n\n", c->name, c->summary);
     config_print_help(stdout);
     printf("\nPrecedence: defaults < config file < environment < flags. Where --pg and "
@@ -189,19 +198,38 @@ static int take_dlq_args(int n, char **args)
     return out;
 }
 
-/* Takes the projection name, --in-place and --wait out of args; returns how many arguments are
+/* The rebuild command's own flags: each sets one field of rebuild_opts. */
+static const struct {
+    const char *flag;
+    int *field;
+} rebuild_flags[] = {
+    {"--in-place", &rebuild_opts.in_place},
+    {"--wait", &rebuild_opts.wait},
+    {"--cancel", &rebuild_opts.cancel},
+    {"--keep-old", &rebuild_opts.keep_old},
+};
+
+/* The rebuild flag a is, or NULL. */
+static int *rebuild_flag(const char *a)
+{
+    for (size_t k = 0; k < sizeof(rebuild_flags) / sizeof(rebuild_flags[0]); k++)
+        if (strcmp(a, rebuild_flags[k].flag) == 0)
+            return rebuild_flags[k].field;
+    return NULL;
+}
+
+/* Takes the projection name and the rebuild flags out of args; returns how many arguments are
  * left for the settings, or -1 after printing the problem. */
 static int take_rebuild_args(int n, char **args)
 {
     int out = 0, help = 0;
     for (int i = 0; i < n; i++) {
-        if (strcmp(args[i], "--in-place") == 0)
-            rebuild_opts.in_place = 1;
-        else if (strcmp(args[i], "--wait") == 0)
-            rebuild_opts.wait = 1;
+        int *field = rebuild_flag(args[i]);
+        if (field)
+            *field = 1;
         else if (args[i][0] != '-' && !rebuild_opts.projection &&
-                 (i == 0 || args[i - 1][0] != '-' || strcmp(args[i - 1], "--in-place") == 0 ||
-                  strcmp(args[i - 1], "--wait") == 0))
+                 (i == 0 || args[i - 1][0] != '-' || strchr(args[i - 1], '=') ||
+                  rebuild_flag(args[i - 1])))
             rebuild_opts.projection = args[i];
         else
             args[out++] = args[i];
@@ -209,7 +237,16 @@ static int take_rebuild_args(int n, char **args)
     }
     if (!rebuild_opts.projection && !help) {
         fprintf(stderr, "projector rebuild: name the projection (projector rebuild PROJECTION "
-                        "--in-place [--wait])\n");
+                        "[--in-place] [--wait] [--keep-old] [--cancel])\n");
+        return -1;
+    }
+    if (rebuild_opts.cancel && (rebuild_opts.in_place || rebuild_opts.wait)) {
+        fprintf(stderr, "projector rebuild: --cancel takes no --in-place or --wait\n");
+        return -1;
+    }
+    if (rebuild_opts.keep_old && rebuild_opts.in_place) {
+        fprintf(stderr, "projector rebuild: --keep-old is for blue/green rebuilds (an in-place "
+                        "rebuild has no old generation)\n");
         return -1;
     }
     return out;

@@ -1,10 +1,11 @@
-/* `projector rebuild`: recompute a projection's read tables from the start of its topics.
+/* `projector rebuild`: requests, cancels and follows rebuilds of a projection.
  *
- * In place: one transaction locks the projection's positions (waiting for batches in flight),
- * truncates the tables its mapping writes, resets the positions and drops its dead letters.
- * Running workers then find their expected positions gone (the optimistic check, or their idle
- * check) and replay from the earliest offsets; the consumer group's committed offsets follow as
- * they commit. Readers see the tables refill. */
+ * A request is a row of projector.rebuilds (with the watermarks of every partition at the
+ * request in projector.rebuild_partitions) and a NOTIFY on channel projector_rebuild; the
+ * running instances carry it out (rebuilder.c), so it works with any number of instances on
+ * any number of machines. Only one rebuild of a projection is active at a time (a unique
+ * partial index). A cancel is one transaction here: it marks the rebuild cancelled and drops the
+ * partial generation (waiting for its batches in flight). */
 #include "rebuild.h"
 
 #include <libpq-fe.h>
@@ -15,11 +16,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "generation.h"
 #include "kafka_conf.h"
 #include "mapping.h"
+#include "rebuild_status.h"
 #include "schema.h"
 #include "service.h"
-#include "sink_es.h"
 #include "strbuf.h"
 
 typedef struct partition_mark {
@@ -94,146 +96,280 @@ static int check_complete(const mapping_t *m, const marks_t *mk, char *errstr, s
     return 0;
 }
 
-/* Truncates the tables, recreates the search indices and resets the positions, in one
- * transaction: the indices are replaced once the position lock and the tables' locks are held,
- * so no batch of the old generation writes documents after that. */
-static int reset_in_place(PGconn *c, const config_t *cfg, const mapping_t *m, char *errstr,
-                          size_t errsz)
+/* Runs sql with text parameters inside the open transaction; returns the result when it
+ * succeeded (caller clears), else NULL with errstr set. */
+static PGresult *exec_params(PGconn *c, const char *sql, int n, const char *const *params,
+                             char *errstr, size_t errsz)
 {
-    strbuf_t sql = STRBUF_INIT;
-    strbuf_puts(&sql, "BEGIN; SELECT 1 FROM projector.positions WHERE projection = ");
-    char *lit = PQescapeLiteral(c, mapping_name(m), strlen(mapping_name(m)));
-    strbuf_printf(&sql, "%s FOR UPDATE; TRUNCATE", lit);
-    int first = 1;
-    for (size_t i = 0; i < mapping_action_count(m); i++) {
-        const mapping_action_info_t *a = mapping_action_info(mapping_action(m, i));
-        int seen = 0;
-        for (size_t k = 0; k < i && a->kind != MAPPING_SQL; k++) {
-            const mapping_action_info_t *b = mapping_action_info(mapping_action(m, k));
-            seen |= b->kind != MAPPING_SQL && strcmp(a->table, b->table) == 0;
-        }
-        if (a->kind == MAPPING_SQL || seen)
-            continue;
-        char *ident = PQescapeIdentifier(c, a->table, strlen(a->table));
-        strbuf_printf(&sql, "%s %s", first ? "" : ",", ident);
-        PQfreemem(ident);
-        first = 0;
-    }
-    PGresult *r = first ? NULL : PQexec(c, sql.data);
-    int ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
-    if (!ok)
-        snprintf(errstr, errsz, "%s", first ? "the mapping writes no table" : PQerrorMessage(c));
+    PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK)
+        return r;
+    const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+    snprintf(errstr, errsz, "%s", msg ? msg : PQerrorMessage(c));
+    errstr[strcspn(errstr, "\n")] = '\0';
     PQclear(r);
-    if (ok && sink_es_recreate(cfg, m, errstr, errsz) != 0)
-        ok = 0;
-    strbuf_reset(&sql);
-    strbuf_printf(&sql,
-                  "UPDATE projector.positions SET next_offset = NULL, applied = 0, skipped = 0,"
-                  " dead_lettered = 0, updated_at = now() WHERE projection = %s;"
-                  " DELETE FROM projector.dead_letters WHERE projection = %s; COMMIT",
-                  lit, lit);
-    PQfreemem(lit);
-    r = ok ? PQexec(c, sql.data) : NULL;
-    if (ok && PQresultStatus(r) != PGRES_COMMAND_OK) {
+    return NULL;
+}
+
+/* Names the active rebuild of projection in errstr (for a refusal). */
+static void describe_active(PGconn *c, const char *projection, char *errstr, size_t errsz)
+{
+    rebuild_status_t st;
+    char err[256];
+    if (rebuild_status_read(c, NULL, 0, projection, &st, err, sizeof(err)) == 1 &&
+        rebuild_status_active(&st))
+        snprintf(errstr, errsz,
+                 "refused: a rebuild of %s is already active (id %lld, %s, %s); cancel it with "
+                 "'projector rebuild %s --cancel'",
+                 projection, st.id, st.mode, rebuild_state_name(st.state), projection);
+    else
+        snprintf(errstr, errsz, "refused: a rebuild of %s is already active", projection);
+    if (st.parts)
+        rebuild_status_free(&st);
+}
+
+/* Inserts the request and its partitions and notifies, in the open transaction. Returns 0, 2
+ * when another rebuild is active (the transaction is then aborted), -1 on a failure. */
+static int insert_request(PGconn *c, const mapping_t *m, const marks_t *mk, int in_place,
+                          int keep_old, long long *id, char *errstr, size_t errsz)
+{
+    const char *name[] = {mapping_name(m)};
+    PGresult *r = exec_params(
+        c,
+        "SELECT coalesce((SELECT generation FROM projector.projections WHERE name = $1), 1),"
+        " coalesce((SELECT max(generation) FROM projector.rebuilds WHERE projection = $1), 0)",
+        1, name, errstr, errsz);
+    if (!r)
+        return -1;
+    int live = atoi(PQgetvalue(r, 0, 0)), highest = atoi(PQgetvalue(r, 0, 1));
+    PQclear(r);
+    char gen[16], old[16];
+    snprintf(gen, sizeof(gen), "%d", in_place ? live : (live > highest ? live : highest) + 1);
+    snprintf(old, sizeof(old), "%d", live);
+    const char *params[] = {mapping_name(m), in_place ? "in-place" : "blue-green", gen, old,
+                            keep_old ? "true" : "false"};
+    r = PQexecParams(c,
+                     "INSERT INTO projector.rebuilds (projection, mode, generation,"
+                     " old_generation, keep_old) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                     5, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        int busy = state && strcmp(state, "23505") == 0;
         snprintf(errstr, errsz, "%s", PQerrorMessage(c));
-        ok = 0;
+        PQclear(r);
+        return busy ? 2 : -1;
     }
+    *id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    char idtext[24];
+    snprintf(idtext, sizeof(idtext), "%lld", *id);
     PQclear(r);
-    if (!ok)
-        PQclear(PQexec(c, "ROLLBACK"));
-    strbuf_free(&sql);
-    return ok ? 0 : -1;
+    strbuf_t arr[4] = {STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, STRBUF_INIT};
+    for (int a = 0; a < 4; a++)
+        strbuf_puts(&arr[a], "{");
+    for (size_t i = 0; i < mk->n; i++) {
+        if (i)
+            for (int a = 0; a < 4; a++)
+                strbuf_puts(&arr[a], ",");
+        strbuf_array_elem(&arr[0], mk->p[i].topic);
+        strbuf_printf(&arr[1], "%d", mk->p[i].partition);
+        strbuf_printf(&arr[2], "%lld", (long long)mk->p[i].lo);
+        strbuf_printf(&arr[3], "%lld", (long long)mk->p[i].hi);
+    }
+    for (int a = 0; a < 4; a++)
+        strbuf_puts(&arr[a], "}");
+    const char *pp[] = {idtext, arr[0].data, arr[1].data, arr[2].data, arr[3].data};
+    r = exec_params(c,
+                    "INSERT INTO projector.rebuild_partitions (rebuild_id, topic, partition,"
+                    " start_offset, target_offset) SELECT $1, * FROM"
+                    " unnest($2::text[], $3::int[], $4::bigint[], $5::bigint[])",
+                    5, pp, errstr, errsz);
+    for (int a = 0; a < 4; a++)
+        strbuf_free(&arr[a]);
+    PQclear(r);
+    if (!r)
+        return -1;
+    r = exec_params(c, "SELECT pg_notify('projector_rebuild', $1)", 1, name, errstr, errsz);
+    PQclear(r);
+    return r ? 0 : -1;
 }
 
-/* The in-place rebuild once the watermarks are known: 0, 2 (refused) or -1. */
-static int rebuild_marked(PGconn *c, const config_t *cfg, const mapping_t *m, const marks_t *mk,
-                          char *errstr, size_t errstr_size)
-{
-    if (check_complete(m, mk, errstr, errstr_size) != 0)
-        return 2;
-    return reset_in_place(c, cfg, m, errstr, errstr_size);
-}
-
-int rebuild_in_place(PGconn *c, rd_kafka_t *rk, const config_t *cfg, const mapping_t *m,
-                     char *errstr, size_t errstr_size)
+int rebuild_request(PGconn *c, rd_kafka_t *rk, const mapping_t *m, int in_place, int keep_old,
+                    long long *id, char *errstr, size_t errstr_size)
 {
     marks_t mk = {NULL, 0};
-    int rc = read_marks(rk, m, &mk, errstr, errstr_size) == 0
-                 ? rebuild_marked(c, cfg, m, &mk, errstr, errstr_size)
-                 : -1;
+    int rc = read_marks(rk, m, &mk, errstr, errstr_size);
+    if (rc == 0 && check_complete(m, &mk, errstr, errstr_size) != 0)
+        rc = 2;
+    if (rc == 0) {
+        PQclear(PQexec(c, "BEGIN"));
+        rc = insert_request(c, m, &mk, in_place, keep_old, id, errstr, errstr_size);
+        PGresult *r = PQexec(c, rc == 0 ? "COMMIT" : "ROLLBACK");
+        if (rc == 0 && PQresultStatus(r) != PGRES_COMMAND_OK) {
+            snprintf(errstr, errstr_size, "%s", PQerrorMessage(c));
+            rc = -1;
+        }
+        PQclear(r);
+        if (rc == 2)
+            describe_active(c, mapping_name(m), errstr, errstr_size);
+    }
     marks_free(&mk);
     return rc;
 }
 
-/* Sum of the stored next offsets (0 for none) over the marked partitions, and whether every
- * partition reached its high watermark of the start. */
-static long long replayed(PGconn *c, const mapping_t *m, const marks_t *mk, int *done)
+/* The cancel, in the open transaction. */
+static int cancel_locked(PGconn *c, const config_t *cfg, const mapping_t *m, long long *id,
+                         char *errstr, size_t errsz)
 {
-    const char *params[] = {mapping_name(m)};
-    PGresult *r = PQexecParams(c,
-                               "SELECT topic, partition, coalesce(next_offset, 0) FROM"
-                               " projector.positions WHERE projection = $1",
-                               1, NULL, params, NULL, NULL, 0);
-    long long sum = 0;
-    *done = PQresultStatus(r) == PGRES_TUPLES_OK;
-    for (size_t i = 0; i < mk->n; i++) {
-        long long next = 0;
-        for (int k = 0; *done && k < PQntuples(r); k++)
-            if (strcmp(PQgetvalue(r, k, 0), mk->p[i].topic) == 0 &&
-                atoi(PQgetvalue(r, k, 1)) == mk->p[i].partition)
-                next = strtoll(PQgetvalue(r, k, 2), NULL, 10);
-        long long from = mk->p[i].lo, upto = mk->p[i].hi;
-        sum += next > from ? (next > upto ? upto : next) - from : 0;
-        *done &= next >= upto;
+    const char *name[] = {mapping_name(m)};
+    PGresult *r = exec_params(c,
+                              "SELECT id, mode, state, generation FROM projector.rebuilds"
+                              " WHERE projection = $1 AND state IN ('requested', 'building',"
+                              " 'switching') FOR UPDATE",
+                              1, name, errstr, errsz);
+    if (!r)
+        return -1;
+    if (PQntuples(r) == 0 || rebuild_state_parse(PQgetvalue(r, 0, 2)) == REBUILD_SWITCHING) {
+        snprintf(errstr, errsz, "%s",
+                 PQntuples(r) ? "refused: the rebuild has switched already"
+                              : "no rebuild of this projection is active");
+        PQclear(r);
+        return 2;
     }
+    *id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    int building = rebuild_state_parse(PQgetvalue(r, 0, 2)) == REBUILD_BUILDING &&
+                   strcmp(PQgetvalue(r, 0, 1), "blue-green") == 0;
+    int number = atoi(PQgetvalue(r, 0, 3));
+    char idtext[24];
+    snprintf(idtext, sizeof(idtext), "%s", PQgetvalue(r, 0, 0));
     PQclear(r);
-    return sum;
+    if (building && generation_discard(c, cfg, m, number, errstr, errsz) != 0)
+        return -1;
+    const char *params[] = {idtext, mapping_name(m)};
+    r = exec_params(c,
+                    "UPDATE projector.rebuilds SET state = 'cancelled', finished_at = now()"
+                    " WHERE id = $1",
+                    1, params, errstr, errsz);
+    PQclear(r);
+    if (r)
+        r = exec_params(c, "SELECT pg_notify('projector_rebuild', $1)", 1, params + 1, errstr,
+                        errsz);
+    PQclear(r);
+    return r ? 0 : -1;
 }
 
-/* Shows progress until every partition is back at its high watermark of the start. */
-static void wait_progress(PGconn *c, const mapping_t *m, const marks_t *mk)
+int rebuild_cancel(PGconn *c, const config_t *cfg, const mapping_t *m, long long *id, char *errstr,
+                   size_t errstr_size)
 {
-    long long total = 0;
-    for (size_t i = 0; i < mk->n; i++)
-        total += mk->p[i].hi - mk->p[i].lo;
+    PQclear(PQexec(c, "BEGIN"));
+    int rc = cancel_locked(c, cfg, m, id, errstr, errstr_size);
+    PGresult *r = PQexec(c, rc == 0 ? "COMMIT" : "ROLLBACK");
+    if (rc == 0 && PQresultStatus(r) != PGRES_COMMAND_OK) {
+        snprintf(errstr, errstr_size, "%s", PQerrorMessage(c));
+        rc = -1;
+    }
+    PQclear(r);
+    return rc;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Follows rebuild id until it is over: a bar on a terminal, else a line every few seconds.
+ * Returns the exit code: 0 when it completed, 1 when it was cancelled or failed. */
+static int wait_progress(PGconn *c, rd_kafka_t *rk, long long id)
+{
     int tty = isatty(STDOUT_FILENO);
-    struct timespec t0, now;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = now_s(), last_line = 0;
+    long long first = -1;
+    rebuild_status_t st;
+    char err[512];
     for (;;) {
-        int done;
-        long long n = replayed(c, m, mk, &done);
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        double secs = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
-        double rate = secs > 0 ? (double)n / secs : 0;
-        double left = rate > 0 ? (double)(total - n) / rate : 0;
-        int pct = total ? (int)(100 * n / total) : 100;
+        int found = rebuild_status_read(c, rk, id, NULL, &st, err, sizeof(err));
+        if (found != 1) {
+            fprintf(stderr, "projector rebuild: %s\n", found ? err : "the rebuild is gone");
+            return 1;
+        }
+        double t = now_s();
+        if (first < 0 && st.state != REBUILD_REQUESTED)
+            first = st.replayed, t0 = t;
+        double rate = first >= 0 && t > t0 + 0.5 ? (double)(st.replayed - first) / (t - t0) : -1;
+        int active = rebuild_status_active(&st);
         if (tty) {
-            char bar[31];
-            memset(bar, '#', (size_t)(pct * 30 / 100));
-            memset(bar + pct * 30 / 100, '.', (size_t)(30 - pct * 30 / 100));
-            bar[30] = '\0';
-            printf("\rrebuild %s [%s] %3d%% %lld/%lld events, %.0f events/s, %.0f s left ",
-                   mapping_name(m), bar, pct, n, total, rate, left);
-        } else {
-            printf("rebuild %s: %lld/%lld events (%d%%), %.0f events/s, about %.0f s left\n",
-                   mapping_name(m), n, total, pct, rate, left);
+            printf("\r");
+            rebuild_status_print_line(stdout, &st, rate, 1);
+        } else if (t - last_line >= 3 || !active) {
+            rebuild_status_print_line(stdout, &st, rate, 0);
+            last_line = t;
         }
         fflush(stdout);
-        if (done)
+        if (!active)
             break;
-        sleep(tty ? 1 : 2);
+        rebuild_status_free(&st);
+        usleep(tty ? 500000 : 1000000);
     }
-    printf("%srebuild %s: caught up (%lld events replayed)\n", tty ? "\n" : "", mapping_name(m),
-           total);
+    printf("%s", tty ? "\n" : "");
+    int rc = 0;
+    if (st.state == REBUILD_CANCELLED) {
+        printf("rebuild %s: cancelled\n", st.projection);
+        rc = 1;
+    } else if (st.state == REBUILD_FAILED) {
+        printf("rebuild %s: failed: %s\n", st.projection, st.error);
+        rc = 1;
+    } else if (strcmp(st.mode, "in-place") == 0) {
+        printf("rebuild %s: caught up (%lld events replayed)\n", st.projection, st.total);
+    } else {
+        char old[192];
+        generation_old_schema(old, sizeof(old), st.projection, st.old_generation);
+        printf("rebuild %s: switched to generation %d (%lld events replayed); the old generation "
+               "%s\n",
+               st.projection, st.generation, st.replayed,
+               st.keep_old ? "is kept in schema " : "was dropped");
+        if (st.keep_old)
+            printf("  %s\n", old);
+    }
+    rebuild_status_free(&st);
+    return rc;
+}
+
+/* Without --wait: waits up to 10 s for an instance to take the request up, and says what
+ * happened. Returns 0. */
+static int report_pickup(PGconn *c, const mapping_t *m, long long id)
+{
+    rebuild_status_t st;
+    char err[512];
+    int found = 0;
+    for (int i = 0; i < 100; i++) {
+        found = rebuild_status_read(c, NULL, id, NULL, &st, err, sizeof(err));
+        if (found != 1 || st.state != REBUILD_REQUESTED)
+            break;
+        rebuild_status_free(&st);
+        found = 0;
+        usleep(100000);
+    }
+    if (found != 1)
+        printf("rebuild %s: requested (id %lld); no running instance has taken it up yet: the "
+               "first 'projector run' of this projection will\n",
+               mapping_name(m), id);
+    else if (strcmp(st.mode, "in-place") == 0)
+        printf("rebuild %s: tables truncated and positions reset; running instances replay from "
+               "the earliest offsets\n",
+               mapping_name(m));
+    else
+        printf("rebuild %s: %s generation %d beside the live one (id %lld); 'projector status' "
+               "shows its progress\n",
+               mapping_name(m), st.state == REBUILD_FAILED ? "failed to build" : "building",
+               st.generation, id);
+    if (found == 1)
+        rebuild_status_free(&st);
+    return 0;
 }
 
 int rebuild_run(const config_t *cfg, const rebuild_opts_t *o)
 {
-    if (!o->in_place) {
-        fprintf(stderr, "projector rebuild: only --in-place rebuilds exist so far (blue/green "
-                        "rebuilds are not built yet)\n");
-        return 2;
-    }
     char err[1024];
     PGconn *c = schema_connect(config_str(cfg, CFG_PG), err, sizeof(err));
     if (!c) {
@@ -241,7 +377,6 @@ int rebuild_run(const config_t *cfg, const rebuild_opts_t *o)
         return 1;
     }
     int rc = 1;
-    marks_t mk = {NULL, 0};
     rd_kafka_t *rk = NULL;
     mapping_set_t *set = service_prepare_mappings(cfg, c);
     const mapping_t *m = NULL;
@@ -254,6 +389,17 @@ int rebuild_run(const config_t *cfg, const rebuild_opts_t *o)
         rc = 2;
         goto done;
     }
+    long long id = 0;
+    if (o->cancel) {
+        int r = rebuild_cancel(c, cfg, m, &id, err, sizeof(err));
+        if (r == 0)
+            printf("rebuild %s: cancelled (id %lld); the partial generation was dropped\n",
+                   mapping_name(m), id);
+        else
+            fprintf(stderr, "projector rebuild: %s\n", err);
+        rc = r == 0 ? 0 : r == 2 ? 2 : 1;
+        goto done;
+    }
     rd_kafka_conf_t *kc = kafka_conf_new(cfg, NULL, NULL, err, sizeof(err));
     if (!kc || !(rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, err, sizeof(err)))) {
         if (kc)
@@ -261,25 +407,17 @@ int rebuild_run(const config_t *cfg, const rebuild_opts_t *o)
         fprintf(stderr, "projector rebuild: %s\n", err);
         goto done;
     }
-    if (read_marks(rk, m, &mk, err, sizeof(err)) != 0) {
-        fprintf(stderr, "projector rebuild: %s\n", err);
-        goto done;
-    }
-    int r = rebuild_marked(c, cfg, m, &mk, err, sizeof(err));
+    int r = rebuild_request(c, rk, m, o->in_place, o->keep_old, &id, err, sizeof(err));
     if (r != 0) {
         fprintf(stderr, "projector rebuild: %s\n", err);
         rc = r == 2 ? 2 : 1;
         goto done;
     }
-    printf("rebuild %s: tables truncated and positions reset; running instances replay from the "
-           "earliest offsets\n",
-           mapping_name(m));
+    printf("rebuild %s: requested (id %lld, %s)\n", mapping_name(m), id,
+           o->in_place ? "in place" : "blue/green");
     fflush(stdout);
-    if (o->wait)
-        wait_progress(c, m, &mk);
-    rc = 0;
+    rc = o->wait ? wait_progress(c, rk, id) : report_pickup(c, m, id);
 done:
-    marks_free(&mk);
     if (rk)
         rd_kafka_destroy(rk);
     mapping_set_destroy(set);

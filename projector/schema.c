@@ -46,6 +46,39 @@ static const char internal_ddl[] =
     "  ADD COLUMN IF NOT EXISTS event_timestamp_ms bigint,\n" /* the message's timestamp */
     "  ADD COLUMN IF NOT EXISTS replayed_at timestamptz,\n"   /* resolved by 'projector dlq' */
     "  ADD COLUMN IF NOT EXISTS discarded boolean NOT NULL DEFAULT false;\n"
+    "ALTER TABLE projector.projections\n" /* the live generation of the tables (rebuilds) */
+    "  ADD COLUMN IF NOT EXISTS generation int NOT NULL DEFAULT 1;\n"
+    /* Rebuild requests, written by 'projector rebuild' and the HTTP API, carried out by the
+       running instances (NOTIFY projector_rebuild, and a poll). States:
+         requested  waiting for an instance to take it up
+         building   blue/green: the new generation is being built in its schema
+         switching  blue/green: switched; the old generation is being dropped (or kept)
+         done       finished (in place: the tables were reset, the replay is live)
+         cancelled  cancelled before the switch; the partial generation was dropped
+         failed     could not be carried out (see error) */
+    "CREATE TABLE IF NOT EXISTS projector.rebuilds (\n"
+    "  id bigserial PRIMARY KEY,\n"
+    "  projection text NOT NULL,\n"
+    "  mode text NOT NULL CHECK (mode IN ('in-place', 'blue-green')),\n"
+    "  generation int NOT NULL,\n"     /* blue/green: the one built; in place: the live one */
+    "  old_generation int NOT NULL,\n" /* the live generation at the request */
+    "  state text NOT NULL DEFAULT 'requested' CHECK (state IN ('requested', 'building',\n"
+    "    'switching', 'done', 'cancelled', 'failed')),\n"
+    "  keep_old boolean NOT NULL DEFAULT false,\n"
+    "  requested_at timestamptz NOT NULL DEFAULT now(),\n"
+    "  started_at timestamptz,\n"
+    "  switched_at timestamptz,\n"
+    "  finished_at timestamptz,\n"
+    "  error text);\n"
+    "CREATE UNIQUE INDEX IF NOT EXISTS rebuilds_one_active ON projector.rebuilds (projection)\n"
+    "  WHERE state IN ('requested', 'building', 'switching');\n"
+    "CREATE TABLE IF NOT EXISTS projector.rebuild_partitions (\n"
+    "  rebuild_id bigint NOT NULL REFERENCES projector.rebuilds ON DELETE CASCADE,\n"
+    "  topic text NOT NULL,\n"
+    "  partition int NOT NULL,\n"
+    "  start_offset bigint NOT NULL,\n"  /* the log start offset at the request */
+    "  target_offset bigint NOT NULL,\n" /* the high watermark at the request */
+    "  PRIMARY KEY (rebuild_id, topic, partition));\n"
     /* external versions of search documents: taken by each batch attempt (sink_pg_docs.c) */
     "CREATE SEQUENCE IF NOT EXISTS projector.document_versions;\n";
 
@@ -164,14 +197,16 @@ static int apply_file(PGconn *c, const char *path, char *errstr, size_t errsz)
     return rc;
 }
 
-int schema_apply_views(PGconn *conn, const char *views_dir, int own_transactions, char *errstr,
-                       size_t errstr_size)
+/* Runs the projector schema's DDL (when internal) and the views files. */
+static int apply_views(PGconn *conn, const char *views_dir, int own_transactions, int internal,
+                       char *errstr, size_t errstr_size)
 {
     char **names = NULL;
     int n = list_sql(views_dir, &names, errstr, errstr_size);
     if (n < 0)
         return -1;
-    int rc = exec_simple(conn, internal_ddl, "projector schema", errstr, errstr_size);
+    int rc =
+        internal ? exec_simple(conn, internal_ddl, "projector schema", errstr, errstr_size) : 0;
     for (int i = 0; i < n; i++) {
         char path[4096];
         snprintf(path, sizeof(path), "%s/%s", views_dir, names[i]);
@@ -188,6 +223,17 @@ int schema_apply_views(PGconn *conn, const char *views_dir, int own_transactions
     }
     free(names);
     return rc;
+}
+
+int schema_apply_views(PGconn *conn, const char *views_dir, int own_transactions, char *errstr,
+                       size_t errstr_size)
+{
+    return apply_views(conn, views_dir, own_transactions, 1, errstr, errstr_size);
+}
+
+int schema_run_views(PGconn *conn, const char *views_dir, char *errstr, size_t errstr_size)
+{
+    return apply_views(conn, views_dir, 0, 0, errstr, errstr_size);
 }
 
 int schema_migrate(PGconn *conn, const char *views_dir, char *errstr, size_t errstr_size)

@@ -24,6 +24,12 @@ int schema_migrate(PGconn *conn, const char *views_dir, char *errstr, size_t err
 int schema_apply_views(PGconn *conn, const char *views_dir, int own_transactions, char *errstr,
                        size_t errstr_size) __attribute__((warn_unused_result));
 
+/* Runs the views directory's .sql files in name order inside the caller's transaction (a
+ * rebuild's, with its build schema first on the search path), without the projector schema.
+ * Blocks. Returns 0, or -1 with "file: message" in errstr. */
+int schema_run_views(PGconn *conn, const char *views_dir, char *errstr, size_t errstr_size)
+    __attribute__((warn_unused_result));
+
 /* Reads the columns of every table and view visible on the search path. Blocks. Returns the
  * schema (caller owns, schema_destroy()) or NULL with errstr set. */
 schema_t *schema_load(PGconn *conn, char *errstr, size_t errstr_size);

@@ -12,10 +12,12 @@
 #include "backoff.h"
 #include "consumer.h"
 #include "errlist.h"
+#include "generation.h"
 #include "http_api.h"
 #include "kafka_conf.h"
 #include "log.h"
 #include "mapping.h"
+#include "rebuilder.h"
 #include "schema.h"
 #include "sink_es.h"
 
@@ -113,7 +115,10 @@ static int run_workers(const config_t *cfg, mapping_set_t *set, stats_t *const *
     int rc = EXIT_OK;
     for (size_t i = 0; i < n; i++) {
         char err[512];
-        w[i].consumer = consumer_new(cfg, mapping_set_get(set, i), stats[i], err, sizeof(err));
+        generation_t live;
+        generation_live(&live, cfg, mapping_set_get(set, i));
+        w[i].consumer =
+            consumer_new(cfg, mapping_set_get(set, i), &live, stats[i], err, sizeof(err));
         if (!w[i].consumer) {
             LOG(LOG_ERROR, "projection=%s cannot start: %s", mapping_name(mapping_set_get(set, i)),
                 err);
@@ -123,12 +128,19 @@ static int run_workers(const config_t *cfg, mapping_set_t *set, stats_t *const *
     size_t started = 0;
     for (size_t i = 0; rc == EXIT_OK && i < n; i++, started++)
         pthread_create(&w[i].thread, NULL, worker_main, &w[i]);
+    char err[512];
+    rebuilder_t *rb = rc == EXIT_OK ? rebuilder_start(cfg, set, err, sizeof(err)) : NULL;
+    if (rc == EXIT_OK && !rb) {
+        LOG(LOG_ERROR, "cannot start the rebuilder: %s", err);
+        rc = EXIT_FAILURE_RUNTIME;
+    }
     if (rc == EXIT_OK) {
         int sig = 0;
         sigwait(signals, &sig);
         LOG(LOG_INFO, "received %s; finishing the batches in hand", strsignal(sig));
     }
     stop_requested = 1;
+    rebuilder_stop(rb);
     for (size_t i = 0; i < started; i++) {
         pthread_join(w[i].thread, NULL);
         if (w[i].rc != 0)

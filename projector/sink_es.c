@@ -15,6 +15,7 @@
 
 struct sink_es {
     es_client_t *client;
+    int generation; /* > 0: write to "<alias>-g<N>" instead of the alias */
     stats_t *stats;
     size_t max_docs, max_bytes;
     strbuf_t body;
@@ -48,7 +49,8 @@ es_settings_t sink_es_settings(const config_t *cfg)
     return st;
 }
 
-sink_es_t *sink_es_new(const config_t *cfg, stats_t *stats, char *errstr, size_t errstr_size)
+sink_es_t *sink_es_new(const config_t *cfg, stats_t *stats, int generation, char *errstr,
+                       size_t errstr_size)
 {
     es_settings_t st = sink_es_settings(cfg);
     if (!st.url) {
@@ -60,6 +62,7 @@ sink_es_t *sink_es_new(const config_t *cfg, stats_t *stats, char *errstr, size_t
     if (!s)
         abort();
     s->stats = stats;
+    s->generation = generation;
     s->max_docs = (size_t)config_int(cfg, CFG_ES_BULK_MAX_DOCS);
     s->max_bytes = (size_t)config_int(cfg, CFG_ES_BULK_MAX_BYTES);
     s->client = es_client_new(&st, errstr, errstr_size);
@@ -99,10 +102,13 @@ static void put_string(strbuf_t *sb, const char *s)
 }
 
 /* Appends the action (and source) lines of one document. */
-static void put_doc(strbuf_t *sb, const sink_doc_t *d, int64_t version)
+static void put_doc(strbuf_t *sb, const sink_doc_t *d, int64_t version, int generation)
 {
     strbuf_puts(sb, d->body ? "{\"index\":{\"_index\":" : "{\"delete\":{\"_index\":");
-    put_string(sb, d->index);
+    char index[300];
+    if (generation > 0)
+        sink_es_generation_index(d->index, generation, index, sizeof(index));
+    put_string(sb, generation > 0 ? index : d->index);
     strbuf_puts(sb, ",\"_id\":");
     put_string(sb, d->id);
     strbuf_printf(sb, ",\"version\":%lld,\"version_type\":\"external\"}}\n", (long long)version);
@@ -119,7 +125,7 @@ static int send_chunk(sink_es_t *s, sink_doc_t *docs, size_t n, int64_t version,
 {
     strbuf_reset(&s->body);
     for (size_t i = 0; i < n; i++)
-        put_doc(&s->body, &docs[i], version);
+        put_doc(&s->body, &docs[i], version, s->generation);
     if (n > s->results_cap) {
         s->results_cap = n;
         s->results = realloc(s->results, n * sizeof(*s->results));
@@ -279,4 +285,146 @@ int sink_es_migrate(const config_t *cfg, const mapping_t *m, char *errstr, size_
 int sink_es_recreate(const config_t *cfg, const mapping_t *m, char *errstr, size_t errstr_size)
 {
     return each_index(cfg, m, 1, errstr, errstr_size);
+}
+
+/* ---- generations of a blue/green rebuild: an index per generation behind the alias ---- */
+
+void sink_es_generation_index(const char *alias, int number, char *out, size_t size)
+{
+    snprintf(out, size, "%s-g%d", alias, number);
+}
+
+/* Runs step on every alias m writes, with a client; 0, or -1 with errstr. */
+static int each_alias(const config_t *cfg, const mapping_t *m,
+                      int (*step)(es_client_t *c, const config_t *cfg, const mapping_t *m,
+                                  const char *alias, const void *arg, char *errstr, size_t errsz),
+                      const void *arg, char *errstr, size_t errstr_size)
+{
+    if (!mapping_index_count(m))
+        return 0;
+    es_settings_t st = sink_es_settings(cfg);
+    if (!st.url) {
+        snprintf(errstr, errstr_size, "%s writes documents but no Elasticsearch URL is set",
+                 mapping_file(m));
+        return -1;
+    }
+    es_client_t *c = es_client_new(&st, errstr, errstr_size);
+    if (!c)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < mapping_index_count(m); i++)
+        rc = step(c, cfg, m, mapping_index(m, i), arg, errstr, errstr_size);
+    es_client_destroy(c);
+    return rc;
+}
+
+/* Sends one request; 0 when its status is 2xx or `ok` (another acceptable status), else -1. */
+static int request_ok(es_client_t *c, const char *method, const char *path, const char *body,
+                      int ok, char *errstr, size_t errsz)
+{
+    strbuf_t resp = STRBUF_INIT;
+    int status =
+        es_client_request(c, method, path, body, body ? strlen(body) : 0, &resp, errstr, errsz);
+    int rc = status >= 200 && status < 300 ? 0 : status == ok ? 0 : -1;
+    if (rc != 0 && status > 0)
+        snprintf(errstr, errsz, "%s %s: HTTP %d: %.400s", method, path, status,
+                 resp.data ? resp.data : "");
+    strbuf_free(&resp);
+    return rc;
+}
+
+static int create_step(es_client_t *c, const config_t *cfg, const mapping_t *m, const char *alias,
+                       const void *arg, char *errstr, size_t errsz)
+{
+    char index[300], path[310], *def = NULL;
+    sink_es_generation_index(alias, *(const int *)arg, index, sizeof(index));
+    snprintf(path, sizeof(path), "/%s", index);
+    if (sink_es_definition(cfg, m, alias, &def, errstr, errsz) != 0)
+        return -1;
+    int rc = request_ok(c, "HEAD", path, NULL, 0, errstr, errsz) == 0
+                 ? 0 /* a resumed build: the index is there */
+                 : request_ok(c, "PUT", path, def, 0, errstr, errsz);
+    free(def);
+    return rc;
+}
+
+int sink_es_generation_create(const config_t *cfg, const mapping_t *m, int number, char *errstr,
+                              size_t errstr_size)
+{
+    return each_alias(cfg, m, create_step, &number, errstr, errstr_size);
+}
+
+typedef struct switch_arg {
+    int number, keep_old;
+} switch_arg_t;
+
+static int switch_step(es_client_t *c, const config_t *cfg, const mapping_t *m, const char *alias,
+                       const void *arg, char *errstr, size_t errsz)
+{
+    (void)cfg, (void)m;
+    const switch_arg_t *sw = arg;
+    char index[300];
+    sink_es_generation_index(alias, sw->number, index, sizeof(index));
+    strbuf_t cur = STRBUF_INIT;
+    int found = es_client_alias_indices(c, alias, &cur, errstr, errsz);
+    json_t *old = found > 0 ? json_loadb(cur.data, cur.len, 0, NULL) : json_array();
+    strbuf_free(&cur);
+    if (found < 0 || !json_is_array(old)) {
+        json_decref(old);
+        return -1;
+    }
+    json_t *actions = json_array();
+    json_array_append_new(actions, json_pack("{s:{s:s,s:s,s:b}}", "add", "index", index, "alias",
+                                             alias, "is_write_index", 1));
+    size_t i;
+    json_t *name;
+    json_array_foreach(old, i, name)
+    {
+        if (strcmp(json_string_value(name), index) != 0)
+            json_array_append_new(
+                actions, json_pack("{s:{s:O,s:s}}", "remove", "index", name, "alias", alias));
+    }
+    json_t *body = json_pack("{s:o}", "actions", actions);
+    char *text = json_dumps(body, JSON_COMPACT);
+    int rc = request_ok(c, "POST", "/_aliases", text, 0, errstr, errsz);
+    free(text);
+    json_decref(body);
+    json_array_foreach(old, i, name)
+    {
+        char path[310];
+        snprintf(path, sizeof(path), "/%s", json_string_value(name));
+        if (rc == 0 && !sw->keep_old && strcmp(json_string_value(name), index) != 0)
+            rc = request_ok(c, "DELETE", path, NULL, 404, errstr, errsz);
+    }
+    json_decref(old);
+    return rc;
+}
+
+int sink_es_generation_switch(const config_t *cfg, const mapping_t *m, int number, int keep_old,
+                              char *errstr, size_t errstr_size)
+{
+    switch_arg_t sw = {number, keep_old};
+    return each_alias(cfg, m, switch_step, &sw, errstr, errstr_size);
+}
+
+static int discard_step(es_client_t *c, const config_t *cfg, const mapping_t *m, const char *alias,
+                        const void *arg, char *errstr, size_t errsz)
+{
+    (void)cfg, (void)m;
+    char index[300], path[310];
+    sink_es_generation_index(alias, *(const int *)arg, index, sizeof(index));
+    strbuf_t cur = STRBUF_INIT;
+    int found = es_client_alias_indices(c, alias, &cur, errstr, errsz);
+    int live = found > 0 && strstr(cur.data, index) != NULL; /* never drop what readers see */
+    strbuf_free(&cur);
+    if (found < 0)
+        return -1;
+    snprintf(path, sizeof(path), "/%s", index);
+    return live ? 0 : request_ok(c, "DELETE", path, NULL, 404, errstr, errsz);
+}
+
+int sink_es_generation_discard(const config_t *cfg, const mapping_t *m, int number, char *errstr,
+                               size_t errstr_size)
+{
+    return each_alias(cfg, m, discard_step, &number, errstr, errstr_size);
 }

@@ -18,8 +18,11 @@ typedef struct sink_es sink_es_t;
 es_settings_t sink_es_settings(const config_t *cfg);
 
 /* Returns a sink writing through the es.* settings of cfg (bulk limits, connection), counting in
- * stats (borrowed; may be NULL), or NULL with errstr set. Does not block. Caller owns it. */
-sink_es_t *sink_es_new(const config_t *cfg, stats_t *stats, char *errstr, size_t errstr_size);
+ * stats (borrowed; may be NULL), or NULL with errstr set. Documents go to the aliases the
+ * mappings name, or for generation > 0 (a blue/green rebuild's) to that generation's index
+ * behind each alias (sink_es_generation_index()). Does not block. Caller owns it. */
+sink_es_t *sink_es_new(const config_t *cfg, stats_t *stats, int generation, char *errstr,
+                       size_t errstr_size);
 void sink_es_destroy(sink_es_t *s);
 
 /* A sink_index_fn (ctx: the sink_es_t): writes docs[0, n) with external version `version`, in
@@ -44,5 +47,18 @@ int sink_es_migrate(const config_t *cfg, const mapping_t *m, char *errstr, size_
  * old ones. Same returns as sink_es_migrate(). Blocks. */
 int sink_es_recreate(const config_t *cfg, const mapping_t *m, char *errstr, size_t errstr_size)
     __attribute__((warn_unused_result));
+
+/* Blue/green rebuilds: generation N of a projection writes its documents to the index
+ * "<alias>-g<N>" of each alias (out), created when the build starts (kept when it exists: a
+ * resumed build), put behind the alias in one _aliases request at the switch (the indices it
+ * pointed at are deleted then, unless keep_old), and deleted when the build is cancelled (unless
+ * readers see it). Each returns 0, or -1 with errstr. Blocks. */
+void sink_es_generation_index(const char *alias, int number, char *out, size_t size);
+int sink_es_generation_create(const config_t *cfg, const mapping_t *m, int number, char *errstr,
+                              size_t errstr_size) __attribute__((warn_unused_result));
+int sink_es_generation_switch(const config_t *cfg, const mapping_t *m, int number, int keep_old,
+                              char *errstr, size_t errstr_size) __attribute__((warn_unused_result));
+int sink_es_generation_discard(const config_t *cfg, const mapping_t *m, int number, char *errstr,
+                               size_t errstr_size) __attribute__((warn_unused_result));
 
 #endif

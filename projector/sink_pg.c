@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "generation.h"
 #include "hmap.h"
 #include "log.h"
 #include "sink_pg_internal.h"
@@ -54,12 +55,13 @@ static const char sql_replay_done[] =
 static const char sql_replay_failed[] =
     "UPDATE projector.dead_letters SET stage = $2, error = $3 WHERE id = $1";
 
-sink_pg_t *sink_pg_new(const char *conninfo, const mapping_t *m)
+sink_pg_t *sink_pg_new(const char *conninfo, const mapping_t *m, const generation_t *gen)
 {
     sink_pg_t *s = calloc(1, sizeof(*s));
     if (!s || !(s->conninfo = strdup(conninfo ? conninfo : "")))
         abort();
     s->m = m;
+    s->gen = *gen;
     s->planner = planner_new(m);
     return s;
 }
@@ -106,6 +108,22 @@ int sink_pg_prepare(sink_pg_t *s, const char *name, const char *sql, char *errst
     return ok ? 0 : -1;
 }
 
+/* A generation being built: its schema first on the search path, so the mapping's unqualified
+ * table names resolve to its tables. Returns 0 or -1 (retriable). */
+static int set_build_path(sink_pg_t *s, char *errstr, size_t errsz)
+{
+    const char *params[] = {s->gen.schema};
+    PGresult *r = PQexecParams(s->conn,
+                               "SELECT set_config('search_path', quote_ident($1) || ', ' ||"
+                               " current_setting('search_path'), false)",
+                               1, NULL, params, NULL, NULL, 0);
+    int ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (!ok)
+        snprintf(errstr, errsz, "setting the search path: %s", PQerrorMessage(s->conn));
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
 /* Connects if needed and prepares every statement. Returns 0 or -1 (retriable). */
 static int ensure_conn(sink_pg_t *s, char *errstr, size_t errsz)
 {
@@ -120,6 +138,10 @@ static int ensure_conn(sink_pg_t *s, char *errstr, size_t errsz)
         return -1;
     }
     PQclear(PQexec(s->conn, "SET application_name = 'projector'"));
+    if (s->gen.schema[0] && set_build_path(s, errstr, errsz) != 0) {
+        disconnect(s);
+        return -1;
+    }
     int rc = sink_pg_prepare(s, "pos_lock", sql_lock, errstr, errsz) ||
              sink_pg_prepare(s, "pos_advance", sql_advance, errstr, errsz) ||
              sink_pg_prepare(s, "pos_ensure", sql_ensure, errstr, errsz) ||
@@ -359,7 +381,7 @@ static void position_arrays(const sink_position_t *pos, size_t n, strbuf_t *topi
 
 static void send_lock(sink_pg_t *s, strbuf_t *topics, strbuf_t *parts)
 {
-    const char *params[] = {mapping_name(s->m), topics->data, parts->data};
+    const char *params[] = {s->gen.key, topics->data, parts->data};
     sink_pg_send(s, "pos_lock", 3, params, NULL, NULL, Q_LOCK, 0, NULL);
 }
 
@@ -370,10 +392,11 @@ int sink_pg_positions(sink_pg_t *s, sink_position_t *pos, size_t npos, char *err
         return -1;
     strbuf_t topics = STRBUF_INIT, parts = STRBUF_INIT;
     position_arrays(pos, npos, &topics, &parts);
-    const char *params[] = {mapping_name(s->m), topics.data, parts.data};
+    const char *params[] = {s->gen.key, topics.data, parts.data};
     s->pos = pos;
     s->npos = npos;
-    sink_pg_send(s, "pos_ensure", 3, params, NULL, NULL, Q_PLAIN, 0, NULL);
+    if (!s->gen.number) /* a build's rows exist from its start; once gone, it is over */
+        sink_pg_send(s, "pos_ensure", 3, params, NULL, NULL, Q_PLAIN, 0, NULL);
     send_sql(s, "BEGIN");
     send_lock(s, &topics, &parts);
     send_sql(s, "COMMIT");
@@ -507,7 +530,7 @@ static void send_dead_letter(sink_pg_t *s, const plan_event_t *e)
     snprintf(part, sizeof(part), "%d", e->ev.partition);
     snprintf(off, sizeof(off), "%lld", (long long)e->ev.offset);
     snprintf(ts, sizeof(ts), "%lld", (long long)e->ev.timestamp_ms);
-    const char *params[11] = {mapping_name(s->m),
+    const char *params[11] = {s->gen.key,
                               e->ev.topic,
                               part,
                               off,
@@ -554,8 +577,8 @@ static err_class_t finish(sink_pg_t *s, plan_event_t *ev, size_t n, strbuf_t *to
     }
     for (int a = 0; a < 4; a++)
         strbuf_puts(&arr[a], "}");
-    const char *params[] = {mapping_name(s->m), topics->data, parts->data, arr[0].data,
-                            arr[1].data,        arr[2].data,  arr[3].data};
+    const char *params[] = {s->gen.key,  topics->data, parts->data, arr[0].data,
+                            arr[1].data, arr[2].data,  arr[3].data};
     sink_pg_send(s, "pos_advance", 7, params, NULL, NULL, Q_PLAIN, 0, NULL);
     send_sql(s, "COMMIT");
     err_class_t e = sink_pg_sync(s);
@@ -581,7 +604,7 @@ static void send_parked_query(sink_pg_t *s)
         strbuf_array_elem(&keys, h);
     }
     strbuf_puts(&keys, "}");
-    const char *params[] = {mapping_name(s->m), keys.data};
+    const char *params[] = {s->gen.key, keys.data};
     sink_pg_send(s, "parked_keys", 2, params, NULL, NULL, Q_PARKED, 0, NULL);
     strbuf_free(&keys);
 }
@@ -625,7 +648,7 @@ static err_class_t park_followers(sink_pg_t *s)
  * *stale when a position moved. */
 static err_class_t begin_checked(sink_pg_t *s, strbuf_t *topics, strbuf_t *parts, int *stale)
 {
-    const char *name[] = {mapping_name(s->m)};
+    const char *name[] = {s->gen.key};
     send_sql(s, "BEGIN");
     sink_pg_send(s, "paused", 1, name, NULL, NULL, Q_PAUSED, 0, NULL);
     send_lock(s, topics, parts);
@@ -657,8 +680,7 @@ static err_class_t attempt(sink_pg_t *s, plan_event_t *ev, size_t n, arena_t *er
         return e;
     e = apply_range(s, ev, 0, n, err_arena);
     if (e == ERR_EVENT) {
-        LOG(LOG_WARN, "projection=%s %s; isolating the failing events", mapping_name(s->m),
-            s->errmsg);
+        LOG(LOG_WARN, "projection=%s %s; isolating the failing events", s->gen.key, s->errmsg);
         e = run_sql(s, "ROLLBACK");
         if (e == ERR_NONE)
             e = begin_checked(s, topics, parts, stale);
@@ -711,7 +733,7 @@ sink_rc_t sink_pg_apply(sink_pg_t *s, plan_event_t *events, size_t n, arena_t *e
         }
         if (e == ERR_SERIAL && !s->serial) {
             LOG(LOG_INFO, "projection=%s %s; applying this batch one row operation at a time",
-                mapping_name(s->m), s->errmsg);
+                s->gen.key, s->errmsg);
             run_sql(s, "ROLLBACK");
             s->serial = 1;
             continue;

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "arena.h"
+#include "generation.h"
 #include "mapping.h"
 #include "planner.h"
 
@@ -51,8 +52,10 @@ typedef struct sink_doc {
 typedef int (*sink_index_fn)(void *ctx, sink_doc_t *docs, size_t n, int64_t version, arena_t *arena,
                              char *errstr, size_t errstr_size);
 
-/* Returns a sink for projection m (borrowed). Connects lazily. Caller owns it. */
-sink_pg_t *sink_pg_new(const char *conninfo, const mapping_t *m);
+/* Returns a sink for projection m (borrowed) applying to generation gen (copied): the live
+ * tables, or a generation being built (its schema first on the search path, its own positions
+ * key; its position rows are never created here). Connects lazily. Caller owns it. */
+sink_pg_t *sink_pg_new(const char *conninfo, const mapping_t *m, const generation_t *gen);
 void sink_pg_destroy(sink_pg_t *s);
 
 /* Sets the indexer of the projection's documents (needed when its mapping has index actions):
@@ -60,8 +63,9 @@ void sink_pg_destroy(sink_pg_t *s);
  * so a batch's position is final only once both stores have it. */
 void sink_pg_set_indexer(sink_pg_t *s, sink_index_fn fn, void *ctx);
 
-/* Creates missing position rows and reads the stored positions into pos[i].expected.
- * Blocks. Returns 0, or -1 with errstr set (retriable: the database is unreachable). */
+/* Creates missing position rows (live generation only) and reads the stored positions into
+ * pos[i].expected. Blocks. Returns 0, or -1 with errstr set (retriable: the database is
+ * unreachable). */
 int sink_pg_positions(sink_pg_t *s, sink_position_t *pos, size_t npos, char *errstr,
                       size_t errstr_size) __attribute__((warn_unused_result));
 

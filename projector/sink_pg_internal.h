@@ -4,6 +4,7 @@
 
 #include <libpq-fe.h>
 
+#include "generation.h"
 #include "sink_pg.h"
 
 typedef enum {
@@ -39,6 +40,7 @@ typedef struct q_expect {
 struct sink_pg {
     char *conninfo;
     const mapping_t *m;
+    generation_t gen; /* the tables, positions key and search path it applies to */
     PGconn *conn;
     planner_t *planner;
     q_expect_t *q;

@@ -149,3 +149,111 @@ stop_clean() {
     wait "$pid" || rc=$?
     [ $rc -eq 0 ] || fail "projector exited $rc after SIGTERM"
 }
+
+# Starts a reader in the background that queries the sample tables by their stable names in a
+# loop until $WORK/stop-reader exists, appending "count|sum" (order_detail rows, sum of
+# customer_summary.orders_created) or "ERROR: ..." per query to $WORK/reads.txt. Sets READER_PID.
+reader_start() {
+    rm -f "$WORK/stop-reader" "$WORK/reads.txt"
+    (
+        while [ ! -e "$WORK/stop-reader" ]; do
+            out=$(psql -X -At -F'|' -v ON_ERROR_STOP=1 -c "SELECT (SELECT count(*) FROM order_detail),
+                (SELECT coalesce(sum(orders_created), 0) FROM customer_summary)" 2>&1) || out="ERROR: $out"
+            printf '%s\n' "$out" >>"$WORK/reads.txt"
+        done
+    ) &
+    READER_PID=$!
+    PIDS+=("$READER_PID")
+    # ... and one counting the documents behind the alias orders
+    rm -f "$WORK/search_reads.txt"
+    (
+        while [ ! -e "$WORK/stop-reader" ]; do
+            curl -s -w '|%{http_code}\n' "$ES_URL/orders/_count" >>"$WORK/search_reads.txt" 2>&1 \
+                || echo "connection failed|000" >>"$WORK/search_reads.txt"
+            sleep 0.02
+        done
+    ) &
+    SEARCH_READER_PID=$!
+    PIDS+=("$SEARCH_READER_PID")
+}
+
+# The documents behind the alias orders, as a search sees them.
+search_count() {
+    curl -s "$ES_URL/orders/_count" | python3 -c 'import json, sys; print(json.load(sys.stdin)["count"])'
+}
+
+# Stops the readers and checks every read: no error, and neither the row count nor the sum
+# below MIN_COUNT / MIN_SUM (what a read saw before the rebuild began), nor the documents'
+# count below MIN_DOCS when given.
+reader_check() {
+    local min_count=$1 min_sum=$2 min_docs=${3:-}
+    touch "$WORK/stop-reader"
+    wait "$READER_PID" 2>/dev/null || true
+    wait "$SEARCH_READER_PID" 2>/dev/null || true
+    if [ -n "$min_docs" ]; then
+        python3 - "$WORK/search_reads.txt" "$min_docs" <<'PY' || fail "the search reader saw an error or fewer documents than before the rebuild"
+import json, sys
+n, low = 0, int(sys.argv[2])
+for line in open(sys.argv[1]):
+    body, _, code = line.rstrip("\n").rpartition("|")
+    assert code == "200", f"search read failed: {line.strip()}"
+    count = json.loads(body)["count"]
+    assert count >= low, f"search read {count} documents, fewer than the {low} before the rebuild"
+    n += 1
+assert n > 0, "the search reader read nothing"
+print(f"search reader: {n} counts, none failed, none below {low} documents")
+PY
+    fi
+    [ -s "$WORK/reads.txt" ] || fail "the reader read nothing"
+    if grep -qv '^[0-9][0-9]*|[0-9][0-9]*$' "$WORK/reads.txt"; then
+        grep -v '^[0-9][0-9]*|[0-9][0-9]*$' "$WORK/reads.txt" | head -n 5 >&2
+        fail "the reader saw an error"
+    fi
+    awk -F'|' -v c="$min_count" -v s="$min_sum" '$1 < c || $2 < s { bad = $0 }
+        END { if (bad != "") { print "below the start: " bad; exit 1 } }' "$WORK/reads.txt" \
+        || fail "the reader saw fewer rows than before the rebuild (at least $min_count|$min_sum)"
+    echo "reader: $(wc -l <"$WORK/reads.txt") reads, none failed, none below $min_count rows"
+}
+
+# Combines orders_gen expected dirs (waves, in order) into DIR: order_detail and order_docs
+# concatenated, customer_summary summed per customer (max last order), counts added.
+combine_expected() {
+    local out=$1; shift
+    mkdir -p "$out"
+    python3 - "$out" "$@" <<'PY'
+import sys, os
+out, dirs = sys.argv[1], sys.argv[2:]
+for name in ("order_detail.txt", "order_docs.txt"): # waves' order ids do not overlap
+    with open(os.path.join(out, name), "w") as f:
+        for d in dirs:
+            f.write(open(os.path.join(d, name)).read())
+cust, counts = {}, {}
+for d in dirs:
+    for line in open(os.path.join(d, "customer_summary.txt")):
+        c, created, cancelled, total, last = line.rstrip("\n").split("|")
+        p = cust.setdefault(c, [0, 0, 0, 0])
+        p[0] += int(created); p[1] += int(cancelled)
+        p[2] += int(total.replace(".", "")); p[3] = max(p[3], int(last))
+    for line in open(os.path.join(d, "counts.txt")):
+        k, v = line.split()
+        counts[k] = counts.get(k, 0) + int(v)
+with open(os.path.join(out, "customer_summary.txt"), "w") as f:
+    for c in sorted(cust, key=lambda s: s.encode()):
+        p = cust[c]
+        f.write("%s|%d|%d|%d.%02d|%d\n" % (c, p[0], p[1], p[2] // 100, p[2] % 100, p[3]))
+with open(os.path.join(out, "counts.txt"), "w") as f:
+    for k in ("good", "unknown", "poison", "messages"):
+        f.write("%s %d\n" % (k, counts.get(k, 0)))
+PY
+}
+
+# Checks that no generation is left over once the rebuilds of the orders projection are over:
+# no build schema, no build positions, and the live generation is $1.
+assert_generation() {
+    [ "$(sql "SELECT generation FROM projector.projections WHERE name = 'orders'")" = "$1" ] \
+        || fail "the live generation is not $1"
+    [ "$(sql "SELECT count(*) FROM pg_namespace WHERE nspname = 'projector_build_orders'")" = 0 ] \
+        || fail "the build schema is left over"
+    [ "$(sql "SELECT count(*) FROM projector.positions WHERE projection LIKE 'orders#%'")" = 0 ] \
+        || fail "build positions are left over"
+}

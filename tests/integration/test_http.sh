@@ -193,17 +193,34 @@ post /v1/projections/orders/explode 404
 total=$((before + 5))
 wait_caught_up orders "$total" 30
 
-# Rebuild through the API: in place only; the running instance replays everything.
-post "/v1/projections/orders/rebuild?mode=blue-green" 501
+# Rebuild through the API: in place; the running instance replays everything.
+post "/v1/projections/orders/rebuild?mode=sideways" 400
 sql "UPDATE order_detail SET cancel_reason = 'CORRUPT' WHERE order_id = '$id'" >/dev/null
 post "/v1/projections/orders/rebuild?mode=in-place" 202
-[ "$(json 'd["state"]')" = rebuilding ] || fail "rebuild answer"
+[ "$(json 'd["state"]')" = requested ] || fail "rebuild answer"
 sleep 1
 wait_caught_up orders "$total" 120
 [ "$(sql "SELECT coalesce(cancel_reason, '') FROM order_detail WHERE order_id = '$id'")" != CORRUPT ] \
     || fail "the rebuild did not replay"
 [ "$(sql "SELECT count(*) FROM order_detail")" = "$(( $(wc -l <"$WORK/expected/order_detail.txt") + 6 ))" ] \
     || fail "rows after the rebuild (expected orders + o-ryw + 5 paused ones)"
+
+# Blue/green through the API, then cancelled: nothing of the partial generation is left.
+post /v1/projections/orders/rebuild/cancel 409
+[ "$(json 'd["error"]["code"]')" = nothing_to_cancel ] || fail "cancel with nothing active"
+post "/v1/projections/orders/rebuild?mode=in-place&keep_old=true" 400
+post "/v1/projections/orders/rebuild" 202
+[ "$(json 'd["mode"]')" = blue-green ] || fail "the default mode is not blue-green"
+post /v1/projections/orders/rebuild/cancel 200
+[ "$(json 'd["state"]')" = cancelled ] || fail "cancel answer"
+[ "$(sql "SELECT count(*) FROM pg_namespace WHERE nspname = 'projector_build_orders'")" = 0 ] \
+    || fail "the build schema is left after the cancel"
+get /v1/projections/orders
+[ "$(json 'd["rebuild"]["state"]')" = cancelled ] || fail "rebuild state after the cancel"
+[ "$(json 'd["generation"]')" = 1 ] || fail "the live generation changed"
+sleep 1
+[ "$(sql "SELECT count(*) FROM projector.positions WHERE projection LIKE 'orders#%'")" = 0 ] \
+    || fail "build positions are left after the cancel"
 
 get /readyz
 [ "$(json 'd["lag"]')" = 0 ] || fail "readyz lag after catching up"

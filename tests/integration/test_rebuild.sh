@@ -4,7 +4,7 @@
 # were reset and replays from the earliest offsets; it gets SIGTERM mid-replay, a new run
 # finishes, and the tables and documents end exact (corruptions made by hand are gone). Then a changed mapping (a new
 # column) takes effect for every row through a rebuild with --wait. A topic that lost its
-# earliest events is refused.
+# earliest events is refused (in place and blue/green). `projector status` shows the result.
 source "$(dirname "$0")/lib.sh"
 PROJECTOR=$1 ORDERS_GEN=$2
 itest_setup rebuild --topic order-events:4 --topic tiny-events:1
@@ -85,6 +85,17 @@ rc=0
 "$PROJECTOR" rebuild tiny --in-place --brokers "$BROKERS" --mappings "$WORK/tiny" --views "$VIEWS" >"$WORK/r3.txt" 2>&1 || rc=$?
 [ $rc -eq 2 ] || { cat "$WORK/r3.txt"; fail "rebuild of a truncated topic exited $rc, expected 2"; }
 grep -q 'refused: topic tiny-events partition 0 starts at offset' "$WORK/r3.txt" || fail "refusal message"
-"$PROJECTOR" rebuild orders --brokers "$BROKERS" --mappings "$MAPPINGS" --views "$VIEWS" >"$WORK/r4.txt" 2>&1 && fail "blue/green accepted"
-grep -q 'only --in-place' "$WORK/r4.txt" || fail "blue/green message"
+rc=0
+"$PROJECTOR" rebuild tiny --brokers "$BROKERS" --mappings "$WORK/tiny" --views "$VIEWS" >"$WORK/r4.txt" 2>&1 || rc=$?
+[ $rc -eq 2 ] || { cat "$WORK/r4.txt"; fail "blue/green rebuild of a truncated topic exited $rc, expected 2"; }
+grep -q 'refused: topic tiny-events partition 0 starts at offset' "$WORK/r4.txt" || fail "blue/green refusal message"
+[ "$(sql "SELECT count(*) FROM projector.rebuilds WHERE projection = 'tiny'")" = 0 ] || fail "a refused rebuild was recorded"
+
+# projector status: the live generation, its partitions and the last rebuild.
+"$PROJECTOR" status --brokers "$BROKERS" --mappings "$MAPPINGS" --views "$VIEWS" >"$WORK/status.txt" \
+    || { cat "$WORK/status.txt"; fail "projector status failed"; }
+grep -q '^projection orders: generation 1, live' "$WORK/status.txt" || { cat "$WORK/status.txt"; fail "status: live generation"; }
+grep -q 'order-events/3: next [0-9]*, lag 0' "$WORK/status.txt" || { cat "$WORK/status.txt"; fail "status: partitions"; }
+grep -q "last rebuild (id 2): rebuild orders in-place generation 1 done: $total/$total events (100%)" "$WORK/status.txt" \
+    || { cat "$WORK/status.txt"; fail "status: last rebuild"; }
 echo "rebuild: ok"

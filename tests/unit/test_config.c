@@ -108,6 +108,13 @@ static const set_row_t set_rows[] = {
     {"batch.wait.ms", "60000", 0, NULL, {CFG_BATCH_WAIT_MS, "60000", 1, 60000}},
     {"max.event.bytes", "64", 0, NULL, {CFG_MAX_EVENT_BYTES, "64", 1, 64}},
     {"retry.backoff.max.ms", "10", 0, NULL, {CFG_RETRY_BACKOFF_MAX_MS, "10", 1, 10}},
+    {"rebuild.max.lag", "0", 0, NULL, {CFG_REBUILD_MAX_LAG, "0", 1, 0}},
+    {"rebuild.max.lag", "250000", 0, NULL, {CFG_REBUILD_MAX_LAG, "250000", 1, 250000}},
+    {"rebuild.max.lag",
+     "-1",
+     -1,
+     "-1 is out of range 0..1000000000",
+     {CFG_REBUILD_MAX_LAG, "1000", 1, 1000}},
     /* integers out of range, below and above */
     {"batch.max.events",
      "0",

@@ -1,0 +1,349 @@
+/* Generations of a projection's tables: the live one under the stable names, and one being
+ * built beside it by a blue/green rebuild, and the database steps that create, switch and drop
+ * them.
+ *
+ * The live generation's tables are plain tables under their stable names, wherever the search
+ * path finds them. A generation being built lives in a schema of its own
+ * (projector_build_<projection>), made by the views DDL run with that schema first on the
+ * search path; its workers apply through a connection with the same search path, under their
+ * own positions key and consumer group. The switch moves tables between schemas in one
+ * transaction (ALTER TABLE ... SET SCHEMA), so a reader resolving a stable name sees the old
+ * generation or the new one, never a missing or partly built table. */
+#include "generation.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schema.h"
+#include "sink_es.h"
+#include "strbuf.h"
+
+void generation_live(generation_t *g, const config_t *cfg, const mapping_t *m)
+{
+    memset(g, 0, sizeof(*g));
+    snprintf(g->key, sizeof(g->key), "%s", mapping_name(m));
+    snprintf(g->group, sizeof(g->group), "%s.%s", config_str(cfg, CFG_GROUP), mapping_name(m));
+}
+
+void generation_build(generation_t *g, const config_t *cfg, const mapping_t *m, int number)
+{
+    memset(g, 0, sizeof(*g));
+    g->number = number;
+    snprintf(g->key, sizeof(g->key), "%s#g%d", mapping_name(m), number);
+    generation_build_schema(g->schema, sizeof(g->schema), mapping_name(m));
+    snprintf(g->group, sizeof(g->group), "%s.%s.g%d", config_str(cfg, CFG_GROUP), mapping_name(m),
+             number);
+}
+
+void generation_build_schema(char *out, size_t outsz, const char *projection)
+{
+    snprintf(out, outsz, "projector_build_%s", projection);
+}
+
+void generation_old_schema(char *out, size_t outsz, const char *projection, int number)
+{
+    snprintf(out, outsz, "projector_old_%s_g%d", projection, number);
+}
+
+size_t generation_tables(const mapping_t *m, const char **out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < mapping_action_count(m); i++) {
+        const mapping_action_info_t *a = mapping_action_info(mapping_action(m, i));
+        if (a->kind == MAPPING_SQL)
+            continue;
+        int seen = 0;
+        for (size_t k = 0; k < n; k++)
+            seen |= strcmp(out[k], a->table) == 0;
+        if (!seen && n < max)
+            out[n++] = a->table;
+    }
+    return n;
+}
+
+/* Runs one statement with n parameters, all of type text (so a statement may leave some
+ * unused); returns 0, or -1 with "what: message" in errstr. With rows, the result is handed
+ * over (caller clears it). */
+static int exec(PGconn *c, const char *sql, int n, const char *const *params, PGresult **rows,
+                const char *what, char *errstr, size_t errsz)
+{
+    static const Oid text[4] = {25, 25, 25, 25};
+    PGresult *r = PQexecParams(c, sql, n, n ? text : NULL, params, NULL, NULL, 0);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (!ok) {
+        const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+        snprintf(errstr, errsz, "%s: %s", what, msg ? msg : PQerrorMessage(c));
+        errstr[strcspn(errstr, "\n")] = '\0';
+    }
+    if (ok && rows)
+        *rows = r;
+    else
+        PQclear(r);
+    return ok ? 0 : -1;
+}
+
+/* Runs the views DDL with schema first on the search path (for this transaction only). */
+static int views_into(PGconn *c, const config_t *cfg, const char *schema, char *errstr,
+                      size_t errsz)
+{
+    const char *params[] = {schema};
+    PGresult *r = NULL;
+    if (exec(c,
+             "SELECT current_setting('search_path'), set_config('search_path', quote_ident($1)"
+             " || ', ' || current_setting('search_path'), true)",
+             1, params, &r, "setting the search path", errstr, errsz) != 0)
+        return -1;
+    char *saved = strdup(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    if (!saved)
+        abort();
+    int rc = schema_run_views(c, config_str(cfg, CFG_VIEWS), errstr, errsz);
+    const char *restore[] = {saved};
+    if (rc == 0)
+        rc = exec(c, "SELECT set_config('search_path', $1, true)", 1, restore, NULL,
+                  "restoring the search path", errstr, errsz);
+    free(saved);
+    return rc;
+}
+
+int generation_create(PGconn *c, const config_t *cfg, const mapping_t *m, long long rebuild_id,
+                      int number, char *errstr, size_t errstr_size)
+{
+    generation_t g;
+    generation_build(&g, cfg, m, number);
+    if (generation_drop_schema(c, g.schema, errstr, errstr_size) != 0)
+        return -1;
+    char *ident = PQescapeIdentifier(c, g.schema, strlen(g.schema));
+    strbuf_t sql = STRBUF_INIT;
+    strbuf_printf(&sql, "CREATE SCHEMA %s", ident);
+    PQfreemem(ident);
+    int rc = exec(c, sql.data, 0, NULL, NULL, "creating the build schema", errstr, errstr_size);
+    strbuf_free(&sql);
+    if (rc == 0)
+        rc = views_into(c, cfg, g.schema, errstr, errstr_size);
+    const char *tables[64];
+    size_t nt = rc == 0 ? generation_tables(m, tables, 64) : 0;
+    for (size_t i = 0; i < nt; i++) {
+        const char *params[] = {g.schema, tables[i]};
+        PGresult *r = NULL;
+        rc = exec(c, "SELECT to_regclass(quote_ident($1) || '.' || quote_ident($2)) IS NOT NULL", 2,
+                  params, &r, "checking the build tables", errstr, errstr_size);
+        if (rc == 0 && strcmp(PQgetvalue(r, 0, 0), "t") != 0) {
+            snprintf(errstr, errstr_size,
+                     "%s: the views DDL did not create table %s in the build schema %s: views "
+                     "must create their tables with unqualified names (CREATE TABLE IF NOT EXISTS "
+                     "%s, not public.%s)",
+                     config_str(cfg, CFG_VIEWS), tables[i], g.schema, tables[i], tables[i]);
+            rc = -1;
+        }
+        PQclear(r);
+        if (rc != 0)
+            return -1;
+    }
+    char id[24];
+    snprintf(id, sizeof(id), "%lld", rebuild_id);
+    const char *params[] = {g.key, id};
+    if (rc == 0)
+        rc = exec(c, "DELETE FROM projector.positions WHERE projection = $1", 1, params, NULL,
+                  "clearing build positions", errstr, errstr_size);
+    if (rc == 0)
+        rc = exec(c, "DELETE FROM projector.dead_letters WHERE projection = $1", 1, params, NULL,
+                  "clearing build dead letters", errstr, errstr_size);
+    if (rc == 0)
+        rc = exec(c,
+                  "INSERT INTO projector.positions (projection, topic, partition)"
+                  " SELECT $1, topic, partition FROM projector.rebuild_partitions"
+                  " WHERE rebuild_id = $2::bigint",
+                  2, params, NULL, "creating build positions", errstr, errstr_size);
+    return rc;
+}
+
+/* Prints the quoted "schema"."table" into sb. */
+static void qualified(PGconn *c, strbuf_t *sb, const char *schema, const char *table)
+{
+    char *s = PQescapeIdentifier(c, schema, strlen(schema));
+    char *t = PQescapeIdentifier(c, table, strlen(table));
+    strbuf_printf(sb, "%s.%s", s, t);
+    PQfreemem(s);
+    PQfreemem(t);
+}
+
+/* Moves the mapping's tables: live ones to old_schema, built ones under the stable names. */
+static int move_tables(PGconn *c, const mapping_t *m, const char *build, const char *old,
+                       char *errstr, size_t errsz)
+{
+    const char *tables[64];
+    size_t nt = generation_tables(m, tables, 64);
+    strbuf_t sql = STRBUF_INIT;
+    char *old_ident = PQescapeIdentifier(c, old, strlen(old));
+    strbuf_printf(&sql, "CREATE SCHEMA IF NOT EXISTS %s", old_ident);
+    int rc =
+        exec(c, sql.data, 0, NULL, NULL, "creating the old generation's schema", errstr, errsz);
+    for (size_t i = 0; rc == 0 && i < nt; i++) {
+        /* Where the stable name resolves now (the connection's search path). */
+        const char *params[] = {tables[i]};
+        PGresult *r = NULL;
+        rc = exec(c,
+                  "SELECT n.nspname FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace"
+                  " WHERE t.oid = to_regclass(quote_ident($1))",
+                  1, params, &r, "finding the live table", errstr, errsz);
+        if (rc != 0)
+            break;
+        char *live = PQntuples(r) ? strdup(PQgetvalue(r, 0, 0)) : NULL;
+        PQclear(r);
+        if (!live) { /* no live table: the new one goes to the first schema of the path */
+            rc = exec(c, "SELECT current_schema()", 0, NULL, &r, "current schema", errstr, errsz);
+            if (rc != 0)
+                break;
+            live = strdup(PQgetvalue(r, 0, 0));
+            PQclear(r);
+        } else {
+            strbuf_reset(&sql);
+            strbuf_puts(&sql, "ALTER TABLE ");
+            qualified(c, &sql, live, tables[i]);
+            strbuf_printf(&sql, " SET SCHEMA %s", old_ident);
+            rc = exec(c, sql.data, 0, NULL, NULL, "moving the live table away", errstr, errsz);
+        }
+        if (rc == 0) {
+            char *live_ident = PQescapeIdentifier(c, live, strlen(live));
+            strbuf_reset(&sql);
+            strbuf_puts(&sql, "ALTER TABLE ");
+            qualified(c, &sql, build, tables[i]);
+            strbuf_printf(&sql, " SET SCHEMA %s", live_ident);
+            PQfreemem(live_ident);
+            rc = exec(c, sql.data, 0, NULL, NULL, "moving the built table in", errstr, errsz);
+        }
+        free(live);
+    }
+    PQfreemem(old_ident);
+    strbuf_free(&sql);
+    return rc;
+}
+
+int generation_switch(PGconn *c, const config_t *cfg, const mapping_t *m, int old_number,
+                      int number, int keep_old, char *errstr, size_t errstr_size)
+{
+    generation_t g = {0};
+    snprintf(g.key, sizeof(g.key), "%s#g%d", mapping_name(m), number);
+    char build[192], old[192], num[16];
+    generation_build_schema(build, sizeof(build), mapping_name(m));
+    generation_old_schema(old, sizeof(old), mapping_name(m), old_number);
+    snprintf(num, sizeof(num), "%d", number);
+    const char *params[] = {mapping_name(m), g.key, num};
+    /* Both generations' positions, in the order every worker locks its own: live batches and
+     * build batches in flight finish first; later ones wait for this commit and then find their
+     * positions moved. */
+    int rc = exec(c,
+                  "SELECT 1 FROM projector.positions WHERE projection IN ($1, $2)"
+                  " ORDER BY projection, topic, partition FOR UPDATE",
+                  2, params, NULL, "locking positions", errstr, errstr_size);
+    if (rc == 0)
+        rc = move_tables(c, m, build, old, errstr, errstr_size);
+    static const struct {
+        const char *sql, *what;
+    } steps[] = {
+        {"UPDATE projector.positions p SET next_offset = b.next_offset, applied = b.applied,"
+         " skipped = b.skipped, dead_lettered = b.dead_lettered, updated_at = now()"
+         " FROM projector.positions b WHERE p.projection = $1 AND b.projection = $2"
+         " AND b.topic = p.topic AND b.partition = p.partition",
+         "taking over the build positions"},
+        {"UPDATE projector.positions p SET next_offset = NULL, applied = 0, skipped = 0,"
+         " dead_lettered = 0, updated_at = now() WHERE p.projection = $1 AND NOT EXISTS"
+         " (SELECT 1 FROM projector.positions b WHERE b.projection = $2 AND b.topic = p.topic"
+         " AND b.partition = p.partition)",
+         "resetting partitions the build did not cover"},
+        {"INSERT INTO projector.positions (projection, topic, partition, next_offset, applied,"
+         " skipped, dead_lettered) SELECT $1, topic, partition, next_offset, applied, skipped,"
+         " dead_lettered FROM projector.positions WHERE projection = $2 ON CONFLICT DO NOTHING",
+         "adding build positions"},
+        {"DELETE FROM projector.positions WHERE projection = $2", "dropping build positions"},
+        {"DELETE FROM projector.dead_letters WHERE projection = $1",
+         "dropping the old generation's dead letters"},
+        {"UPDATE projector.dead_letters SET projection = $1 WHERE projection = $2",
+         "taking over the build dead letters"},
+        {"INSERT INTO projector.projections (name, generation) VALUES ($1, $3::int)"
+         " ON CONFLICT (name) DO UPDATE SET generation = EXCLUDED.generation, updated_at = now()",
+         "recording the live generation"},
+    };
+    for (size_t i = 0; rc == 0 && i < sizeof(steps) / sizeof(steps[0]); i++)
+        rc = exec(c, steps[i].sql, 3, params, NULL, steps[i].what, errstr, errstr_size);
+    if (rc == 0)
+        rc = sink_es_generation_switch(cfg, m, number, keep_old, errstr, errstr_size);
+    return rc;
+}
+
+int generation_drop_schema(PGconn *c, const char *schema, char *errstr, size_t errstr_size)
+{
+    char *ident = PQescapeIdentifier(c, schema, strlen(schema));
+    strbuf_t sql = STRBUF_INIT;
+    strbuf_printf(&sql, "DROP SCHEMA IF EXISTS %s CASCADE", ident);
+    PQfreemem(ident);
+    PGresult *r = PQexec(c, "SET LOCAL client_min_messages = warning");
+    PQclear(r);
+    int rc = exec(c, sql.data, 0, NULL, NULL, schema, errstr, errstr_size);
+    strbuf_free(&sql);
+    return rc;
+}
+
+int generation_discard(PGconn *c, const config_t *cfg, const mapping_t *m, int number, char *errstr,
+                       size_t errstr_size)
+{
+    char key[192], build[192];
+    snprintf(key, sizeof(key), "%s#g%d", mapping_name(m), number);
+    generation_build_schema(build, sizeof(build), mapping_name(m));
+    const char *params[] = {key};
+    int rc = exec(c,
+                  "SELECT 1 FROM projector.positions WHERE projection = $1"
+                  " ORDER BY topic, partition FOR UPDATE",
+                  1, params, NULL, "locking build positions", errstr, errstr_size);
+    if (rc == 0)
+        rc = exec(c, "DELETE FROM projector.positions WHERE projection = $1", 1, params, NULL,
+                  "dropping build positions", errstr, errstr_size);
+    if (rc == 0)
+        rc = exec(c, "DELETE FROM projector.dead_letters WHERE projection = $1", 1, params, NULL,
+                  "dropping build dead letters", errstr, errstr_size);
+    if (rc == 0)
+        rc = generation_drop_schema(c, build, errstr, errstr_size);
+    if (rc == 0)
+        rc = sink_es_generation_discard(cfg, m, number, errstr, errstr_size);
+    return rc;
+}
+
+int generation_reset(PGconn *c, const config_t *cfg, const mapping_t *m, char *errstr,
+                     size_t errstr_size)
+{
+    const char *tables[64];
+    size_t nt = generation_tables(m, tables, 64);
+    if (!nt) {
+        snprintf(errstr, errstr_size, "the mapping writes no table");
+        return -1;
+    }
+    const char *params[] = {mapping_name(m)};
+    int rc = exec(c,
+                  "SELECT 1 FROM projector.positions WHERE projection = $1"
+                  " ORDER BY topic, partition FOR UPDATE",
+                  1, params, NULL, "locking positions", errstr, errstr_size);
+    strbuf_t sql = STRBUF_INIT;
+    strbuf_puts(&sql, "TRUNCATE");
+    for (size_t i = 0; i < nt; i++) {
+        char *ident = PQescapeIdentifier(c, tables[i], strlen(tables[i]));
+        strbuf_printf(&sql, "%s %s", i ? "," : "", ident);
+        PQfreemem(ident);
+    }
+    if (rc == 0)
+        rc = exec(c, sql.data, 0, NULL, NULL, "truncating", errstr, errstr_size);
+    strbuf_free(&sql);
+    if (rc == 0)
+        rc = exec(c,
+                  "UPDATE projector.positions SET next_offset = NULL, applied = 0, skipped = 0,"
+                  " dead_lettered = 0, updated_at = now() WHERE projection = $1",
+                  1, params, NULL, "resetting positions", errstr, errstr_size);
+    if (rc == 0)
+        rc = exec(c, "DELETE FROM projector.dead_letters WHERE projection = $1", 1, params, NULL,
+                  "dropping dead letters", errstr, errstr_size);
+    /* new empty indices behind the aliases, now that no batch of the old state writes any */
+    if (rc == 0 && sink_es_recreate(cfg, m, errstr, errstr_size) != 0)
+        rc = -1;
+    return rc;
+}
