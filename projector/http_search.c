@@ -1,10 +1,12 @@
 /* GET/POST /v1/search/{index}: searches an index the mappings write, through the search engine.
  *
- * GET takes field=value pairs (each a "match": exact on keyword fields, analysed on text fields),
- * size, from and sort=field[:asc|desc][,...]. POST takes a search body (query, size, from, sort,
- * _source, search_after, track_total_hits) as the engine's _search API does. Both answer
- * {"index", "total", "hits": [{"id", "score", "document"}]}. Documents are visible once the
- * index refreshes (its refresh_interval, 1 s by default). */
+ * GET takes q=TEXT (matched against every text and keyword field of the index's definition),
+ * filter.FIELD=VALUE (exact: a term filter), FIELD=VALUE (a match: exact on keyword fields,
+ * analysed on text fields), limit or size, from, and sort=field[:asc|desc][,...]; all conditions
+ * must hold. POST takes a search body (query, size, from, sort, _source, search_after,
+ * track_total_hits) as the engine's _search API does. Both answer {"index", "total", "hits":
+ * [{"id", "score", "document"}]}. Documents are visible once the index refreshes (its
+ * refresh_interval, 1 s by default). */
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -15,20 +17,51 @@
 #include <sys/queue.h>
 
 #include "http_internal.h"
+#include "sink_es.h"
 #include "strbuf.h"
 
 #define SEARCH_MAX_WINDOW 10000 /* from + size, as the engine's default max_result_window */
 
-/* 1 when some mapping writes index. */
-static int known_index(const http_ctx_t *ctx, const char *index)
+/* The mapping that writes index, or NULL. */
+static const mapping_t *index_owner(const http_ctx_t *ctx, const char *index)
 {
     for (size_t i = 0; i < mapping_set_count(ctx->set); i++) {
         const mapping_t *m = mapping_set_get(ctx->set, i);
         for (size_t k = 0; k < mapping_index_count(m); k++)
             if (strcmp(mapping_index(m, k), index) == 0)
-                return 1;
+                return m;
     }
-    return 0;
+    return NULL;
+}
+
+/* q=TEXT: a match on each text and keyword field of the index's definition, any of which may
+ * hold (the definition's top-level properties). Returns the query, or NULL when the definition
+ * cannot be read or names no such field (errstr). */
+static json_t *text_query(const http_ctx_t *ctx, const mapping_t *m, const char *index,
+                          const char *text, char *errstr, size_t errsz)
+{
+    char *def = NULL;
+    if (sink_es_definition(ctx->cfg, m, index, &def, errstr, errsz) != 0)
+        return NULL;
+    json_t *root = json_loads(def, 0, NULL);
+    free(def);
+    json_t *props = json_object_get(json_object_get(root, "mappings"), "properties");
+    json_t *should = json_array();
+    const char *name;
+    json_t *p;
+    json_object_foreach(props, name, p)
+    {
+        const char *type = json_string_value(json_object_get(p, "type"));
+        if (type && (strcmp(type, "text") == 0 || strcmp(type, "keyword") == 0))
+            json_array_append_new(should, json_pack("{s:{s:s}}", "match", name, text));
+    }
+    json_decref(root);
+    if (!json_array_size(should)) {
+        snprintf(errstr, errsz, "q: the index's definition has no text or keyword field");
+        json_decref(should);
+        return NULL;
+    }
+    return json_pack("{s:{s:o,s:i}}", "bool", "should", should, "minimum_should_match", 1);
 }
 
 static int parse_count(const char *s, long max, long *out)
@@ -65,7 +98,8 @@ static int add_sort(json_t *body, const char *spec)
 }
 
 /* Builds the search body of a GET. Returns it, or NULL after answering 400. */
-static json_t *body_of_query(struct evhttp_request *req, const char *query)
+static json_t *body_of_query(const http_ctx_t *ctx, const mapping_t *m, const char *index,
+                             struct evhttp_request *req, const char *query)
 {
     struct evkeyvalq args;
     TAILQ_INIT(&args);
@@ -73,13 +107,22 @@ static json_t *body_of_query(struct evhttp_request *req, const char *query)
         http_reply_error(req, 400, "invalid_query", "the query string does not parse");
         return NULL;
     }
-    json_t *body = json_object(), *must = json_array();
+    json_t *body = json_object(), *must = json_array(), *filter = json_array();
     long size = 10, from = 0;
     const char *bad = NULL;
+    char why[300];
     for (struct evkeyval *kv = args.tqh_first; kv && !bad; kv = kv->next.tqe_next) {
-        if (strcmp(kv->key, "size") == 0) {
+        if (strcmp(kv->key, "q") == 0) {
+            json_t *q = text_query(ctx, m, index, kv->value, why, sizeof(why));
+            if (!q)
+                bad = why;
+            else
+                json_array_append_new(must, q);
+        } else if (strncmp(kv->key, "filter.", 7) == 0 && kv->key[7]) {
+            json_array_append_new(filter, json_pack("{s:{s:s}}", "term", kv->key + 7, kv->value));
+        } else if (strcmp(kv->key, "size") == 0 || strcmp(kv->key, "limit") == 0) {
             if (parse_count(kv->value, SEARCH_MAX_WINDOW, &size) != 0)
-                bad = "size: expected 0 to 10000";
+                bad = "limit (size): expected 0 to 10000";
         } else if (strcmp(kv->key, "from") == 0) {
             if (parse_count(kv->value, SEARCH_MAX_WINDOW, &from) != 0)
                 bad = "from: expected 0 to 10000";
@@ -98,15 +141,20 @@ static json_t *body_of_query(struct evhttp_request *req, const char *query)
     if (bad) {
         http_reply_error(req, 400, "invalid_query", bad);
         json_decref(must);
+        json_decref(filter);
         json_decref(body);
         return NULL;
     }
     json_object_set_new(body, "size", json_integer(size));
     json_object_set_new(body, "from", json_integer(from));
-    json_object_set_new(body, "query",
-                        json_array_size(must)
-                            ? json_pack("{s:{s:o}}", "bool", "must", must)
-                            : (json_decref(must), json_pack("{s:{}}", "match_all")));
+    if (json_array_size(must) || json_array_size(filter)) {
+        json_object_set_new(body, "query",
+                            json_pack("{s:{s:o,s:o}}", "bool", "must", must, "filter", filter));
+    } else {
+        json_decref(must);
+        json_decref(filter);
+        json_object_set_new(body, "query", json_pack("{s:{}}", "match_all"));
+    }
     return body;
 }
 
@@ -203,7 +251,8 @@ static void reply_engine_error(struct evhttp_request *req, int status, const str
 void http_search(http_ctx_t *ctx, struct evhttp_request *req, const char *rest, const char *query)
 {
     char *index = *rest == '/' ? evhttp_uridecode(rest + 1, 0, NULL) : NULL;
-    if (!index || !*index || strchr(index, '/') || !known_index(ctx, index)) {
+    const mapping_t *m = index && *index && !strchr(index, '/') ? index_owner(ctx, index) : NULL;
+    if (!m) {
         http_reply_error(req, 404, "unknown_index", "no mapping writes an index of that name");
         free(index);
         return;
@@ -213,8 +262,9 @@ void http_search(http_ctx_t *ctx, struct evhttp_request *req, const char *rest, 
         free(index);
         return;
     }
-    json_t *body = evhttp_request_get_command(req) == EVHTTP_REQ_POST ? body_of_post(req)
-                                                                      : body_of_query(req, query);
+    json_t *body = evhttp_request_get_command(req) == EVHTTP_REQ_POST
+                       ? body_of_post(req)
+                       : body_of_query(ctx, m, index, req, query);
     if (body) {
         char *text = json_dumps(body, JSON_COMPACT), path[600], err[512];
         snprintf(path, sizeof(path), "/%s/_search", index);

@@ -155,6 +155,18 @@ get "/v1/search/orders?skus=SKU-0042&size=0"
     || fail "search: skus=SKU-0042"
 get "/v1/search/orders?cancelReason=stock&status=CANCELLED&size=0"
 [ "$(json 'd["total"]')" = "$(sqlc "cancel_reason = 'out of stock'")" ] || fail "search: text match"
+# q= over every text and keyword field, filter.FIELD= exact, limit=
+get "/v1/search/orders?q=stock&filter.status=CANCELLED&limit=0"
+[ "$(json 'd["total"]')" = "$(sqlc "cancel_reason = 'out of stock'")" ] || fail "search: q=stock"
+get "/v1/search/orders?q=$cust&limit=0"
+[ "$(json 'd["total"]')" = "$(sqlc "customer_id = '$cust'")" ] || fail "search: q=customer id"
+get "/v1/search/orders?filter.customerId=$cust&filter.status=SHIPPED&limit=100&sort=orderId:desc"
+[ "$(json '",".join(h["id"] for h in d["hits"])')" = \
+  "$(sql "SELECT string_agg(order_id, ',' ORDER BY order_id DESC) FROM order_detail WHERE customer_id = '$cust' AND status = 'SHIPPED'")" ] \
+    || fail "search: filter.customerId and filter.status"
+get "/v1/search/orders?filter.status=shipped&limit=0"
+[ "$(json 'd["total"]')" = 0 ] || fail "search: filter is exact (keyword, case-sensitive)"
+get "/v1/search/orders?limit=-1" 400
 code=$(curl -s -o "$WORK/body" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
     -d '{"query": {"range": {"totalAmount": {"gte": 500}}}, "size": 0}' "$API/v1/search/orders")
 [ "$code" = 200 ] || fail "POST search: status $code"
