@@ -353,6 +353,7 @@ int consumer_run(consumer_t *c, volatile sig_atomic_t *stop)
     c->state = CONSUMER_STARTING;
     if (fetcher_start(c->fetcher) != 0) {
         c->state = CONSUMER_FAILED;
+        stats_set_failed(c->stats);
         return -1;
     }
     double last_log = now_s(), last_check = last_log;

@@ -146,8 +146,9 @@ static void h_readyz(http_ctx_t *ctx, struct evhttp_request *req, const char *re
                         json_pack("{s:s,s:I}", "status", "ready", "lag", (json_int_t)worst));
 }
 
-/* "paused" when projector.projections says so, else "live". */
-static const char *projection_state(http_ctx_t *ctx, const mapping_t *m)
+/* "paused" when projector.projections says so; "failed" when this process's worker of m could
+ * not start; "rebuilding" while a rebuild is active (rebuild: its JSON); else "live". */
+static const char *projection_state(http_ctx_t *ctx, const mapping_t *m, json_t *rebuild)
 {
     const char *params[] = {mapping_name(m)};
     PGresult *r =
@@ -155,7 +156,13 @@ static const char *projection_state(http_ctx_t *ctx, const mapping_t *m)
                      NULL, params, NULL, NULL, 0);
     int paused = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0;
     PQclear(r);
-    return paused ? "paused" : "live";
+    int failed = 0;
+    for (size_t i = 0; i < ctx->nstats; i++)
+        failed |= mapping_set_get(ctx->set, i) == m && stats_failed(ctx->stats[i]);
+    return paused                                             ? "paused"
+           : failed                                           ? "failed"
+           : json_is_true(json_object_get(rebuild, "active")) ? "rebuilding"
+                                                              : "live";
 }
 
 /* The live generation of m's tables (1 before any blue/green rebuild). */
@@ -218,12 +225,13 @@ static json_t *projection_json(http_ctx_t *ctx, const mapping_t *m, PGresult *r)
         int64_t ms = stats_last_event_ms(ctx->stats[i]);
         last = ms < 0 ? json_null() : json_integer(ms);
     }
+    json_t *rebuild = rebuild_json(ctx, m);
     return json_pack("{s:s,s:s,s:i,s:o,s:o,s:o,s:I,s:I,s:I,s:I,s:o,s:o}", "name", mapping_name(m),
-                     "state", projection_state(ctx, m), "generation", live_generation(ctx, m),
-                     "events_per_s", rate, "last_event_ms", last, "topics", topics, "applied",
-                     (json_int_t)applied, "skipped", (json_int_t)skipped, "dead_lettered",
-                     (json_int_t)dead, "dead_letters_unresolved", (json_int_t)unresolved,
-                     "partitions", parts, "rebuild", rebuild_json(ctx, m));
+                     "state", projection_state(ctx, m, rebuild), "generation",
+                     live_generation(ctx, m), "events_per_s", rate, "last_event_ms", last, "topics",
+                     topics, "applied", (json_int_t)applied, "skipped", (json_int_t)skipped,
+                     "dead_lettered", (json_int_t)dead, "dead_letters_unresolved",
+                     (json_int_t)unresolved, "partitions", parts, "rebuild", rebuild);
 }
 
 static void h_projections(http_ctx_t *ctx, struct evhttp_request *req, const char *rest,

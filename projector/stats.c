@@ -22,6 +22,7 @@ struct stats {
     _Atomic uint64_t counters[STATS__COUNT];
     _Atomic int64_t last_event_ms;
     _Atomic uint64_t rate_milli; /* events/s x 1000 */
+    _Atomic int failed;
 };
 
 stats_t *stats_new(const char *projection)
@@ -73,6 +74,16 @@ void stats_count(stats_t *s, stats_counter_t c, uint64_t n)
 uint64_t stats_counter(const stats_t *s, stats_counter_t c)
 {
     return atomic_load(&s->counters[c]);
+}
+
+void stats_set_failed(stats_t *s)
+{
+    atomic_store(&s->failed, 1);
+}
+
+int stats_failed(const stats_t *s)
+{
+    return atomic_load(&s->failed);
 }
 
 void stats_db_error(stats_t *s)

@@ -40,6 +40,9 @@ void stats_db_error(stats_t *s);
 void stats_stale(stats_t *s);
 /* Dead letters that could not be published (the batch is retried). */
 void stats_dlq_error(stats_t *s);
+/* The worker could not start (see the log); the HTTP API reports the projection "failed". */
+void stats_set_failed(stats_t *s);
+int stats_failed(const stats_t *s);
 /* The rate over the last progress interval, set by the worker. */
 void stats_set_rate(stats_t *s, double events_per_s);
 

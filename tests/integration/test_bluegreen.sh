@@ -71,7 +71,7 @@ python3 - "$WORK/p.json" "$total" <<'PY' || fail "GET /v1/projections/orders aft
 import json, sys
 d = json.load(open(sys.argv[1]))
 r = d["rebuild"]
-assert d["generation"] == 2, d
+assert d["generation"] == 2 and d["state"] == "live", d
 assert r["state"] == "done" and r["mode"] == "blue-green" and r["generation"] == 2, r
 assert r["events_replayed"] == r["events_total"] > 0 and not r["active"], r
 assert len(r["partitions"]) == 4, r
@@ -127,7 +127,9 @@ grep -q '^projector_rebuild_active{projection="orders",generation="3",mode="blue
     || { grep rebuild "$WORK/metrics.txt"; fail "rebuild metrics while building"; }
 python3 - "$WORK/p.json" <<'PY' || fail "GET /v1/projections/orders while building"
 import json, sys
-r = json.load(open(sys.argv[1]))["rebuild"]
+d = json.load(open(sys.argv[1]))
+r = d["rebuild"]
+assert d["state"] == "rebuilding", d["state"]
 assert r["state"] == "building" and r["active"] and r["generation"] == 3 and r["keep_old"], r
 assert 0 < r["events_replayed"] <= r["events_total"], r
 assert all(p["lag"] is not None for p in r["partitions"]), r
