@@ -32,7 +32,7 @@ struct consumer {
     stats_t *stats;
     sink_position_t *pos; /* of the batch being applied */
     size_t npos;
-    int build_over; /* a build generation whose position rows are gone */
+    int build_over; /* a build generation found a partition without a position row */
     /* progress */
     uint64_t applied, skipped, dead, since_log;
     time_t last_retry_log;
@@ -196,6 +196,20 @@ static void after_commit(consumer_t *c, const fetch_batch_t *b)
     rd_kafka_topic_partition_list_destroy(l);
 }
 
+/* A build generation's partition without a position row: at the switch or cancel they all go
+ * (the rebuilder stops this worker soon); a partition the rebuild did not record (added to the
+ * topic since) never has one. Its events are not fetched for this build any more. */
+static void build_row_gone(consumer_t *c, const char *topic, int32_t partition)
+{
+    if (!c->build_over)
+        LOG(LOG_INFO,
+            "projection=%s topic=%s partition=%d has no build position (the rebuild is over, or "
+            "the partition is newer than the rebuild): not applied by this build",
+            c->gen.key, topic, partition);
+    c->build_over = 1;
+    fetcher_advance(c->fetcher, topic, partition, -2);
+}
+
 static void on_stale(consumer_t *c)
 {
     for (size_t k = 0; k < c->npos; k++) {
@@ -203,12 +217,7 @@ static void on_stale(consumer_t *c)
         if (!p->stale)
             continue;
         if (c->gen.number && p->actual < -1) { /* a build's rows go at its switch or cancel */
-            if (!c->build_over)
-                LOG(LOG_INFO,
-                    "projection=%s the build's positions are gone (switched or cancelled): "
-                    "nothing more is applied; stopping",
-                    c->gen.key);
-            c->build_over = 1;
+            build_row_gone(c, p->topic, p->partition);
             continue;
         }
         LOG(LOG_WARN,
@@ -246,8 +255,6 @@ static int apply_batch(consumer_t *c, fetch_batch_t *b)
         if (rc == SINK_STALE) {
             stats_stale(c->stats);
             on_stale(c);
-            if (c->build_over) /* the rebuilder stops this worker soon; do not spin meanwhile */
-                backoff_nap(c->stop, 250);
             return 0;
         }
         if (rc == SINK_PAUSED) {
@@ -333,13 +340,17 @@ static void check_idle(consumer_t *c, double *last)
         for (size_t i = 0; i < n; i++) {
             if (c->pos[i].expected == was[i])
                 continue;
+            moved = 1;
+            if (c->gen.number && c->pos[i].expected < -1) {
+                build_row_gone(c, c->pos[i].topic, c->pos[i].partition);
+                continue;
+            }
             LOG(LOG_WARN,
                 "projection=%s topic=%s partition=%d stored position moved from %lld to %lld "
                 "(a rebuild, or another instance): re-reading from it",
                 c->gen.key, c->pos[i].topic, c->pos[i].partition, (long long)was[i],
                 (long long)c->pos[i].expected);
             fetcher_advance(c->fetcher, c->pos[i].topic, c->pos[i].partition, c->pos[i].expected);
-            moved = 1;
         }
     }
     if (moved)

@@ -391,8 +391,9 @@ static int gather(fetcher_t *f, fetch_batch_t *b)
         }
         int64_t expected;
         if (fetcher_expected(f, rd_kafka_topic_name(msg->rkt), msg->partition, &expected) != 0 ||
-            (expected >= 0 && msg->offset < expected)) {
-            rd_kafka_message_destroy(msg); /* not ours, or already applied */
+            expected < -1 || (expected >= 0 && msg->offset < expected)) {
+            /* not ours, not part of this build (no position row), or already applied */
+            rd_kafka_message_destroy(msg);
             continue;
         }
         b->msgs[b->n++] = msg;

@@ -409,7 +409,7 @@ int sink_pg_positions(sink_pg_t *s, sink_position_t *pos, size_t npos, char *err
         return -1;
     }
     for (size_t i = 0; i < npos; i++)
-        pos[i].expected = pos[i].actual < -1 ? -1 : pos[i].actual;
+        pos[i].expected = pos[i].actual < -1 && !s->gen.number ? -1 : pos[i].actual;
     return 0;
 }
 
@@ -662,7 +662,7 @@ static err_class_t begin_checked(sink_pg_t *s, strbuf_t *topics, strbuf_t *parts
     *stale = 0;
     for (size_t k = 0; k < s->npos; k++) {
         sink_position_t *p = &s->pos[k];
-        p->stale = p->actual != p->expected;
+        p->stale = p->actual != p->expected || p->expected < -1; /* -2: no row to advance */
         *stale |= p->stale;
     }
     return ERR_NONE;

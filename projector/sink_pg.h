@@ -64,8 +64,9 @@ void sink_pg_destroy(sink_pg_t *s);
 void sink_pg_set_indexer(sink_pg_t *s, sink_index_fn fn, void *ctx);
 
 /* Creates missing position rows (live generation only) and reads the stored positions into
- * pos[i].expected. Blocks. Returns 0, or -1 with errstr set (retriable: the database is
- * unreachable). */
+ * pos[i].expected (-1: none stored yet; a build generation: -2 when the partition has no row,
+ * i.e. the build is over or the partition is not part of it). Blocks. Returns 0, or -1 with errstr
+ * set (retriable: the database is unreachable). */
 int sink_pg_positions(sink_pg_t *s, sink_position_t *pos, size_t npos, char *errstr,
                       size_t errstr_size) __attribute__((warn_unused_result));
 
