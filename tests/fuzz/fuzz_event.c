@@ -100,6 +100,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (at < 2)
             planner_begin(planner, ev, at, 2, arena, 0);
     }
+    /* Documents: a document built from the event is valid JSON, whatever the event holds. */
+    const mapping_t *m = mapping_set_get(set, 0);
+    mapping_doc_op_t ops[8];
+    size_t nops = 0;
+    char err[1024];
+    if (mapping_eval_docs(m, &ev[0].ev, arena, ops, &nops, err, sizeof(err)) == MAPPING_OK) {
+        for (size_t i = 0; i < nops; i++) {
+            if (!ops[i].id || !*ops[i].id)
+                abort(); /* ids are checked non-empty */
+            json_t *body = ops[i].body ? json_loads(ops[i].body, JSON_DECODE_ANY, NULL) : NULL;
+            if (ops[i].body && !json_is_object(body))
+                abort();
+            json_decref(body);
+        }
+    }
     json_decref(doc);
     arena_reset(arena);
     return 0;
