@@ -3,7 +3,8 @@
 # text: 400 mapper_parsing_exception) dead-letters exactly its event, with the engine's error in
 # the dead letter's headers; its row is not written either (rows and documents agree), and every
 # other event, before and after it in the same batch, is applied to both stores once. After a
-# mapping fix, `projector dlq replay` applies it to both.
+# mapping fix, `projector dlq replay` applies it to both. A document already at a newer version
+# answers 409, which counts as written.
 source "$(dirname "$0")/lib.sh"
 PROJECTOR=$1
 itest_setup es_refused --topic item-events:2 --topic item-events.dlq:1
@@ -36,9 +37,23 @@ export MAPPINGS=$WORK/v1 VIEWS=$WORK/views
     for i in $(seq 41 80); do printf 'k%d\t{"type":"Put","id":"i%d","qty":"%d"}\n' $((i % 7)) "$i" "$i"; done
 } | kcat -b "$BROKERS" -P -t item-events -K $'\t'
 
-projector_start run
+# A document that already holds a newer version than any the projector will take (another
+# writer got there first): its write is refused with 409 and counted as written, not an error.
+"$PROJECTOR" migrate --mappings "$MAPPINGS" --views "$VIEWS" >/dev/null || fail "migrate"
+curl -sf -X PUT "$ES_URL/items/_doc/i5?version=1000000000000&version_type=external" \
+    -H 'Content-Type: application/json' -d '{"id": "i5", "qty": "5"}' >/dev/null \
+    || fail "cannot write the newer document"
+port=$((21000 + RANDOM % 20000))
+projector_start run --http "127.0.0.1:$port"
 wait_caught_up items 81 60
+curl -s "http://127.0.0.1:$port/metrics" >"$WORK/metrics.txt"
 stop_clean "$LAST_PID"
+metric() { awk -v n="$1{projection=\"items\"}" '$1 == n { print $2 }' "$WORK/metrics.txt"; }
+[ "$(metric projector_search_version_conflicts_total)" -ge 1 ] \
+    || fail "the 409 on the newer document was not counted: $(metric projector_search_version_conflicts_total)"
+[ "$(metric projector_search_refused_documents_total)" -ge 1 ] || fail "the refused document was not counted"
+[ "$(curl -s "$ES_URL/items/_doc/i5" | python3 -c 'import json, sys; print(json.load(sys.stdin)["_version"])')" = 1000000000000 ] \
+    || fail "the newer document was overwritten"
 
 [ "$(sql "SELECT count(*) FROM projector.dead_letters")" = 1 ] || fail "expected exactly one dead letter"
 [ "$(sql "SELECT stage FROM projector.dead_letters")" = index ] || fail "dead letter stage"
