@@ -243,9 +243,13 @@ static void index_suffix(char *buf, size_t size)
     snprintf(buf, size, "%lld", (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
-/* Runs fn on every index of m with its definition. Returns 0, -1 (retriable) or -2. */
-static int each_index(const config_t *cfg, const mapping_t *m, int replace, char *errstr,
-                      size_t errstr_size)
+/* Runs step on every alias m writes, with one client. Returns 0, -2 when the setup is wrong (no
+ * URL, a bad client setting) or what a step returned: -1 when the cluster failed, -2 for a wrong
+ * setup (a missing or invalid index definition); errstr says why. */
+static int each_alias(const config_t *cfg, const mapping_t *m,
+                      int (*step)(es_client_t *c, const config_t *cfg, const mapping_t *m,
+                                  const char *alias, const void *arg, char *errstr, size_t errsz),
+                      const void *arg, char *errstr, size_t errstr_size)
 {
     if (!mapping_index_count(m))
         return 0;
@@ -261,30 +265,36 @@ static int each_index(const config_t *cfg, const mapping_t *m, int replace, char
     if (!c)
         return -2;
     int rc = 0;
-    for (size_t i = 0; rc == 0 && i < mapping_index_count(m); i++) {
-        char *def = NULL, suffix[32];
-        if (sink_es_definition(cfg, m, mapping_index(m, i), &def, errstr, errstr_size) != 0) {
-            rc = -2;
-            break;
-        }
-        index_suffix(suffix, sizeof(suffix));
-        rc = replace
-                 ? es_client_replace_index(c, mapping_index(m, i), def, suffix, errstr, errstr_size)
-                 : es_client_ensure_alias(c, mapping_index(m, i), def, suffix, errstr, errstr_size);
-        free(def);
-    }
+    for (size_t i = 0; rc == 0 && i < mapping_index_count(m); i++)
+        rc = step(c, cfg, m, mapping_index(m, i), arg, errstr, errstr_size);
     es_client_destroy(c);
+    return rc;
+}
+
+/* Makes sure alias exists (arg: int 0), or replaces its index by a new empty one (int 1). */
+static int alias_step(es_client_t *c, const config_t *cfg, const mapping_t *m, const char *alias,
+                      const void *arg, char *errstr, size_t errsz)
+{
+    char *def = NULL, suffix[32];
+    if (sink_es_definition(cfg, m, alias, &def, errstr, errsz) != 0)
+        return -2;
+    index_suffix(suffix, sizeof(suffix));
+    int rc = *(const int *)arg ? es_client_replace_index(c, alias, def, suffix, errstr, errsz)
+                               : es_client_ensure_alias(c, alias, def, suffix, errstr, errsz);
+    free(def);
     return rc;
 }
 
 int sink_es_migrate(const config_t *cfg, const mapping_t *m, char *errstr, size_t errstr_size)
 {
-    return each_index(cfg, m, 0, errstr, errstr_size);
+    int replace = 0;
+    return each_alias(cfg, m, alias_step, &replace, errstr, errstr_size);
 }
 
 int sink_es_recreate(const config_t *cfg, const mapping_t *m, char *errstr, size_t errstr_size)
 {
-    return each_index(cfg, m, 1, errstr, errstr_size);
+    int replace = 1;
+    return each_alias(cfg, m, alias_step, &replace, errstr, errstr_size);
 }
 
 /* ---- generations of a blue/green rebuild: an index per generation behind the alias ---- */
@@ -292,30 +302,6 @@ int sink_es_recreate(const config_t *cfg, const mapping_t *m, char *errstr, size
 void sink_es_generation_index(const char *alias, int number, char *out, size_t size)
 {
     snprintf(out, size, "%s-g%d", alias, number);
-}
-
-/* Runs step on every alias m writes, with a client; 0, or -1 with errstr. */
-static int each_alias(const config_t *cfg, const mapping_t *m,
-                      int (*step)(es_client_t *c, const config_t *cfg, const mapping_t *m,
-                                  const char *alias, const void *arg, char *errstr, size_t errsz),
-                      const void *arg, char *errstr, size_t errstr_size)
-{
-    if (!mapping_index_count(m))
-        return 0;
-    es_settings_t st = sink_es_settings(cfg);
-    if (!st.url) {
-        snprintf(errstr, errstr_size, "%s writes documents but no Elasticsearch URL is set",
-                 mapping_file(m));
-        return -1;
-    }
-    es_client_t *c = es_client_new(&st, errstr, errstr_size);
-    if (!c)
-        return -1;
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < mapping_index_count(m); i++)
-        rc = step(c, cfg, m, mapping_index(m, i), arg, errstr, errstr_size);
-    es_client_destroy(c);
-    return rc;
 }
 
 /* Sends one request; 0 when its status is 2xx or `ok` (another acceptable status), else -1. */
@@ -340,7 +326,7 @@ static int create_step(es_client_t *c, const config_t *cfg, const mapping_t *m, 
     sink_es_generation_index(alias, *(const int *)arg, index, sizeof(index));
     snprintf(path, sizeof(path), "/%s", index);
     if (sink_es_definition(cfg, m, alias, &def, errstr, errsz) != 0)
-        return -1;
+        return -2;
     int rc = request_ok(c, "HEAD", path, NULL, 0, errstr, errsz) == 0
                  ? 0 /* a resumed build: the index is there */
                  : request_ok(c, "PUT", path, def, 0, errstr, errsz);

@@ -52,7 +52,8 @@ int sink_es_recreate(const config_t *cfg, const mapping_t *m, char *errstr, size
  * "<alias>-g<N>" of each alias (out), created when the build starts (kept when it exists: a
  * resumed build), put behind the alias in one _aliases request at the switch (the indices it
  * pointed at are deleted then, unless keep_old), and deleted when the build is cancelled (unless
- * readers see it). Each returns 0, or -1 with errstr. Blocks. */
+ * readers see it). Each returns 0, or as sink_es_migrate() -1 (the cluster failed) or -2 (the
+ * setup is wrong), with errstr. Blocks. */
 void sink_es_generation_index(const char *alias, int number, char *out, size_t size);
 int sink_es_generation_create(const config_t *cfg, const mapping_t *m, int number, char *errstr,
                               size_t errstr_size) __attribute__((warn_unused_result));
