@@ -36,6 +36,17 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* Waits *backoff_ms, or less when one of signals arrives (returns 1: stop); then grows
+ * *backoff_ms up to retry.backoff.max.ms and returns 0. */
+static int back_off(const config_t *cfg, const sigset_t *signals, long *backoff_ms)
+{
+    struct timespec ts = {*backoff_ms / 1000, (*backoff_ms % 1000) * 1000000L};
+    if (sigtimedwait(signals, NULL, &ts) > 0)
+        return 1;
+    *backoff_ms = backoff_next(*backoff_ms, (long)config_int(cfg, CFG_RETRY_BACKOFF_MAX_MS));
+    return 0;
+}
+
 /* Connects, retrying while the database is unreachable (a service may start before it).
  * Returns the connection, or NULL when a stop was requested. */
 static PGconn *connect_waiting(const config_t *cfg, const sigset_t *signals)
@@ -47,10 +58,8 @@ static PGconn *connect_waiting(const config_t *cfg, const sigset_t *signals)
         if (c)
             return c;
         LOG(LOG_WARN, "%s; retrying in %ld ms", err, backoff);
-        struct timespec ts = {backoff / 1000, (backoff % 1000) * 1000000L};
-        if (sigtimedwait(signals, NULL, &ts) > 0)
+        if (back_off(cfg, signals, &backoff))
             return NULL;
-        backoff = backoff_next(backoff, (long)config_int(cfg, CFG_RETRY_BACKOFF_MAX_MS));
     }
 }
 
@@ -70,10 +79,8 @@ static int migrate_indices(const config_t *cfg, const mapping_set_t *set, const 
                 "projection=%s search engine error while setting up its indices: %s; retrying "
                 "in %ld ms",
                 mapping_name(m), err, backoff);
-            struct timespec ts = {backoff / 1000, (backoff % 1000) * 1000000L};
-            if (sigtimedwait(signals, NULL, &ts) > 0)
+            if (back_off(cfg, signals, &backoff))
                 return 1;
-            backoff = backoff_next(backoff, (long)config_int(cfg, CFG_RETRY_BACKOFF_MAX_MS));
         }
         if (rc != 0) {
             LOG(LOG_ERROR, "projection=%s search indices: %s", mapping_name(m), err);
