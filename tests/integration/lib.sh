@@ -177,6 +177,11 @@ reader_start() {
     PIDS+=("$SEARCH_READER_PID")
 }
 
+# The indices behind the alias orders, space-separated.
+alias_indices() {
+    curl -s "$ES_URL/_alias/orders" | python3 -c 'import json, sys; print(*json.load(sys.stdin))'
+}
+
 # The documents behind the alias orders, as a search sees them.
 search_count() {
     curl -s "$ES_URL/orders/_count" | python3 -c 'import json, sys; print(json.load(sys.stdin)["count"])'

@@ -34,7 +34,7 @@ read -r count0 sum0 < <(sql "SELECT (SELECT count(*) FROM order_detail), (SELECT
 sleep 0.5 # the index refreshes
 docs0=$(search_count)
 [ "$docs0" = "$count0" ] || fail "$docs0 documents searchable for $count0 orders before the rebuild"
-index0=$(curl -s "$ES_URL/_alias/orders" | python3 -c 'import json, sys; print(*json.load(sys.stdin))')
+index0=$(alias_indices)
 reader_start
 "$ORDERS_GEN" --events 8000 --start-order 100000 --rate 2000 --brokers "$BROKERS" \
     --topic order-events --expect-dir "$WORK/w2" --quiet &
@@ -55,7 +55,7 @@ wait_caught_up orders "$total" 120
 reader_check "$count0" "$sum0" "$docs0"
 assert_orders_match "$WORK/expected"
 # The documents: generation 2's index behind the alias, the old index gone.
-[ "$(curl -s "$ES_URL/_alias/orders" | python3 -c 'import json, sys; print(*json.load(sys.stdin))')" = orders-g2 ] \
+[ "$(alias_indices)" = orders-g2 ] \
     || fail "alias orders does not point at orders-g2 alone"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$ES_URL/$index0")" = 404 ] || fail "the old index $index0 was not deleted"
 assert_applied_exactly "$WORK/expected"
@@ -152,7 +152,7 @@ assert_orders_match "$WORK/expected2"
 [ "$(sql "SELECT count(*) FROM projector_old_orders_g2.order_detail")" = "$old_count" ] \
     || fail "the old generation got writes after the switch"
 # --keep-old keeps the old index too, out of the alias, with no writes after the switch.
-[ "$(curl -s "$ES_URL/_alias/orders" | python3 -c 'import json, sys; print(*json.load(sys.stdin))')" = orders-g3 ] \
+[ "$(alias_indices)" = orders-g3 ] \
     || fail "alias orders does not point at orders-g3 alone"
 [ "$(curl -s "$ES_URL/_standin/dump/orders-g2" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["docs"]))')" = "$old_count" ] \
     || fail "the kept old index orders-g2 does not hold the old generation's $old_count documents"

@@ -58,7 +58,6 @@ for _ in $(seq 1 100); do [ "$(sql "SELECT state FROM projector.rebuilds WHERE i
 assert_orders_match "$WORK/w1"
 assert_applied_exactly "$WORK/w1"
 assert_generation 2
-alias_indices() { curl -s "$ES_URL/_alias/orders" | python3 -c 'import json, sys; print(*json.load(sys.stdin))'; }
 [ "$(alias_indices)" = orders-g2 ] || fail "alias orders points at $(alias_indices), expected orders-g2"
 
 # Cancel: a rebuild in the middle of its build is cancelled; nothing of it is left.

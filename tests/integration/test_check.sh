@@ -95,13 +95,12 @@ expect_text "$WORK/s5.out" "kafka property no.such.property"
 # Migrate is idempotent: read tables, and the search index behind its alias.
 m=(--views "$PROJECT_ROOT/views" --mappings "$PROJECT_ROOT/mappings")
 expect_exit 0 "$WORK/m1.out" "$PROJECTOR" migrate "${m[@]}"
-alias_index() { curl -s "$ES_URL/_alias/orders" | python3 -c 'import json, sys; print(*json.load(sys.stdin))'; }
-index1=$(alias_index)
+index1=$(alias_indices)
 expect_exit 0 "$WORK/m2.out" "$PROJECTOR" migrate "${m[@]}"
 [ "$(sql "SELECT count(*) FROM pg_tables WHERE tablename IN ('order_detail', 'customer_summary')")" = 2 ] \
     || fail "migrate did not create the read tables"
 case "$index1" in orders-[0-9]*) ;; *) fail "migrate did not create index orders-<time> behind alias orders: '$index1'" ;; esac
-[ "$(alias_index)" = "$index1" ] || fail "a second migrate replaced the index"
+[ "$(alias_indices)" = "$index1" ] || fail "a second migrate replaced the index"
 curl -s "$ES_URL/$index1/_mapping" | grep -q '"totalAmount":{"type":"scaled_float"' \
     || fail "the index lacks the field mappings of views/orders.es.json"
 # Search settings: a mapping with index actions needs a URL, and each index its definition.

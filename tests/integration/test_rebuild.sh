@@ -25,13 +25,12 @@ sql "UPDATE customer_summary SET orders_created = orders_created + 1000" >/dev/n
 # ... and a document the rows do not have.
 curl -sf -X PUT "$ES_URL/orders/_doc/o-bogus?refresh=true" -H 'Content-Type: application/json' \
     -d '{"orderId": "o-bogus", "status": "PAID"}' >/dev/null || fail "cannot write the bogus document"
-alias_index() { curl -s "$ES_URL/_alias/orders" | python3 -c 'import json, sys; print(*json.load(sys.stdin))'; }
-index_before=$(alias_index)
+index_before=$(alias_indices)
 
 "$PROJECTOR" rebuild orders --in-place --brokers "$BROKERS" --mappings "$MAPPINGS" --views "$VIEWS" >"$WORK/r1.txt" \
     || { cat "$WORK/r1.txt"; fail "rebuild failed"; }
 grep -q 'positions reset' "$WORK/r1.txt" || fail "rebuild output"
-index_after=$(alias_index)
+index_after=$(alias_indices)
 [ -n "$index_after" ] && [ "$index_after" != "$index_before" ] \
     || fail "alias orders still points at $index_before after the rebuild"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$ES_URL/$index_before")" = 404 ] \
