@@ -17,7 +17,7 @@ typedef struct step {
 struct jpath {
     char *text;
     step_t *steps;
-    size_t nsteps;
+    size_t nsteps, cap; /* steps grow geometrically: compiling is linear in the path's length */
     int multi;
 };
 
@@ -44,37 +44,44 @@ void jpath_destroy(jpath_t *p)
 
 static int add_step(jpath_t *p, step_kind_t kind, char *name, size_t index)
 {
-    step_t *s = realloc(p->steps, (p->nsteps + 1) * sizeof(*s));
-    if (!s) {
-        free(name);
-        return -1;
+    if (p->nsteps == p->cap) {
+        size_t cap = p->cap ? 2 * p->cap : 4;
+        step_t *s = realloc(p->steps, cap * sizeof(*s));
+        if (!s) {
+            free(name);
+            return -1;
+        }
+        p->steps = s;
+        p->cap = cap;
     }
-    p->steps = s;
-    s[p->nsteps++] = (step_t){kind, name, index};
+    p->steps[p->nsteps++] = (step_t){kind, name, index};
     if (kind == STEP_ALL)
         p->multi = 1;
     return 0;
 }
 
-/* Parses a ["quoted key"] step at *pos (just after '['); returns the key or NULL. */
+/* Parses a ["quoted key"] step at *pos (just after '['); returns the key (allocated to its own
+ * length: memory stays linear in the path however many steps it has) or NULL. */
 static char *parse_quoted(const char *expr, size_t *pos)
 {
     char q = expr[*pos];
-    size_t i = *pos + 1, n = 0;
-    char *out = malloc(strlen(expr) + 1);
+    size_t end = *pos + 1, n = 0;
+    for (; expr[end] && expr[end] != q; end++, n++)
+        if (expr[end] == '\\' && expr[end + 1])
+            end++;
+    if (expr[end] != q || expr[end + 1] != ']')
+        return NULL;
+    char *out = malloc(n + 1);
     if (!out)
         return NULL;
-    for (; expr[i] && expr[i] != q; i++) {
-        if (expr[i] == '\\' && expr[i + 1])
+    n = 0;
+    for (size_t i = *pos + 1; i < end; i++) {
+        if (expr[i] == '\\' && i + 1 < end)
             i++;
         out[n++] = expr[i];
     }
-    if (expr[i] != q || expr[i + 1] != ']') {
-        free(out);
-        return NULL;
-    }
     out[n] = '\0';
-    *pos = i + 2;
+    *pos = end + 2;
     return out;
 }
 
