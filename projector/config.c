@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef enum { T_STRING, T_INT, T_ENUM } setting_type_t;
 
@@ -247,6 +248,10 @@ static int load_kafka_object(config_t *cfg, const char *path, json_t *obj, char 
 
 int config_load_file(config_t *cfg, const char *path, char *errstr, size_t errstr_size)
 {
+    if (access(path, R_OK) != 0) {
+        snprintf(errstr, errstr_size, "config file %s: %s", path, strerror(errno));
+        return -1;
+    }
     json_error_t jerr;
     json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) {
@@ -326,11 +331,22 @@ void config_kafka_get(const config_t *cfg, size_t i, const char **key, const cha
     *value = cfg->kafka[i].value;
 }
 
-void config_print_help(FILE *out)
+/* Does the setting's name start with one of prefixes (NULL: every setting matches)? */
+static int setting_listed(const setting_t *s, const char *const *prefixes)
+{
+    for (size_t k = 0; prefixes && prefixes[k]; k++)
+        if (strncmp(s->name, prefixes[k], strlen(prefixes[k])) == 0)
+            return 1;
+    return !prefixes;
+}
+
+void config_print_help(FILE *out, const char *const *prefixes)
 {
     fprintf(out, "Settings (flag / environment variable / config file key, default):\n");
     for (int i = 0; i < CFG__COUNT; i++) {
         const setting_t *s = &settings[i];
+        if (!setting_listed(s, prefixes))
+            continue;
         fprintf(out, "  %-24s %-32s %s\n", s->flag ? s->flag : "", s->env, s->desc);
         fprintf(out, "  %-24s %-32s file key \"%s\", default \"%s\"%s%s\n", "", "", s->name, s->def,
                 s->choices ? ", one of " : "", s->choices ? s->choices : "");

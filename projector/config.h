@@ -63,8 +63,9 @@ long long config_int(const config_t *cfg, config_key_t key);
 size_t config_kafka_count(const config_t *cfg);
 void config_kafka_get(const config_t *cfg, size_t i, const char **key, const char **value);
 
-/* Prints the flags and environment variables, for --help. */
-void config_print_help(FILE *out);
+/* Prints the flags and environment variables, for --help: the settings whose names start with
+ * one of prefixes (a NULL-terminated list), or every setting when prefixes is NULL. */
+void config_print_help(FILE *out, const char *const *prefixes);
 /* Prints every setting with its value and where it came from; secrets are masked. */
 void config_dump(const config_t *cfg, FILE *out);
 

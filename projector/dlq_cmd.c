@@ -5,10 +5,12 @@
  * also resolves the record, so replaying twice applies it once. */
 #include "dlq_cmd.h"
 
+#include <ctype.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "arena.h"
 #include "generation.h"
@@ -28,6 +30,107 @@ static const char filter[] = " WHERE (($1 = '' AND strpos(projection, '#') = 0) 
                              " AND ($3 = 0 OR id = $3::bigint)"
                              " AND ($4 OR replayed_at IS NULL)";
 
+/* Seconds per duration unit of --since. */
+static const struct {
+    char unit;
+    long long seconds;
+} since_units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 604800}};
+
+static int parse_duration(const char *text, long long now_s, char *out, size_t out_size)
+{
+    char *end;
+    long long n = strtoll(text, &end, 10);
+    if (!isdigit((unsigned char)text[0]) || end[0] == '\0' || end[1] != '\0' || n > 100000000)
+        return -1;
+    for (size_t i = 0; i < sizeof(since_units) / sizeof(since_units[0]); i++) {
+        if (since_units[i].unit != end[0])
+            continue;
+        time_t t = (time_t)(now_s - n * since_units[i].seconds);
+        struct tm tm;
+        if (!gmtime_r(&t, &tm))
+            return -1;
+        strftime(out, out_size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        return 0;
+    }
+    return -1;
+}
+
+/* Does text match the pattern, where 'D' is a digit and any other character stands for
+ * itself? Returns the length matched (all of the pattern), or 0. */
+static size_t match_digits(const char *text, const char *pattern)
+{
+    size_t i = 0;
+    for (; pattern[i]; i++)
+        if (pattern[i] == 'D' ? !isdigit((unsigned char)text[i]) : text[i] != pattern[i])
+            return 0;
+    return i;
+}
+
+/* Checks an RFC 3339 time: a date, optionally THH:MM[:SS[.fraction]] and Z or +HH:MM /
+ * -HH:MM. Returns 1 when it names its offset, 0 when not (a date alone, or a local time), -1 when
+ * it is not such a time. */
+static int parse_rfc3339(const char *text)
+{
+    int y, mo, d, h = 0, mi = 0, sec = 0;
+    if (!match_digits(text, "DDDD-DD-DD") || sscanf(text, "%4d-%2d-%2d", &y, &mo, &d) != 3 ||
+        mo < 1 || mo > 12 || d < 1 || d > 31)
+        return -1;
+    const char *p = text + 10;
+    if (!*p)
+        return 0;
+    if ((*p != 'T' && *p != 't' && *p != ' ') || !match_digits(++p, "DD:DD"))
+        return -1;
+    sscanf(p, "%2d:%2d", &h, &mi);
+    p += 5;
+    if (match_digits(p, ":DD")) {
+        sscanf(p, ":%2d", &sec);
+        p += 3;
+        if (*p == '.' && isdigit((unsigned char)p[1]))
+            for (p++; isdigit((unsigned char)*p); p++)
+                ;
+    }
+    if (h > 23 || mi > 59 || sec > 60)
+        return -1;
+    if (*p == 'Z' || *p == 'z')
+        return p[1] ? -1 : 1;
+    if (*p == '+' || *p == '-')
+        return match_digits(p + 1, "DD:DD") && !p[6] ? 1 : -1;
+    return *p ? -1 : 0;
+}
+
+int dlq_cmd_parse_since(const char *text, long long now_s, char *out, size_t out_size, char *errstr,
+                        size_t errstr_size)
+{
+    if (parse_duration(text, now_s, out, out_size) == 0)
+        return 0;
+    int zoned = parse_rfc3339(text);
+    if (zoned >= 0) {
+        snprintf(out, out_size, "%s%s", text, zoned ? "" : text[10] ? "Z" : "T00:00:00Z");
+        return 0;
+    }
+    snprintf(errstr, errstr_size,
+             "--since %s: expected an RFC 3339 time (2026-11-27, 2026-11-27T10:00Z, "
+             "2026-11-27T10:00:00+01:00; UTC unless an offset is given) or a duration back from "
+             "now (90s, 30m, 1h, 7d, 2w)",
+             text);
+    return -1;
+}
+
+/* Prints why a query failed: the raw error, or what to do when the control tables are not
+ * there yet. */
+static void query_failed(PGconn *c, PGresult *r, const char *action)
+{
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    if (state && strcmp(state, "42P01") == 0)
+        fprintf(stderr,
+                "projector dlq %s: the database has no dead-letter table yet"
+                " (projector.dead_letters): run 'projector migrate' (or start 'projector run')"
+                " first\n",
+                action);
+    else
+        fprintf(stderr, "projector dlq %s: %s", action, PQerrorMessage(c));
+}
+
 static PGresult *query(PGconn *c, const char *select, const dlq_cmd_opts_t *o, int all)
 {
     char sql[2048], id[24];
@@ -38,7 +141,7 @@ static PGresult *query(PGconn *c, const char *select, const dlq_cmd_opts_t *o, i
                              all ? "true" : "false"};
     PGresult *r = PQexecParams(c, sql, 4, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        fprintf(stderr, "projector dlq: %s", PQerrorMessage(c));
+        query_failed(c, r, o->action);
         PQclear(r);
         return NULL;
     }
@@ -222,7 +325,7 @@ static int discard(PGconn *c, const dlq_cmd_opts_t *o)
     int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     int n = ok ? atoi(PQcmdTuples(r)) : 0;
     if (!ok)
-        fprintf(stderr, "projector dlq discard: %s", PQerrorMessage(c));
+        query_failed(c, r, "discard");
     else if (!n)
         fprintf(stderr, "projector dlq discard: no unresolved dead letter %s\n", id);
     else

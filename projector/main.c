@@ -1,7 +1,13 @@
 /* Command line: parses the subcommand and its settings, then dispatches. */
+#include <curl/curl.h>
+#include <event2/event.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <librdkafka/rdkafka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "broker.h"
 #include "config.h"
@@ -29,18 +35,35 @@ typedef struct command {
     const char *name;
     int (*run)(const config_t *cfg); /* NULL: takes its own arguments (broker) */
     const char *summary;
+    /* the settings it reads, as name prefixes (config_print_help()); NULL: every setting */
+    const char *const *reads;
 } command_t;
 
+/* Name prefixes of the settings each command reads, for its --help. */
+static const char *const reads_serve[] = {"pg",     "brokers", "mappings", "views", "http.",
+                                          "ready.", "es.",     "log.",     NULL};
+static const char *const reads_migrate[] = {"pg", "mappings", "views", "es.", "log.", NULL};
+static const char *const reads_rebuild[] = {"pg",    "brokers", "group", "mappings",
+                                            "views", "es.",     "log.",  NULL};
+static const char *const reads_status[] = {"pg",    "brokers", "group", "mappings",
+                                           "views", "log.",    NULL};
+static const char *const reads_dlq[] = {"pg",  "brokers", "mappings",        "views", "dlq.",
+                                        "es.", "log.",    "max.event.bytes", NULL};
+
 static const command_t commands[] = {
-    {"run", service_run, "join the consumer group and project events until SIGINT/SIGTERM"},
-    {"serve", service_serve, "serve the HTTP API (read models, status, metrics) without consuming"},
+    {"run", service_run, "join the consumer group and project events until SIGINT/SIGTERM", NULL},
+    {"serve", service_serve, "serve the HTTP API (read models, status, metrics) without consuming",
+     reads_serve},
     {"migrate", service_migrate,
-     "apply the views directory's .sql files to the database (idempotent)"},
-    {"check", service_check, "validate settings, mappings and views; exit 2 listing problems"},
-    {"rebuild", run_rebuild, "recompute a projection from its topics' earliest events"},
-    {"status", status_run, "show each projection's generation, lag and rebuild progress"},
-    {"dlq", run_dlq, "dead letters: list, show, replay after a mapping fix, discard"},
-    {"broker", NULL, "run the embedded Kafka-protocol broker (development and tests)"},
+     "apply the views directory's .sql files to the database (idempotent)", reads_migrate},
+    {"check", service_check, "validate settings, mappings and views; exit 2 listing problems",
+     NULL},
+    {"rebuild", run_rebuild, "recompute a projection from its topics' earliest events",
+     reads_rebuild},
+    {"status", status_run, "show each projection's generation, lag and rebuild progress",
+     reads_status},
+    {"dlq", run_dlq, "dead letters: list, show, replay after a mapping fix, discard", reads_dlq},
+    {"broker", NULL, "run the embedded Kafka-protocol broker (development and tests)", NULL},
 };
 
 static void usage(FILE *out)
@@ -50,22 +73,38 @@ static void usage(FILE *out)
                  "Commands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\n'projector COMMAND --help' for a command's options; --version.\n");
+    fprintf(out, "\n'projector COMMAND --help' for a command's options; 'projector help settings'"
+                 " for every setting;\n--version (-V) for the versions of projector and its"
+                 " libraries.\n");
+}
+
+/* --version: the project's and its libraries' versions, as psql and kcat users expect. */
+static void print_version(void)
+{
+    int pq = PQlibVersion();
+    printf("projector %s\n", PROJECTOR_VERSION);
+    printf("  librdkafka %s\n  libpq %d.%d\n  jansson %s\n  libcurl %s\n  libevent %s\n",
+           rd_kafka_version_str(), pq / 10000, pq % 10000, jansson_version_str(),
+           curl_version_info(CURLVERSION_NOW)->version, event_get_version());
 }
 
 static void command_help(const command_t *c)
 {
     if (c->run == run_dlq)
         printf("usage: projector dlq list|show|replay|discard [--projection P] [--since TIME] "
-               "[--id N] "
-               "[--all] [options]\n\n"
-               "  list     dead letters not replayed yet (--all: every one)\n"
+               "[--id N] [--all] [options]\n\n"
+               "%s.\n\n",
+               c->summary);
+    if (c->run == run_dlq)
+        printf("  list     dead letters not replayed yet (--all: every one)\n"
                "  show     one dead letter with its key and value (--id N)\n"
                "  replay   apply the dead letters again with the current mappings, each once;\n"
                "           one that fails again stays, with its new error (exit code 1)\n"
                "  discard  resolve one (--id N) without applying it; what was parked behind it\n"
                "           applies at the next replay\n"
-               "  --projection P, --since TIME (e.g. 2026-11-27T10:00Z), --id N: filters\n\n");
+               "  --projection P, --id N: filters\n"
+               "  --since TIME   an RFC 3339 time (2026-11-27T10:00Z; UTC unless an offset is\n"
+               "                 given) or a duration back from now (90s, 30m, 1h, 7d, 2w)\n\n");
     if (c->run == run_rebuild)
         printf(
             "usage: projector rebuild PROJECTION [--in-place] [--wait] [--keep-old] [options]\n"
@@ -78,9 +117,15 @@ static void command_help(const command_t *c)
             "              its topics from the earliest offsets (readers see the tables refill)\n"
             "  --keep-old  keep the old generation's tables (schema projector_old_<P>_g<N>)\n"
             "  --wait      show progress until the rebuild is over\n"
-            "  --cancel    cancel the active rebuild and drop its partial generation\n\n");
-    printf("usage: projector %s [--config FILE] [options]\n\n%s.\n\n", c->name, c->summary);
-    config_print_help(stdout);
+            "  --cancel    cancel the active rebuild and drop its partial generation\n\n"
+            "%s.\n\n",
+            c->summary);
+    if (c->run != run_dlq && c->run != run_rebuild)
+        printf("usage: projector %s [--config FILE] [options]\n\n%s.\n\n", c->name, c->summary);
+    config_print_help(stdout, c->reads);
+    if (c->reads)
+        printf("\nThese are the settings '%s' reads; 'projector help settings' lists all.\n",
+               c->name);
     printf("\nPrecedence: defaults < config file < environment < flags. Where --pg and "
            "PROJECTOR_PG are unset,\nlibpq's PG* variables (PGHOST, PGPORT, PGDATABASE, ...) "
            "apply.\nExit codes: 0 ok, 1 runtime failure, 2 invalid settings, mappings or views.\n");
@@ -114,6 +159,10 @@ static int apply_flag(config_t *cfg, int argc, char **argv, int *i, char *err, s
         config_add_kafka(cfg, key, eq + 1);
         return 0;
     }
+    if (a[0] != '-') {
+        snprintf(err, errsz, "%s: unexpected argument (options start with --)", a);
+        return -1;
+    }
     char flag[128];
     snprintf(flag, sizeof(flag), "%.*s", (int)strcspn(a, "="), a);
     const char *setting = config_flag_setting(flag);
@@ -124,7 +173,12 @@ static int apply_flag(config_t *cfg, int argc, char **argv, int *i, char *err, s
         snprintf(err, errsz, "%s: %s", a, setting ? "needs a value" : "unknown option");
         return -1;
     }
-    return config_set(cfg, setting, v, "flag", err, errsz);
+    char inner[1024];
+    if (config_set(cfg, setting, v, "flag", inner, sizeof(inner)) == 0)
+        return 0;
+    /* inner is "flag: name: message": say which flag */
+    snprintf(err, errsz, "%s: %s", flag, inner + strlen("flag: "));
+    return -1;
 }
 
 /* Builds the settings: defaults, config file, environment, flags. Returns 0, 1 for --help,
@@ -173,7 +227,14 @@ static int take_dlq_args(int n, char **args)
         } else if (strcmp(a, "--projection") == 0 && v) {
             dlq_opts.projection = args[++i];
         } else if (strcmp(a, "--since") == 0 && v) {
-            dlq_opts.since = args[++i];
+            static char since[128];
+            char err[512];
+            if (dlq_cmd_parse_since(args[++i], (long long)time(NULL), since, sizeof(since), err,
+                                    sizeof(err)) != 0) {
+                fprintf(stderr, "projector dlq: %s\n", err);
+                return -1;
+            }
+            dlq_opts.since = since;
         } else if (strcmp(a, "--id") == 0 && v) {
             char *end;
             dlq_opts.id = strtoll(args[++i], &end, 10);
@@ -258,8 +319,13 @@ int main(int argc, char **argv)
         usage(stderr);
         return EXIT_INVALID;
     }
-    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
-        printf("projector %s\n", PROJECTOR_VERSION);
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0 ||
+        strcmp(argv[1], "version") == 0) {
+        print_version();
+        return EXIT_OK;
+    }
+    if (strcmp(argv[1], "help") == 0 && argc > 2 && strcmp(argv[2], "settings") == 0) {
+        config_print_help(stdout, NULL);
         return EXIT_OK;
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
