@@ -18,11 +18,16 @@ typedef struct setting {
     long long min, max;  /* bounds for T_INT */
     const char *choices; /* "|"-separated, for T_ENUM */
     const char *desc;
+    /* for T_STRING: checks the form of a value (0, or -1 with errstr); NULL: any text */
+    int (*valid)(const char *value, char *errstr, size_t errstr_size);
 } setting_t;
+
+static int valid_brokers(const char *v, char *errstr, size_t errstr_size);
+static int valid_listen(const char *v, char *errstr, size_t errstr_size);
 
 static const setting_t settings[CFG__COUNT] = {
     [CFG_BROKERS] = {"brokers", "--brokers", "PROJECTOR_BROKERS", T_STRING, "localhost:9092", 0, 0,
-                     NULL, "Kafka bootstrap servers, host:port[,host:port...]"},
+                     NULL, "Kafka bootstrap servers, host:port[,host:port...]", valid_brokers},
     [CFG_PG] = {"pg", "--pg", "PROJECTOR_PG", T_STRING, "", 0, 0, NULL,
                 "PostgreSQL conninfo or URI; empty means libpq's PG* variables"},
     [CFG_GROUP] = {"group", "--group", "PROJECTOR_GROUP", T_STRING, "projector", 0, 0, NULL,
@@ -49,7 +54,7 @@ static const setting_t settings[CFG__COUNT] = {
     [CFG_LOG_LEVEL] = {"log.level", "--log-level", "PROJECTOR_LOG_LEVEL", T_ENUM, "info", 0, 0,
                        "error|warn|info|debug", "least severe level logged"},
     [CFG_HTTP_LISTEN] = {"http.listen", "--http", "PROJECTOR_HTTP", T_STRING, "127.0.0.1:8080", 0,
-                         0, NULL, "HTTP API address host:port; empty: no HTTP API"},
+                         0, NULL, "HTTP API address host:port; empty: no HTTP API", valid_listen},
     [CFG_READY_MAX_LAG] = {"ready.max.lag", "--ready-max-lag", "PROJECTOR_READY_MAX_LAG", T_INT,
                            "10000", 0, 1000000000, NULL,
                            "/readyz fails while a partition lags by more events than this"},
@@ -85,6 +90,50 @@ static const setting_t settings[CFG__COUNT] = {
     [CFG_LOG_FORMAT] = {"log.format", "--log-format", "PROJECTOR_LOG_FORMAT", T_ENUM, "text", 0, 0,
                         "text|json", "log lines for people (text) or JSON lines"},
 };
+
+/* host:port with a port of 1..65535; returns 0 or -1. */
+static int host_port(const char *v, size_t len)
+{
+    const char *colon = memrchr(v, ':', len);
+    if (!colon || colon == v)
+        return -1;
+    size_t digits = len - (size_t)(colon - v) - 1;
+    long port = 0;
+    for (size_t i = 1; i <= digits; i++) {
+        if (colon[i] < '0' || colon[i] > '9')
+            return -1;
+        port = port * 10 + (colon[i] - '0');
+        if (port > 65535)
+            return -1;
+    }
+    return digits && port > 0 ? 0 : -1;
+}
+
+/* A comma-separated list of host[:port] (librdkafka takes a bare host as port 9092). */
+static int valid_brokers(const char *v, char *errstr, size_t errstr_size)
+{
+    for (const char *p = v;; p++) {
+        size_t len = strcspn(p, ",");
+        size_t blank = strspn(p, " ");
+        if (blank >= len) {
+            snprintf(errstr, errstr_size, "%s: expected host:port[,host:port...]",
+                     *v ? "an empty broker in the list" : "empty");
+            return -1;
+        }
+        p += len;
+        if (!*p)
+            return 0;
+    }
+}
+
+static int valid_listen(const char *v, char *errstr, size_t errstr_size)
+{
+    if (!*v || host_port(v, strlen(v)) == 0)
+        return 0;
+    snprintf(errstr, errstr_size,
+             "expected host:port (as in 127.0.0.1:8080), or empty for no HTTP API, got \"%s\"", v);
+    return -1;
+}
 
 typedef struct kv {
     char *key, *value;
@@ -191,6 +240,12 @@ int config_set(config_t *cfg, const char *name, const char *value, const char *o
         snprintf(errstr, errstr_size, "%s: %s: \"%s\" is not one of %s", origin, name, value,
                  s->choices);
         return -1;
+    } else if (s->valid) {
+        char why[512];
+        if (s->valid(value, why, sizeof(why)) != 0) {
+            snprintf(errstr, errstr_size, "%s: %s: %s", origin, name, why);
+            return -1;
+        }
     }
     free(cfg->values[i]);
     cfg->values[i] = xstrdup(value);

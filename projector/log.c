@@ -59,6 +59,13 @@ void log_write(log_level_t level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    /* One event, one line: libpq's messages end in a newline and run over several lines. */
+    size_t end = strlen(msg);
+    while (end && (msg[end - 1] == '\n' || msg[end - 1] == ' ' || msg[end - 1] == '\t'))
+        msg[--end] = '\0';
+    for (char *p = msg; !log_json && *p; p++)
+        if (*p == '\n' || *p == '\r' || *p == '\t')
+            *p = ' ';
 
     struct timeval tv;
     gettimeofday(&tv, NULL);

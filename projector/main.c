@@ -24,6 +24,13 @@ static int run_dlq(const config_t *cfg)
     return dlq_cmd_run(cfg, &dlq_opts);
 }
 
+static service_check_opts_t check_opts;
+
+static int run_check(const config_t *cfg)
+{
+    return service_check(cfg, &check_opts);
+}
+
 static rebuild_opts_t rebuild_opts;
 
 static int run_rebuild(const config_t *cfg)
@@ -56,8 +63,7 @@ static const command_t commands[] = {
      reads_serve},
     {"migrate", service_migrate,
      "apply the views directory's .sql files to the database (idempotent)", reads_migrate},
-    {"check", service_check, "validate settings, mappings and views; exit 2 listing problems",
-     NULL},
+    {"check", run_check, "validate settings, mappings and views; exit 2 listing problems", NULL},
     {"rebuild", run_rebuild, "recompute a projection from its topics' earliest events",
      reads_rebuild},
     {"status", status_run, "show each projection's generation, lag and rebuild progress",
@@ -120,7 +126,13 @@ static void command_help(const command_t *c)
             "  --cancel    cancel the active rebuild and drop its partial generation\n\n"
             "%s.\n\n",
             c->summary);
-    if (c->run != run_dlq && c->run != run_rebuild)
+    if (c->run == run_check)
+        printf("usage: projector check [--offline] [options]\n\n%s.\n\n"
+               "  --offline  check the files and settings alone; without it the views and\n"
+               "             mappings are checked against the database, and an unreachable\n"
+               "             database is a failure (exit 1)\n\n",
+               c->summary);
+    else if (c->run != run_dlq && c->run != run_rebuild)
         printf("usage: projector %s [--config FILE] [options]\n\n%s.\n\n", c->name, c->summary);
     config_print_help(stdout, c->reads);
     if (c->reads)
@@ -313,6 +325,19 @@ static int take_rebuild_args(int n, char **args)
     return out;
 }
 
+/* Takes check's own flag (--offline) out of args; returns how many are left. */
+static int take_check_args(int n, char **args)
+{
+    int out = 0;
+    for (int i = 0; i < n; i++) {
+        if (strcmp(args[i], "--offline") == 0)
+            check_opts.offline = 1;
+        else
+            args[out++] = args[i];
+    }
+    return out;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -345,6 +370,8 @@ int main(int argc, char **argv)
             return EXIT_INVALID;
         if (c->run == run_rebuild && (nargs = take_rebuild_args(nargs, args)) < 0)
             return EXIT_INVALID;
+        if (c->run == run_check)
+            nargs = take_check_args(nargs, args);
         config_t *cfg = config_new();
         int rc = parse_settings(c, nargs, args, cfg);
         rc = rc == 0 ? c->run(cfg) : rc > 0 ? EXIT_OK : EXIT_INVALID;

@@ -82,19 +82,67 @@ static const char internal_ddl[] =
     /* external versions of search documents: taken by each batch attempt (sink_pg_docs.c) */
     "CREATE SEQUENCE IF NOT EXISTS projector.document_versions;\n";
 
+/* A notice from the server: "already exists, skipping" and the like at debug level, warnings
+ * at warn, on one log line. */
+static void notice_to_log(void *arg, const PGresult *r)
+{
+    (void)arg;
+    const char *severity = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
+    const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+    int warning = severity && strcmp(severity, "WARNING") == 0;
+    LOG(warning ? LOG_WARN : LOG_DEBUG, "postgres %s: %s", severity ? severity : "notice",
+        msg ? msg : PQresultErrorMessage(r));
+}
+
+void schema_log_notices(PGconn *conn)
+{
+    PQsetNoticeReceiver(conn, notice_to_log, NULL);
+}
+
 PGconn *schema_connect(const char *conninfo, char *errstr, size_t errstr_size)
 {
     PGconn *c = PQconnectdb(conninfo ? conninfo : "");
     if (PQstatus(c) != CONNECTION_OK) {
         snprintf(errstr, errstr_size, "cannot connect to PostgreSQL: %s", PQerrorMessage(c));
-        size_t n = strlen(errstr);
-        while (n && (errstr[n - 1] == '\n' || errstr[n - 1] == ' '))
-            errstr[--n] = '\0';
+        /* libpq's message has several lines (a FATAL, then DETAIL/HINT): keep one */
+        char *out = errstr;
+        for (const char *p = errstr; *p; p++) {
+            if (*p != '\n' && *p != '\t')
+                *out++ = *p;
+            else if (out > errstr && out[-1] != ' ')
+                *out++ = ' ';
+        }
+        while (out > errstr && out[-1] == ' ')
+            out--;
+        *out = '\0';
         PQfinish(c);
         return NULL;
     }
+    schema_log_notices(c);
     PQclear(PQexec(c, "SET application_name = 'projector'"));
     return c;
+}
+
+int schema_connect_refused(const char *errstr)
+{
+    /* libpq gives no SQLSTATE for a failed connection: the server's refusals are FATAL
+       messages, and these are the ones that pass with time */
+    static const char *const passing[] = {
+        "the database system is starting up",
+        "the database system is shutting down",
+        "the database system is in recovery",
+        "not yet accepting connections",
+        "too many clients already",
+        "remaining connection slots are reserved",
+        "the database system is not accepting",
+        "terminating connection due to administrator",
+    };
+    if (!strstr(errstr, "FATAL:"))
+        return 0;
+    for (size_t i = 0; i < sizeof(passing) / sizeof(passing[0]); i++)
+        if (strstr(errstr, passing[i]))
+            return 0;
+    return 1;
 }
 
 /* Runs sql (simple protocol, several statements allowed); returns 0 or -1 with errstr. */

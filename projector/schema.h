@@ -42,8 +42,18 @@ const char *schema_type(void *ctx, const char *table, const char *column);
  * count; adds each problem to errs. Blocks. */
 void schema_check_mappings(PGconn *conn, schema_t *s, mapping_set_t *set, errlist_t *errs);
 
-/* Connects with conninfo (empty: libpq's PG* variables). Blocks. Returns the connection or NULL
- * with errstr set. */
+/* Connects with conninfo (empty: libpq's PG* variables); the server's notices go to the log (at
+ * debug level; warnings at warn). Blocks. Returns the connection or NULL with errstr set (one
+ * line). */
 PGconn *schema_connect(const char *conninfo, char *errstr, size_t errstr_size);
+
+/* Is a connection failure (schema_connect()'s errstr) permanent: the server refused the
+ * connection for what it is (no such database 3D000, authentication 28P01/28000, no privilege
+ * 42501, ...), not for the state it is in (starting up or shutting down 57P03, too many
+ * connections 53300) or because it could not be reached? Returns 1 or 0. */
+int schema_connect_refused(const char *errstr);
+
+/* Routes conn's notices through the log, as schema_connect() does. */
+void schema_log_notices(PGconn *conn);
 
 #endif

@@ -12,6 +12,7 @@
 #include "backoff.h"
 #include "consumer.h"
 #include "errlist.h"
+#include "es_client.h"
 #include "generation.h"
 #include "http_api.h"
 #include "kafka_conf.h"
@@ -47,16 +48,23 @@ static int back_off(const config_t *cfg, const sigset_t *signals, long *backoff_
     return 0;
 }
 
-/* Connects, retrying while the database is unreachable (a service may start before it).
- * Returns the connection, or NULL when a stop was requested. */
-static PGconn *connect_waiting(const config_t *cfg, const sigset_t *signals)
+/* Connects, retrying while the database is unreachable or not accepting connections yet (a
+ * service may start before it). Returns the connection, or NULL with *refused set when the
+ * server refused it for good (no such database, authentication, privilege: logged as an
+ * error), or NULL when a stop was requested. */
+static PGconn *connect_waiting(const config_t *cfg, const sigset_t *signals, int *refused)
 {
     long backoff = 200;
+    *refused = 0;
     for (;;) {
         char err[1024];
         PGconn *c = schema_connect(config_str(cfg, CFG_PG), err, sizeof(err));
         if (c)
             return c;
+        if ((*refused = schema_connect_refused(err))) {
+            LOG(LOG_ERROR, "%s (not retried: the server refused the connection)", err);
+            return NULL;
+        }
         LOG(LOG_WARN, "%s; retrying in %ld ms", err, backoff);
         if (back_off(cfg, signals, &backoff))
             return NULL;
@@ -167,9 +175,10 @@ int service_run(const config_t *cfg)
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, NULL); /* threads inherit it; main waits for them */
 
-    PGconn *conn = connect_waiting(cfg, &signals);
+    int refused;
+    PGconn *conn = connect_waiting(cfg, &signals, &refused);
     if (!conn)
-        return EXIT_OK;
+        return refused ? EXIT_FAILURE_RUNTIME : EXIT_OK;
     char err[1024];
     if (schema_migrate(conn, config_str(cfg, CFG_VIEWS), err, sizeof(err)) != 0) {
         LOG(LOG_ERROR, "migrate: %s", err);
@@ -218,9 +227,10 @@ int service_serve(const config_t *cfg)
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
-    PGconn *conn = connect_waiting(cfg, &signals);
+    int refused;
+    PGconn *conn = connect_waiting(cfg, &signals, &refused);
     if (!conn)
-        return EXIT_OK;
+        return refused ? EXIT_FAILURE_RUNTIME : EXIT_OK;
     mapping_set_t *set = service_prepare_mappings(cfg, conn);
     PQfinish(conn);
     if (!set)
@@ -311,30 +321,50 @@ static void check_indices(const config_t *cfg, const mapping_t *m, errlist_t *er
     }
 }
 
-int service_check(const config_t *cfg)
+/* The settings as run and serve validate them at start, without contacting anything. */
+static void check_settings(const config_t *cfg, errlist_t *errs)
 {
-    errlist_t *errs = errlist_new();
     char err[1024];
     rd_kafka_conf_t *kc = kafka_conf_new(cfg, NULL, NULL, err, sizeof(err));
     if (!kc)
         errlist_add(errs, "config", NULL, "%s", err);
     else
         rd_kafka_conf_destroy(kc);
+    es_settings_t es = sink_es_settings(cfg);
+    es_client_t *client = es.url ? es_client_new(&es, err, sizeof(err)) : NULL;
+    if (es.url && !client)
+        errlist_add(errs, "config", NULL, "es.url: %s", err);
+    es_client_destroy(client);
+}
+
+int service_check(const config_t *cfg, const service_check_opts_t *o)
+{
+    errlist_t *errs = errlist_new();
+    char err[1024];
+    check_settings(cfg, errs);
     mapping_set_t *set = mapping_set_load(config_str(cfg, CFG_MAPPINGS), errs);
     for (size_t i = 0; set && i < mapping_set_count(set); i++)
         check_indices(cfg, mapping_set_get(set, i), errs);
-    PGconn *conn = schema_connect(config_str(cfg, CFG_PG), err, sizeof(err));
+    PGconn *conn = o->offline ? NULL : schema_connect(config_str(cfg, CFG_PG), err, sizeof(err));
     if (conn) {
         check_against_database(cfg, conn, set, errs);
         PQfinish(conn);
-    } else {
-        fprintf(stderr, "note: %s; checked the files only\n", err);
     }
     int rc = errlist_count(errs) ? EXIT_INVALID : EXIT_OK;
     errlist_print(errs, stderr);
+    if (!o->offline && !conn) {
+        fprintf(stderr,
+                "projector check: %s\n(the views and mappings are checked against the database;"
+                " --offline checks the files and settings alone)\n",
+                err);
+        rc = rc == EXIT_OK ? EXIT_FAILURE_RUNTIME : rc;
+    }
     if (rc == EXIT_OK)
-        printf("ok: %zu projection(s) in %s\n", set ? mapping_set_count(set) : 0,
-               config_str(cfg, CFG_MAPPINGS));
+        printf("ok: %zu projection(s) in %s, views in %s: %s\n", set ? mapping_set_count(set) : 0,
+               config_str(cfg, CFG_MAPPINGS), config_str(cfg, CFG_VIEWS),
+               o->offline ? "files and settings checked (--offline: not against a database)"
+                          : "settings, files, and tables, columns and statements against the "
+                            "database checked");
     mapping_set_destroy(set);
     errlist_destroy(errs);
     return rc;

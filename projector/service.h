@@ -17,9 +17,14 @@ int service_run(const config_t *cfg);
 int service_serve(const config_t *cfg);
 /* `projector migrate`: applies the views directory's .sql files. Returns an exit code. */
 int service_migrate(const config_t *cfg);
+typedef struct service_check_opts {
+    int offline; /* --offline: check the files and settings alone, not against a database */
+} service_check_opts_t;
+
 /* `projector check`: lists every problem of settings, mappings and views as
- * "file: json.path: message" (against the database when reachable). Returns an exit code. */
-int service_check(const config_t *cfg);
+ * "file: json.path: message", against the database unless o->offline. Blocks. Returns an exit
+ * code: 0; 1 when the database cannot be reached (and not offline); 2 for problems found. */
+int service_check(const config_t *cfg, const service_check_opts_t *o);
 
 /* Loads the mappings and binds them to the (migrated) database's column types. Blocks. Returns
  * the set (caller owns), or NULL after printing every problem as "file: json.path: message". */

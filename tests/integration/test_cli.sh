@@ -75,4 +75,60 @@ expect_exit 0 "$WORK/since_date.out" "$PROJECTOR" dlq list --since "$(date -u -d
 expect_text "$WORK/since_date.out" "(2 dead letter(s) not replayed)"
 expect_exit 0 "$WORK/since_future.out" "$PROJECTOR" dlq list --since "$(date -u -d 'tomorrow' +%Y-%m-%d)"
 expect_text "$WORK/since_future.out" "(0 dead letter(s) not replayed)"
+
+# Settings run refuses, check refuses too; --brokers '' is not "run forever".
+expect_exit 2 "$WORK/brokers.out" "$PROJECTOR" run --brokers ''
+expect_text "$WORK/brokers.out" "--brokers: brokers: empty"
+m=(--mappings "$PROJECT_ROOT/mappings" --views "$PROJECT_ROOT/views")
+expect_exit 2 "$WORK/c_http.out" "$PROJECTOR" check "${m[@]}" --http 8080
+expect_text "$WORK/c_http.out" "http.listen: expected host:port"
+expect_exit 2 "$WORK/c_es.out" "$PROJECTOR" check "${m[@]}" --es-url htp:/x
+expect_text "$WORK/c_es.out" "es.url: Elasticsearch URL \"htp:/x\": the scheme must be http:// or https://"
+
+# check says what it checked; an unreachable database fails it (exit 1) unless --offline.
+expect_exit 0 "$WORK/c_ok.out" "$PROJECTOR" check "${m[@]}"
+expect_text "$WORK/c_ok.out" "against the database checked"
+expect_exit 1 "$WORK/c_nodb.out" "$PROJECTOR" check "${m[@]}" --pg "host=$WORK/nosocket"
+expect_text "$WORK/c_nodb.out" "cannot connect to PostgreSQL"
+expect_text "$WORK/c_nodb.out" "--offline"
+expect_exit 0 "$WORK/c_off.out" "$PROJECTOR" check "${m[@]}" --pg "host=$WORK/nosocket" --offline
+expect_text "$WORK/c_off.out" "files and settings checked (--offline"
+
+# The server refusing the connection for good ends run and serve with exit 1 at once; a
+# database that cannot be reached is waited out.
+sql "CREATE ROLE cli_nopriv LOGIN" >/dev/null
+sql "REVOKE CONNECT ON DATABASE $PGDATABASE FROM PUBLIC" >/dev/null
+for pg in "dbname=cli_no_such_db" "user=cli_no_such_role" "user=cli_nopriv"; do
+    for cmd in run serve; do
+        expect_exit 1 "$WORK/refused.out" timeout 60 "$PROJECTOR" $cmd "${m[@]}" --brokers "$BROKERS" --pg "$pg"
+        expect_text "$WORK/refused.out" "not retried: the server refused the connection"
+    done
+done
+expect_text "$WORK/refused.out" "permission denied for database"
+"$PROJECTOR" run "${m[@]}" --brokers "$BROKERS" --pg "host=$WORK/nosocket" 2>"$WORK/waiting.log" &
+wait_pid=$!
+PIDS+=("$wait_pid")
+for _ in $(seq 1 100); do grep -q "retrying in" "$WORK/waiting.log" && break; sleep 0.1; done
+grep -q "retrying in" "$WORK/waiting.log" || fail "run did not wait for an unreachable database"
+kill -0 "$wait_pid" 2>/dev/null || fail "run gave up on an unreachable database"
+kill -TERM "$wait_pid"
+rc=0; wait "$wait_pid" || rc=$?
+[ $rc -eq 0 ] || fail "run waiting for the database exited $rc on SIGTERM"
+# libpq's multi-line messages stay on one log line each.
+bad_lines=$(grep -cvE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T' "$WORK/waiting.log" || true)
+[ "$bad_lines" = 0 ] || { cat "$WORK/waiting.log" >&2; fail "$bad_lines log line(s) without a timestamp"; }
+
+# The server's notices ("already exists, skipping") go through the logger: none on stderr as
+# raw libpq lines, and with --log-format json every line is JSON.
+for i in 1 2; do
+    "$PROJECTOR" migrate "${m[@]}" --log-format json >"$WORK/mig$i.out" 2>"$WORK/mig$i.err" || true
+done
+expect_no_text "$WORK/mig2.err" "NOTICE:"
+python3 -c '
+import json, sys
+for n, line in enumerate(open(sys.argv[1]), 1):
+    json.loads(line)
+' "$WORK/mig2.err" || { cat "$WORK/mig2.err" >&2; fail "a stderr line of migrate --log-format json is not JSON"; }
+"$PROJECTOR" check "${m[@]}" >"$WORK/chk.out" 2>"$WORK/chk.err" || true
+expect_no_text "$WORK/chk.err" "NOTICE:"
 echo "cli: ok"
