@@ -304,7 +304,7 @@ static int load_kafka_object(config_t *cfg, const char *path, json_t *obj, char 
 int config_load_file(config_t *cfg, const char *path, char *errstr, size_t errstr_size)
 {
     if (access(path, R_OK) != 0) {
-        snprintf(errstr, errstr_size, "config file %s: %s", path, strerror(errno));
+        snprintf(errstr, errstr_size, "%s: cannot read the config file: %s", path, strerror(errno));
         return -1;
     }
     json_error_t jerr;

@@ -43,7 +43,8 @@ dlq_t *dlq_new(const config_t *cfg, const char *projection, char *errstr, size_t
     static const kafka_prop_t defaults[] = {
         {"linger.ms", "5"}, {"message.timeout.ms", "10000"}, {NULL, NULL}};
     static const kafka_prop_t forced[] = {{"enable.idempotence", "true"}, {NULL, NULL}};
-    rd_kafka_conf_t *conf = kafka_conf_new(cfg, defaults, forced, errstr, errstr_size);
+    rd_kafka_conf_t *conf =
+        kafka_conf_new(cfg, KAFKA_CONF_PRODUCER, defaults, forced, errstr, errstr_size);
     if (!conf)
         return NULL;
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);

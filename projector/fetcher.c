@@ -501,7 +501,8 @@ fetcher_t *fetcher_new(const config_t *cfg, const mapping_t *m, const generation
                                    {"auto.offset.reset", "earliest"},
                                    {"enable.partition.eof", "false"},
                                    {NULL, NULL}};
-    rd_kafka_conf_t *conf = kafka_conf_new(cfg, defaults, forced, errstr, errstr_size);
+    rd_kafka_conf_t *conf =
+        kafka_conf_new(cfg, KAFKA_CONF_CONSUMER, defaults, forced, errstr, errstr_size);
     if (!conf)
         goto fail;
     rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);

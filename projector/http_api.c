@@ -590,7 +590,8 @@ http_api_t *http_api_start(const config_t *cfg, const mapping_set_t *set, stats_
         goto fail;
     api->ctx.max_lag = config_int(cfg, CFG_READY_MAX_LAG);
     api->ctx.token = config_str(cfg, CFG_HTTP_TOKEN);
-    rd_kafka_conf_t *kconf = kafka_conf_new(cfg, NULL, NULL, errstr, errstr_size);
+    rd_kafka_conf_t *kconf =
+        kafka_conf_new(cfg, KAFKA_CONF_PRODUCER, NULL, NULL, errstr, errstr_size);
     if (!kconf || !(api->ctx.rk = rd_kafka_new(RD_KAFKA_PRODUCER, kconf, errstr, errstr_size))) {
         if (kconf)
             rd_kafka_conf_destroy(kconf);

@@ -490,7 +490,7 @@ rebuilder_t *rebuilder_start(const config_t *cfg, const mapping_set_t *set, char
     rb->workers = calloc(mapping_set_count(set) + 1, sizeof(*rb->workers));
     if (!rb->workers)
         abort();
-    rd_kafka_conf_t *kc = kafka_conf_new(cfg, NULL, NULL, errstr, errstr_size);
+    rd_kafka_conf_t *kc = kafka_conf_new(cfg, KAFKA_CONF_PRODUCER, NULL, NULL, errstr, errstr_size);
     if (!kc || !(rb->rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, errstr, errstr_size))) {
         if (kc)
             rd_kafka_conf_destroy(kc);

@@ -325,7 +325,7 @@ static void check_indices(const config_t *cfg, const mapping_t *m, errlist_t *er
 static void check_settings(const config_t *cfg, errlist_t *errs)
 {
     char err[1024];
-    rd_kafka_conf_t *kc = kafka_conf_new(cfg, NULL, NULL, err, sizeof(err));
+    rd_kafka_conf_t *kc = kafka_conf_new(cfg, KAFKA_CONF_ANY, NULL, NULL, err, sizeof(err));
     if (!kc)
         errlist_add(errs, "config", NULL, "%s", err);
     else

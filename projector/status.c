@@ -99,7 +99,7 @@ int status_run(const config_t *cfg)
         rc = 2;
         goto done;
     }
-    rd_kafka_conf_t *kc = kafka_conf_new(cfg, NULL, NULL, err, sizeof(err));
+    rd_kafka_conf_t *kc = kafka_conf_new(cfg, KAFKA_CONF_PRODUCER, NULL, NULL, err, sizeof(err));
     if (!kc || !(rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, err, sizeof(err)))) {
         if (kc)
             rd_kafka_conf_destroy(kc);

@@ -48,7 +48,7 @@ expect_text "$WORK/range.out" "--batch-max-events: batch.max.events: 0 is out of
 expect_exit 2 "$WORK/range2.out" "$PROJECTOR" run --batch-max-events=0
 expect_text "$WORK/range2.out" "--batch-max-events: batch.max.events: 0 is out of range"
 expect_exit 2 "$WORK/nofile.out" "$PROJECTOR" check --config "$WORK/nosuch.json"
-expect_text "$WORK/nofile.out" "config file $WORK/nosuch.json: No such file or directory"
+expect_text "$WORK/nofile.out" "$WORK/nosuch.json: cannot read the config file: No such file or directory"
 expect_no_text "$WORK/nofile.out" ":-1:-1:"
 
 # dlq on a database that was never migrated says what to do, not raw SQL.
@@ -96,6 +96,7 @@ expect_text "$WORK/c_off.out" "files and settings checked (--offline"
 
 # The server refusing the connection for good ends run and serve with exit 1 at once; a
 # database that cannot be reached is waited out.
+sql "DROP ROLE IF EXISTS cli_nopriv" >/dev/null
 sql "CREATE ROLE cli_nopriv LOGIN" >/dev/null
 sql "REVOKE CONNECT ON DATABASE $PGDATABASE FROM PUBLIC" >/dev/null
 for pg in "dbname=cli_no_such_db" "user=cli_no_such_role" "user=cli_nopriv"; do
@@ -131,4 +132,18 @@ for n, line in enumerate(open(sys.argv[1]), 1):
 ' "$WORK/mig2.err" || { cat "$WORK/mig2.err" >&2; fail "a stderr line of migrate --log-format json is not JSON"; }
 "$PROJECTOR" check "${m[@]}" >"$WORK/chk.out" 2>"$WORK/chk.err" || true
 expect_no_text "$WORK/chk.err" "NOTICE:"
+# -X properties reach only the clients they apply to: no "ignored by this producer" warnings
+# for a consumer property (the README advises -X session.timeout.ms=...).
+port=$((20000 + RANDOM % 20000))
+"$PROJECTOR" run "${m[@]}" --brokers "$BROKERS" --http "127.0.0.1:$port" \
+    -X session.timeout.ms=6000 -X producer.linger.ms=1 2>"$WORK/xprops.log" &
+x_pid=$!
+PIDS+=("$x_pid")
+for _ in $(seq 1 200); do grep -q "running 1 projection" "$WORK/xprops.log" && break; sleep 0.1; done
+grep -q "running 1 projection" "$WORK/xprops.log" || { cat "$WORK/xprops.log" >&2; fail "run did not start"; }
+curl -sf "http://127.0.0.1:$port/healthz" >/dev/null || fail "the HTTP API did not answer"
+kill -TERM "$x_pid"
+wait "$x_pid" || fail "run with -X properties did not stop cleanly"
+expect_no_text "$WORK/xprops.log" "will be ignored"
+expect_no_text "$WORK/xprops.log" "is a consumer property"
 echo "cli: ok"
