@@ -121,7 +121,9 @@ static char *join_names(const column_spec_t *cols, size_t n)
 
 /* ---- column lists ---- */
 
-static const char *const colop_names[] = {"set", "add", "max", "min", "append", "set_if_null"};
+/* Indexed by mapping_colop_t. */
+static const char *const colop_names[] = {"set",    "add",         "max",     "min",
+                                          "append", "set_if_null", "subtract"};
 
 static int parse_colop(const char *s, mapping_colop_t *op)
 {
@@ -164,7 +166,8 @@ static int parse_columns(pctx_t *pc, json_t *obj, const char *where, int allow_o
             } else if (!json_is_string(op) ||
                        parse_colop(json_string_value(op), &c->info.op) != 0) {
                 errlist_add(pc->errs, pc->file, w,
-                            "unknown op (expected set, add, max, min, append or set_if_null)");
+                            "unknown op (expected set, add, subtract, max, min, append or "
+                            "set_if_null)");
                 rc = -1;
             }
         }

@@ -29,6 +29,7 @@ typedef enum {
     COLOP_MIN,         /* c = least(c, v) */
     COLOP_APPEND,      /* jsonb array c = c || [v] (on insert: [v]) */
     COLOP_SET_IF_NULL, /* c = coalesce(c, v) */
+    COLOP_SUBTRACT,    /* c = c - v (on insert: -v) */
 } mapping_colop_t;
 
 /* A column of an action as the SQL builder sees it; type is set by mapping_bind_types(). */

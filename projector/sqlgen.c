@@ -78,6 +78,9 @@ static void put_op(strbuf_t *sb, const mapping_column_info_t *c, const char *cur
     case COLOP_SET_IF_NULL:
         strbuf_printf(sb, "coalesce(%s, %s)", cur, v);
         break;
+    case COLOP_SUBTRACT:
+        strbuf_printf(sb, "coalesce(%s, 0) - coalesce(%s, 0)", cur, v);
+        break;
     }
 }
 
@@ -122,10 +125,15 @@ static void gen_upsert(strbuf_t *sb, const mapping_action_info_t *a)
                                                                    : a->guard;
         if (i)
             strbuf_puts(sb, ", ");
-        if (i >= a->nkeys && i < a->nkeys + a->ncols && c->op == COLOP_APPEND)
+        int col = i >= a->nkeys && i < a->nkeys + a->ncols;
+        if (col && c->op == COLOP_APPEND) {
             strbuf_printf(sb, "jsonb_build_array(u.p%zu::jsonb)", i + 1);
-        else
+        } else if (col && c->op == COLOP_SUBTRACT) { /* a new row starts from 0 - v */
+            strbuf_puts(sb, "-");
             put_value(sb, i + 1, c);
+        } else {
+            put_value(sb, i + 1, c);
+        }
     }
     strbuf_puts(sb, " FROM");
     put_unnest(sb, n, 0);
@@ -141,8 +149,11 @@ static void gen_upsert(strbuf_t *sb, const mapping_action_info_t *a)
         strbuf_t cur = STRBUF_INIT, ex = STRBUF_INIT;
         strbuf_puts(&cur, "t.");
         sqlgen_put_ident(&cur, c->name);
-        strbuf_puts(&ex, "EXCLUDED.");
+        /* EXCLUDED holds what the insert would have written: -v for subtract */
+        strbuf_puts(&ex, c->op == COLOP_SUBTRACT ? "(-EXCLUDED." : "EXCLUDED.");
         sqlgen_put_ident(&ex, c->name);
+        if (c->op == COLOP_SUBTRACT)
+            strbuf_puts(&ex, ")");
         if (i)
             strbuf_puts(sb, ", ");
         sqlgen_put_ident(sb, c->name);

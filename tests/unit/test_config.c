@@ -369,7 +369,12 @@ static const file_row_t file_rows[] = {
      "duplicate object key",
      {{CFG_BROKERS, "localhost:9092", 0, 0}},
      {{NULL, NULL}}},
-    {"missing file", NULL, -1, "cannot read the config file: No such file or directory", {{CFG_BROKERS, NULL, 0, 0}}, {{NULL, NULL}}},
+    {"missing file",
+     NULL,
+     -1,
+     "cannot read the config file: No such file or directory",
+     {{CFG_BROKERS, NULL, 0, 0}},
+     {{NULL, NULL}}},
 };
 
 static void test_load_file(void **state)

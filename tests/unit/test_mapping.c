@@ -197,7 +197,7 @@ static const load_row_t load_rows[] = {
     {"unknown op",
      {{"a.json", E1(UPSERT_VALS("'t': {'path': '$.t', 'op': 'mul'}"))}},
      {{"a.json", "$.events.E[0].columns.t",
-       "unknown op (expected set, add, max, min, append or set_if_null)"}}},
+       "unknown op (expected set, add, subtract, max, min, append or set_if_null)"}}},
     {"op not a string",
      {{"a.json", E1(UPSERT_VALS("'i': {'path': '$.i', 'op': 1}"))}},
      {{"a.json", "$.events.E[0].columns.i", "unknown op"}}},

@@ -175,6 +175,7 @@ static const mapping_column_info_t every_op[] = {
     {"log", "jsonb", COLOP_APPEND},
     {"hits", "bigint", COLOP_ADD},
     {"hi", "timestamp with time zone", COLOP_MAX},
+    {"stock", "integer", COLOP_SUBTRACT},
 };
 static const mapping_column_info_t weird_key[] = {{"i\"d", "text", COLOP_SET}};
 static const mapping_column_info_t weird_col[] = {{"co\"l", "bigint", COLOP_ADD}};
@@ -198,9 +199,9 @@ static const mapping_action_info_t a_ver_delete =
 static const mapping_action_info_t a_delete =
     TABLE_ACTION(MAPPING_DELETE, "plain", ab_keys, NULL, 0, NULL);
 static const mapping_action_info_t a_ops_upsert =
-    TABLE_ACTION(MAPPING_UPSERT, "plain", ab_keys, every_op, 5, NULL);
+    TABLE_ACTION(MAPPING_UPSERT, "plain", ab_keys, every_op, 6, NULL);
 static const mapping_action_info_t a_ops_update =
-    TABLE_ACTION(MAPPING_UPDATE, "plain", ab_keys, every_op, 5, NULL);
+    TABLE_ACTION(MAPPING_UPDATE, "plain", ab_keys, every_op, 6, NULL);
 static const mapping_action_info_t a_keys_only =
     TABLE_ACTION(MAPPING_UPSERT, "seen", id_text, NULL, 0, NULL);
 static const mapping_action_info_t a_weird =
@@ -263,26 +264,30 @@ static const action_row_t action_rows[] = {
       {"IS NULL"}}},
     {"upsert with every op",
      &a_ops_upsert,
-     {7,
+     {8,
       NULL,
-      {"INSERT INTO \"plain\" AS t (\"a\", \"b\", \"lo\", \"first\", \"log\", \"hits\", \"hi\") ",
+      {"INSERT INTO \"plain\" AS t (\"a\", \"b\", \"lo\", \"first\", \"log\", \"hits\", \"hi\", "
+       "\"stock\") ",
        "SELECT u.p1::text, u.p2::integer, u.p3::numeric, u.p4::text, "
-       "jsonb_build_array(u.p5::jsonb), u.p6::bigint, u.p7::timestamp with time zone FROM",
+       "jsonb_build_array(u.p5::jsonb), u.p6::bigint, u.p7::timestamp with time zone, "
+       "-u.p8::integer FROM",
        "ON CONFLICT (\"a\", \"b\") DO UPDATE SET ", "\"lo\" = least(t.\"lo\", EXCLUDED.\"lo\")",
        "\"first\" = coalesce(t.\"first\", EXCLUDED.\"first\")",
        "\"log\" = coalesce(t.\"log\", '[]'::jsonb) || EXCLUDED.\"log\"",
        "\"hits\" = coalesce(t.\"hits\", 0) + coalesce(EXCLUDED.\"hits\", 0)",
-       "\"hi\" = greatest(t.\"hi\", EXCLUDED.\"hi\")"},
+       "\"hi\" = greatest(t.\"hi\", EXCLUDED.\"hi\")",
+       "\"stock\" = coalesce(t.\"stock\", 0) - coalesce((-EXCLUDED.\"stock\"), 0)"},
       {" WHERE ", "\"a\" = EXCLUDED"}}},
     {"update with every op",
      &a_ops_update,
-     {7,
+     {8,
       NULL,
       {"UPDATE \"plain\" AS t SET ", "\"lo\" = least(t.\"lo\", u.p3::numeric)",
        "\"first\" = coalesce(t.\"first\", u.p4::text)",
        "\"log\" = coalesce(t.\"log\", '[]'::jsonb) || jsonb_build_array(u.p5::jsonb)",
        "\"hits\" = coalesce(t.\"hits\", 0) + coalesce(u.p6::bigint, 0)",
        "\"hi\" = greatest(t.\"hi\", u.p7::timestamp with time zone)",
+       "\"stock\" = coalesce(t.\"stock\", 0) - coalesce(u.p8::integer, 0)",
        " WHERE t.\"a\" = u.p1::text AND t.\"b\" = u.p2::integer"},
       {"INSERT", "EXCLUDED"}}},
     {"upsert of keys only",
