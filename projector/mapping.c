@@ -25,6 +25,7 @@ typedef struct lookup_spec {
     mapping_lookup_info_t info;
     column_spec_t *keys;
     mapping_column_info_t *key_infos;
+    char *where; /* JSON path of the lookup, e.g. $.events.E[0].params[1].lookup */
 } lookup_spec_t;
 
 typedef struct event_rule {
@@ -223,6 +224,7 @@ static int mapping_register_lookup(void *mp, const char *table, const char *colu
     l->info.table_id = table_id(m, table);
     l->info.column = mapping_xstrdup(column);
     l->info.nkeys = nkeys;
+    l->where = mapping_xstrdup(where);
     return (int)m->nlookups++;
 }
 
@@ -598,7 +600,7 @@ static int check_table_keys(pctx_t *pc)
         const char *tk = m->table_keys[l->info.table_id];
         char *keys = join_names(l->keys, l->info.nkeys);
         if (tk && strcmp(tk, keys) != 0) {
-            errlist_add(pc->errs, pc->file, "$.events",
+            errlist_add(pc->errs, pc->file, l->where,
                         "a lookup in table %s uses key (%s) but the mapping writes it by (%s)",
                         l->info.table, keys, tk);
             rc = -1;
@@ -731,6 +733,7 @@ static void mapping_destroy(mapping_t *m)
         free(m->lookups[i].key_infos);
         free((char *)m->lookups[i].info.table);
         free((char *)m->lookups[i].info.column);
+        free(m->lookups[i].where);
     }
     free(m->lookups);
     for (size_t i = 0; i < m->ntables; i++) {
@@ -889,11 +892,23 @@ void mapping_bind_list(column_spec_t *cols, mapping_column_info_t *infos, size_t
     }
 }
 
+/* The JSON path of the first action or lookup of m that names table i ($.events if none). */
+static const char *first_use(const mapping_t *m, int table)
+{
+    for (size_t i = 0; i < m->nactions; i++)
+        if (m->actions[i]->info.kind != MAPPING_SQL && m->actions[i]->info.table_id == table)
+            return m->actions[i]->info.where + strlen(m->file) + 2;
+    for (size_t i = 0; i < m->nlookups; i++)
+        if (m->lookups[i].info.table_id == table)
+            return m->lookups[i].where;
+    return "$.events";
+}
+
 void mapping_bind_types(mapping_t *m, mapping_type_fn typefn, void *ctx, errlist_t *errs)
 {
     for (size_t i = 0; i < m->ntables; i++) {
         if (!typefn(ctx, m->tables[i], NULL))
-            errlist_add(errs, m->file, "$.events",
+            errlist_add(errs, m->file, first_use(m, (int)i),
                         "table %s does not exist in the database "
                         "(is it created by a .sql file of the views directory, and was 'projector "
                         "migrate' run?)",
@@ -920,12 +935,14 @@ void mapping_bind_types(mapping_t *m, mapping_type_fn typefn, void *ctx, errlist
         lookup_spec_t *l = &m->lookups[i];
         if (!typefn(ctx, l->info.table, NULL))
             continue;
-        mapping_bind_list(l->keys, l->key_infos, l->info.nkeys, l->info.table, "$.events (lookup)",
-                          "key", typefn, ctx, m->file, errs);
-        if (!typefn(ctx, l->info.table, l->info.column))
-            errlist_add(errs, m->file, "$.events (lookup)",
-                        "column %s.%s does not exist in the database", l->info.table,
-                        l->info.column);
+        mapping_bind_list(l->keys, l->key_infos, l->info.nkeys, l->info.table, l->where, "key",
+                          typefn, ctx, m->file, errs);
+        if (!typefn(ctx, l->info.table, l->info.column)) {
+            char w[600];
+            snprintf(w, sizeof(w), "%s.column", l->where);
+            errlist_add(errs, m->file, w, "column %s.%s does not exist in the database",
+                        l->info.table, l->info.column);
+        }
     }
 }
 

@@ -59,7 +59,7 @@ cat >"$WORK/bad/e.json" <<'JSON'
                    "columns": {"customer_id": "$.c"}}]}}
 JSON
 expect_exit 2 "$WORK/db.out" "$PROJECTOR" check --mappings "$WORK/bad" --views "$PROJECT_ROOT/views"
-expect_text "$WORK/db.out" "$WORK/bad/b.json: \$.events: table no_such_table does not exist in the database"
+expect_text "$WORK/db.out" "$WORK/bad/b.json: \$.events.E[0]: table no_such_table does not exist in the database"
 expect_text "$WORK/db.out" "$WORK/bad/d.json: \$.events.E[0].columns.nope: column order_detail.nope does not exist"
 expect_text "$WORK/db.out" "$WORK/bad/d.json: \$.events.E[0].columns.status: op \"append\" needs a jsonb column; order_detail.status is text"
 expect_text "$WORK/db.out" "$WORK/bad/e.json: \$.events.F[0]: the statement does not run: there is no unique or exclusion constraint matching the ON CONFLICT specification"

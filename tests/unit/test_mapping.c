@@ -357,7 +357,7 @@ static const load_row_t load_rows[] = {
      {{"a.json",
        EVENTS("'E': [{'upsert': 'other', 'key': {'id': '$.id'}, 'columns': {'x': " LOOKUP_T(
            "'t': '$.t'") "}}], 'F': [" UPSERT_VALS("'t': '$.t'") "]")}},
-     {{"a.json", "$.events",
+     {{"a.json", "$.events.E[0].columns.x.lookup",
        "a lookup in table vals uses key (t) but the mapping writes it by (id)"}}},
     /* files and directories */
     {"not JSON", {{"a.json", "{'version': 1,"}}, {{"a.json", NULL, "line 1, column"}}},
@@ -478,12 +478,12 @@ static const bind_row_t bind_rows[] = {
      {{NULL, NULL, NULL}}},
     {"missing table",
      E1("{'upsert': 'nosuch', 'key': {'id': '$.id'}, 'columns': {'t': '$.t'}}"),
-     {{"m.json", "$.events",
+     {{"m.json", "$.events.E[0]",
        "table nosuch does not exist in the database (is it created by a .sql file of the views "
        "directory, and was 'projector migrate' run?)"}}},
     {"missing table of a delete",
      E1("{'delete': 'gone', 'key': {'id': '$.id'}}"),
-     {{"m.json", "$.events", "table gone does not exist in the database"}}},
+     {{"m.json", "$.events.E[0]", "table gone does not exist in the database"}}},
     {"missing column",
      E1(UPSERT_VALS("'t': '$.t', 'nocol': '$.x'")),
      {{"m.json", "$.events.E[0].columns.nocol",
@@ -512,15 +512,21 @@ static const bind_row_t bind_rows[] = {
     {"lookup of a missing column",
      E1("{'upsert': 'other', 'key': {'id': '$.id'}, 'columns': {'x': {'lookup': {'table': 'vals', "
         "'column': 'nocol', 'key': {'id': '$.id'}}}}}"),
-     {{"m.json", "$.events (lookup)", "column vals.nocol does not exist in the database"}}},
+     {{"m.json", "$.events.E[0].columns.x.lookup.column",
+       "column vals.nocol does not exist in the database"}}},
     {"lookup by a missing key column",
      E1("{'upsert': 'other', 'key': {'id': '$.id'}, 'columns': {'x': {'lookup': {'table': 'vals', "
         "'column': 't', 'key': {'nokey': '$.id'}}}}}"),
-     {{"m.json", "$.events (lookup).key.nokey", "column vals.nokey does not exist"}}},
+     {{"m.json", "$.events.E[0].columns.x.lookup.key.nokey", "column vals.nokey does not exist"}}},
     {"lookup in a missing table",
      E1("{'upsert': 'other', 'key': {'id': '$.id'}, 'columns': {'x': {'lookup': {'table': "
         "'ghost', 'column': 't', 'key': {'id': '$.id'}}}}}"),
-     {{"m.json", "$.events", "table ghost does not exist in the database"}}},
+     {{"m.json", "$.events.E[0].columns.x.lookup", "table ghost does not exist in the database"}}},
+    {"lookup of a sql parameter: its place named",
+     EVENTS("'ReservationReleased': [{'sql': 'UPDATE vals SET t = $1 WHERE id = $2', 'params': "
+            "['$.t', {'lookup': {'table': 'vals', 'column': 'nocol', 'key': {'id': '$.id'}}}]}]"),
+     {{"m.json", "$.events.ReservationReleased[0].params[1].lookup.column",
+       "column vals.nocol does not exist in the database"}}},
 };
 
 static void test_bind(void **state)
