@@ -46,19 +46,26 @@ void generation_old_schema(char *out, size_t outsz, const char *projection, int 
     snprintf(out, outsz, "projector_old_%s_g%d", projection, number);
 }
 
+/* Appends t to out[0, *n) unless it is there or out is full. */
+static void add_table(const char **out, size_t *n, size_t max, const char *t)
+{
+    for (size_t k = 0; k < *n; k++)
+        if (strcmp(out[k], t) == 0)
+            return;
+    if (*n < max)
+        out[(*n)++] = t;
+}
+
 size_t generation_tables(const mapping_t *m, const char **out, size_t max)
 {
     size_t n = 0;
     for (size_t i = 0; i < mapping_action_count(m); i++) {
         const mapping_action_info_t *a = mapping_action_info(mapping_action(m, i));
-        if (a->kind == MAPPING_SQL)
-            continue;
-        int seen = 0;
-        for (size_t k = 0; k < n; k++)
-            seen |= strcmp(out[k], a->table) == 0;
-        if (!seen && n < max)
-            out[n++] = a->table;
+        if (a->kind != MAPPING_SQL)
+            add_table(out, &n, max, a->table);
     }
+    for (size_t i = 0; i < mapping_sql_table_count(m); i++)
+        add_table(out, &n, max, mapping_sql_table(m, i));
     return n;
 }
 

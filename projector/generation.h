@@ -24,8 +24,10 @@ void generation_live(generation_t *g, const config_t *cfg, const mapping_t *m);
 /* Generation number (>= 1) of projection m, being built. */
 void generation_build(generation_t *g, const config_t *cfg, const mapping_t *m, int number);
 
-/* Puts up to max distinct tables m writes through upsert, update and delete actions (the tables
- * a rebuild recreates; sql actions' tables are the user's) into out; returns how many. */
+/* Puts up to max distinct tables m writes into out (the tables a rebuild recreates): those of its
+ * upsert, update and delete actions, then those its sql actions write as the database planned
+ * them (mapping_sql_table(), known once the mappings were checked against the database).
+ * Returns how many. */
 size_t generation_tables(const mapping_t *m, const char **out, size_t max);
 
 /* Name of the schema a blue/green rebuild of projection builds in: "projector_build_<name>". */

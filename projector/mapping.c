@@ -57,6 +57,8 @@ struct mapping {
     char **tables;
     char **table_keys; /* per table: key column names joined by ',', or NULL when never written */
     size_t ntables;
+    char **sql_tables; /* tables the sql actions write, as the database planned them */
+    size_t nsql_tables;
 };
 
 struct mapping_set {
@@ -742,6 +744,9 @@ static void mapping_destroy(mapping_t *m)
     }
     free(m->tables);
     free(m->table_keys);
+    for (size_t i = 0; i < m->nsql_tables; i++)
+        free(m->sql_tables[i]);
+    free(m->sql_tables);
     for (size_t i = 0; i < m->ntopics; i++)
         free(m->topics[i]);
     free(m->topics);
@@ -1007,6 +1012,24 @@ size_t mapping_table_count(const mapping_t *m)
 const char *mapping_table(const mapping_t *m, size_t i)
 {
     return m->tables[i];
+}
+void mapping_add_sql_table(mapping_t *m, const char *table)
+{
+    for (size_t i = 0; i < m->nsql_tables; i++)
+        if (strcmp(m->sql_tables[i], table) == 0)
+            return;
+    m->sql_tables = realloc(m->sql_tables, (m->nsql_tables + 1) * sizeof(char *));
+    if (!m->sql_tables)
+        abort();
+    m->sql_tables[m->nsql_tables++] = mapping_xstrdup(table);
+}
+size_t mapping_sql_table_count(const mapping_t *m)
+{
+    return m->nsql_tables;
+}
+const char *mapping_sql_table(const mapping_t *m, size_t i)
+{
+    return m->sql_tables[i];
 }
 size_t mapping_doc_count(const mapping_t *m)
 {

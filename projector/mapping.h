@@ -162,6 +162,12 @@ size_t mapping_lookup_count(const mapping_t *m);
 const mapping_lookup_info_t *mapping_lookup_info(const mapping_t *m, size_t i);
 size_t mapping_table_count(const mapping_t *m);
 const char *mapping_table(const mapping_t *m, size_t i);
+/* The tables m's sql actions write (INSERT, UPDATE, DELETE, MERGE targets), as the database
+ * planned the statements: filled by schema_check_mappings(), empty before. A rebuild treats them
+ * as the projection's tables. add copies table; adding one twice keeps one. */
+void mapping_add_sql_table(mapping_t *m, const char *table);
+size_t mapping_sql_table_count(const mapping_t *m);
+const char *mapping_sql_table(const mapping_t *m, size_t i);
 
 /* Evaluates ev: up to mapping_action_count() ops are written to ops (caller's array), values
  * allocated in arena. On MAPPING_BAD, errstr names the JSON path and the problem. */

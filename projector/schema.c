@@ -3,6 +3,7 @@
 #include "schema.h"
 
 #include <dirent.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -361,7 +362,33 @@ const char *schema_type(void *ctx, const char *table, const char *column)
  * database reports what it cannot run: a missing unique key for ON CONFLICT (found when
  * planning), a type without the operator an op needs, a wrong parameter count, a document
  * field's bad expression. */
-static void check_statement(PGconn *conn, const mapping_t *m, const char *at, const char *sql,
+/* Adds to m the tables that the plan nodes (EXPLAIN's JSON) below node modify. */
+static void add_modified_tables(mapping_t *m, json_t *node)
+{
+    if (!json_is_object(node))
+        return;
+    const char *type = json_string_value(json_object_get(node, "Node Type"));
+    const char *rel = json_string_value(json_object_get(node, "Relation Name"));
+    if (type && rel && strcmp(type, "ModifyTable") == 0)
+        mapping_add_sql_table(m, rel);
+    size_t i;
+    json_t *child;
+    json_array_foreach(json_object_get(node, "Plans"), i, child) add_modified_tables(m, child);
+}
+
+/* The tables an sql action's plan (EXPLAIN (FORMAT JSON) output in r) writes, added to m. */
+static void note_sql_tables(mapping_t *m, PGresult *r)
+{
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+        return;
+    json_t *plans = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+    size_t i;
+    json_t *p;
+    json_array_foreach(plans, i, p) add_modified_tables(m, json_object_get(p, "Plan"));
+    json_decref(plans);
+}
+
+static void check_statement(PGconn *conn, mapping_t *m, const char *at, const char *sql,
                             const mapping_action_info_t *a, errlist_t *errs)
 {
     const char *where = at + strlen(mapping_file(m)) + 2;
@@ -374,12 +401,16 @@ static void check_statement(PGconn *conn, const mapping_t *m, const char *at, co
         int n = PQresultStatus(r) == PGRES_COMMAND_OK ? PQnparams(r) : 0;
         PQclear(r);
         strbuf_t explain = STRBUF_INIT;
-        strbuf_puts(&explain, "EXPLAIN EXECUTE projector_check");
+        int sql_action = a && a->kind == MAPPING_SQL;
+        strbuf_puts(&explain, sql_action ? "EXPLAIN (FORMAT JSON) EXECUTE projector_check"
+                                         : "EXPLAIN EXECUTE projector_check");
         for (int i = 0; i < n; i++)
             strbuf_puts(&explain, i ? ", NULL" : "(NULL");
         strbuf_puts(&explain, n ? ")" : "");
         r = PQexec(conn, explain.data);
         strbuf_free(&explain);
+        if (sql_action)
+            note_sql_tables(m, r);
         if (a && a->kind == MAPPING_SQL && (size_t)n != a->nparams)
             errlist_add(errs, mapping_file(m), where,
                         "the statement takes %d parameter(s) but \"params\" gives %zu", n,
