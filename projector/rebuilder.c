@@ -342,6 +342,13 @@ static void do_switch(rebuilder_t *rb, size_t i, const active_t *a)
         generation_switch(rb->conn, rb->cfg, m, a->old_number, a->number, err, sizeof(err)) != 0) {
         if (!err[0])
             snprintf(err, sizeof(err), "%s", PQerrorMessage(rb->conn));
+        /* An _aliases request may have been applied without its answer (a timeout): the
+         * aliases go back to the live generation while this transaction still holds every
+         * position, so no live batch writes through them meanwhile. */
+        char why[512];
+        size_t len = strlen(err);
+        if (sink_es_reconcile_aliases(rb->cfg, m, a->old_number, why, sizeof(why)) != 0)
+            snprintf(err + len, sizeof(err) - len, "; then reconciling the aliases: %s", why);
         exec_ok(rb->conn, "ROLLBACK", 0, NULL, NULL);
         warn(rb, mapping_name(m), "switching", err);
         return;

@@ -10,6 +10,8 @@
 #   2. live generation 2 (index orders-g2), then `projector rebuild --cancel`: the alias ends on
 #      orders-g2, the cancelled build's index is gone, rows and documents are exact, and the
 #      live generation keeps projecting into both stores.
+#   3. a switch whose _aliases request times out once applied (the instance lives on): the alias
+#      goes back while the switch still holds every position, and the retried switch completes.
 source "$(dirname "$0")/lib.sh"
 PROJECTOR=$1 ORDERS_GEN=$2
 itest_setup bluegreen_switch_crash --topic order-events:4
@@ -120,4 +122,24 @@ stop_clean "$pid"
 assert_orders_match "$WORK/expected"
 assert_applied_exactly "$WORK/expected"
 [ "$(alias_indices)" = orders-g2 ] || fail "alias orders points at $(alias_indices), expected orders-g2"
+
+# 3. A switch whose _aliases request times out after the stand-in applied it, in an instance that
+#    lives on: the alias goes back before the switch rolls back, and the retried switch completes.
+projector_start e "${group_args[@]}" --es-timeout-ms 2000
+pid=$LAST_PID
+es_ctl hang '{"endpoint": "_aliases", "apply": true, "seconds": 5}'
+"$PROJECTOR" rebuild orders "${cli_args[@]}" >"$WORK/e-request.txt" \
+    || { cat "$WORK/e-request.txt"; fail "rebuild request"; }
+grep -q 'building generation 4' "$WORK/e-request.txt" || { cat "$WORK/e-request.txt"; fail "request"; }
+for _ in $(seq 1 1200); do [ "$(last_state)" = done ] && break; sleep 0.1; done
+[ "$(last_state)" = done ] || fail "the rebuild after a timed-out switch ended $(last_state)"
+[ "$(pending_hangs)" = 0 ] || fail "the switch sent no _aliases request"
+grep -q 'projection=orders alias orders moved back from orders-g4 to orders-g2 (the live generation 2)' \
+    "$WORK/e.log" || fail "the timed-out switch did not move alias orders back to orders-g2"
+stop_clean "$pid"
+assert_orders_match "$WORK/expected"
+assert_applied_exactly "$WORK/expected"
+assert_generation 4
+[ "$(alias_indices)" = orders-g4 ] || fail "alias orders points at $(alias_indices), expected orders-g4"
+[ "$(index_status orders-g2)" = 404 ] || fail "generation 2's index orders-g2 was not deleted"
 echo "bluegreen switch crash: ok"
