@@ -229,7 +229,7 @@ static int move_tables(PGconn *c, const mapping_t *m, const char *build, const c
 }
 
 int generation_switch(PGconn *c, const config_t *cfg, const mapping_t *m, int old_number,
-                      int number, int keep_old, char *errstr, size_t errstr_size)
+                      int number, char *errstr, size_t errstr_size)
 {
     generation_t g = {0};
     snprintf(g.key, sizeof(g.key), "%s#g%d", mapping_name(m), number);
@@ -276,8 +276,30 @@ int generation_switch(PGconn *c, const config_t *cfg, const mapping_t *m, int ol
     for (size_t i = 0; rc == 0 && i < sizeof(steps) / sizeof(steps[0]); i++)
         rc = exec(c, steps[i].sql, 3, params, NULL, steps[i].what, errstr, errstr_size);
     if (rc == 0)
-        rc = sink_es_generation_switch(cfg, m, number, keep_old, errstr, errstr_size);
+        rc = sink_es_generation_switch(cfg, m, number, errstr, errstr_size);
     return rc;
+}
+
+int generation_reconcile_search(PGconn *c, const config_t *cfg, const mapping_t *m, char *errstr,
+                                size_t errstr_size)
+{
+    if (!mapping_index_count(m))
+        return 0;
+    const char *params[] = {mapping_name(m)};
+    PGresult *r = NULL;
+    /* A switch holds its rebuild's row FOR UPDATE from before its _aliases request until its
+     * COMMIT: wait for it, and keep the next one from starting until this transaction ends. */
+    if (exec(c,
+             "SELECT 1 FROM projector.rebuilds WHERE projection = $1 AND state IN ('requested',"
+             " 'building', 'switching') FOR SHARE",
+             1, params, NULL, "locking the active rebuild", errstr, errstr_size) != 0 ||
+        exec(c,
+             "SELECT coalesce((SELECT generation FROM projector.projections WHERE name = $1), 1)",
+             1, params, &r, "reading the live generation", errstr, errstr_size) != 0)
+        return -1;
+    int live = atoi(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return sink_es_reconcile_aliases(cfg, m, live, errstr, errstr_size);
 }
 
 int generation_drop_schema(PGconn *c, const char *schema, char *errstr, size_t errstr_size)

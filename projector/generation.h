@@ -49,10 +49,21 @@ int generation_create(PGconn *c, const config_t *cfg, const mapping_t *m, long l
  * schema and the built ones under the stable names, replaces the live positions and dead
  * letters by the build generation's, records the new live generation, and last puts the
  * generation's search indices behind m's aliases (in one _aliases request each; the old indices
- * are deleted unless keep_old). Blocks. Returns 0, or -1 with errstr (the caller rolls back). */
+ * stay, out of the aliases, until sink_es_generation_drop_replaced() after the COMMIT). Should
+ * the COMMIT not happen after the aliases moved, generation_reconcile_search() moves them back.
+ * Blocks. Returns 0, or -1 with errstr (the caller rolls back). */
 int generation_switch(PGconn *c, const config_t *cfg, const mapping_t *m, int old_number,
-                      int number, int keep_old, char *errstr, size_t errstr_size)
+                      int number, char *errstr, size_t errstr_size)
     __attribute__((warn_unused_result));
+
+/* Inside the caller's transaction on c: takes m's active rebuild row FOR SHARE (waiting for a
+ * switch in progress to commit or roll back, and holding the next switch off), reads the live
+ * generation and points m's search aliases at its indices again when a switch that did not
+ * commit left them on the build's (sink_es_reconcile_aliases(), which logs what it moved). For
+ * `run` and `migrate` at start and for a cancel. Blocks. Returns 0, -1 when the database or the
+ * cluster failed (retriable), -2 when the live generation's index cannot be found; errstr. */
+int generation_reconcile_search(PGconn *c, const config_t *cfg, const mapping_t *m, char *errstr,
+                                size_t errstr_size) __attribute__((warn_unused_result));
 
 /* In place, inside the caller's transaction: locks the live positions of m (waiting for
  * batches in flight), truncates the tables m writes, resets its positions, drops its dead

@@ -4,8 +4,9 @@
  * request in projector.rebuild_partitions) and a NOTIFY on channel projector_rebuild; the
  * running instances carry it out (rebuilder.c), so it works with any number of instances on
  * any number of machines. Only one rebuild of a projection is active at a time (a unique
- * partial index). A cancel is one transaction here: it marks the rebuild cancelled and drops the
- * partial generation (waiting for its batches in flight). */
+ * partial index). A cancel is one transaction here: it puts the search aliases back on the live
+ * generation's indices if a switch that did not commit moved them, marks the rebuild cancelled
+ * and drops the partial generation (waiting for its batches in flight). */
 #include "rebuild.h"
 
 #include <libpq-fe.h>
@@ -242,6 +243,10 @@ static int cancel_locked(PGconn *c, const config_t *cfg, const mapping_t *m, lon
     char idtext[24];
     snprintf(idtext, sizeof(idtext), "%s", PQgetvalue(r, 0, 0));
     PQclear(r);
+    /* A switch that moved the aliases and did not commit leaves them on this build's indices:
+     * back to the live generation's first, so that the discard can delete them. */
+    if (generation_reconcile_search(c, cfg, m, errstr, errsz) != 0)
+        return -1;
     if (building && generation_discard(c, cfg, m, number, errstr, errsz) != 0)
         return -1;
     const char *params[] = {idtext, mapping_name(m)};

@@ -26,9 +26,11 @@ int rebuild_request(PGconn *c, rd_kafka_t *rk, const mapping_t *m, int in_place,
                     long long *id, char *errstr, size_t errstr_size)
     __attribute__((warn_unused_result));
 
-/* Cancels the active rebuild of m in one transaction: marks it cancelled and, while a
- * blue/green build runs, drops its partial generation (waiting for its batches in flight) and
- * its search indices (the search engine of cfg).
+/* Cancels the active rebuild of m in one transaction: points m's search aliases back at the
+ * live generation's indices when a switch that did not commit left them on the build's
+ * (generation_reconcile_search()), marks it cancelled and, while a blue/green build runs, drops
+ * its partial generation (waiting for its batches in flight) and its search indices (the search
+ * engine of cfg).
  * Returns 0 with *id, 2 when none is active or it has switched already, -1 on a failure
  * (errstr). Blocks. */
 int rebuild_cancel(PGconn *c, const config_t *cfg, const mapping_t *m, long long *id, char *errstr,

@@ -9,8 +9,8 @@
  *   blue/green, requested -> building   create the build schema and positions
  *   building              -> switching  every build partition lags by <= rebuild.max.lag:
  *                                       move the tables and positions (generation_switch)
- *   switching             -> done       drop the old generation (unless kept) and the build
- *                                       schema
+ *   switching             -> done       drop the old generation (unless kept: its tables
+ *                                       and search indices) and the build schema
  *
  * While a rebuild builds, every instance runs a build worker for it: a consumer of the build
  * generation (its own consumer group, positions key and search path), so the group spreads the
@@ -276,6 +276,9 @@ static void do_finish(rebuilder_t *rb, const mapping_t *m, const active_t *a)
     int rc = generation_drop_schema(rb->conn, build, err, sizeof(err));
     if (rc == 0 && !a->keep_old)
         rc = generation_drop_schema(rb->conn, old, err, sizeof(err));
+    /* the old generation's search indices, out of the aliases since the switch */
+    if (rc == 0 && !a->keep_old)
+        rc = sink_es_generation_drop_replaced(rb->cfg, m, a->number, err, sizeof(err)) ? -1 : 0;
     if (rc != 0) {
         exec_ok(rb->conn, "ROLLBACK", 0, NULL, NULL);
         warn(rb, mapping_name(m), "dropping the old generation", err);
@@ -336,10 +339,16 @@ static void do_switch(rebuilder_t *rb, size_t i, const active_t *a)
     }
     /* Readers and live batches wait for this transaction: bounded, then tried again later. */
     if (exec_ok(rb->conn, "SET LOCAL lock_timeout = '5s'", 0, NULL, NULL) != 0 ||
-        generation_switch(rb->conn, rb->cfg, m, a->old_number, a->number, a->keep_old, err,
-                          sizeof(err)) != 0) {
+        generation_switch(rb->conn, rb->cfg, m, a->old_number, a->number, err, sizeof(err)) != 0) {
         if (!err[0])
             snprintf(err, sizeof(err), "%s", PQerrorMessage(rb->conn));
+        /* An _aliases request may have been applied without its answer (a timeout): the
+         * aliases go back to the live generation while this transaction still holds every
+         * position, so no live batch writes through them meanwhile. */
+        char why[512];
+        size_t len = strlen(err);
+        if (sink_es_reconcile_aliases(rb->cfg, m, a->old_number, why, sizeof(why)) != 0)
+            snprintf(err + len, sizeof(err) - len, "; then reconciling the aliases: %s", why);
         exec_ok(rb->conn, "ROLLBACK", 0, NULL, NULL);
         warn(rb, mapping_name(m), "switching", err);
         return;

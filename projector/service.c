@@ -71,18 +71,42 @@ static PGconn *connect_waiting(const config_t *cfg, const sigset_t *signals, int
     }
 }
 
-/* Creates the search indices the mappings write (aliases over indices from views/<alias>.es.json).
- * With signals (a service starting), waits out an unreachable cluster, retrying; without, fails
- * at once. Returns 0, 1 (stop requested), -1 (the cluster failed) or -2 (the setup is wrong);
+/* Creates the search indices m writes, then (in a transaction on conn) points their aliases at
+ * the live generation's indices again if a switch that did not commit moved them. Returns as
+ * sink_es_migrate(); -1 also when the database failed. */
+static int prepare_indices(const config_t *cfg, PGconn *conn, const mapping_t *m, char *err,
+                           size_t errsz)
+{
+    int rc = sink_es_migrate(cfg, m, err, errsz);
+    if (rc != 0 || !mapping_index_count(m))
+        return rc;
+    if (PQstatus(conn) != CONNECTION_OK)
+        PQreset(conn);
+    PQclear(PQexec(conn, "BEGIN"));
+    rc = generation_reconcile_search(conn, cfg, m, err, errsz);
+    PGresult *r = PQexec(conn, rc == 0 ? "COMMIT" : "ROLLBACK");
+    if (rc == 0 && PQresultStatus(r) != PGRES_COMMAND_OK) {
+        snprintf(err, errsz, "%s", PQerrorMessage(conn));
+        rc = -1;
+    }
+    PQclear(r);
+    return rc;
+}
+
+/* Creates the search indices the mappings write (aliases over indices from views/<alias>.es.json)
+ * and reconciles their aliases with the live generations (prepare_indices()). With signals (a
+ * service starting), waits out an unreachable cluster or database, retrying; without, fails at
+ * once. Returns 0, 1 (stop requested), -1 (the cluster failed) or -2 (the setup is wrong);
  * failures are logged. */
-static int migrate_indices(const config_t *cfg, const mapping_set_t *set, const sigset_t *signals)
+static int migrate_indices(const config_t *cfg, PGconn *conn, const mapping_set_t *set,
+                           const sigset_t *signals)
 {
     for (size_t i = 0; i < mapping_set_count(set); i++) {
         const mapping_t *m = mapping_set_get(set, i);
         long backoff = 200;
         char err[1024];
         int rc;
-        while ((rc = sink_es_migrate(cfg, m, err, sizeof(err))) == -1 && signals) {
+        while ((rc = prepare_indices(cfg, conn, m, err, sizeof(err))) == -1 && signals) {
             LOG(LOG_WARN,
                 "projection=%s search engine error while setting up its indices: %s; retrying "
                 "in %ld ms",
@@ -186,10 +210,10 @@ int service_run(const config_t *cfg)
         return EXIT_INVALID;
     }
     mapping_set_t *set = service_prepare_mappings(cfg, conn);
+    int ix = set ? migrate_indices(cfg, conn, set, &signals) : 0;
     PQfinish(conn);
     if (!set)
         return EXIT_INVALID;
-    int ix = migrate_indices(cfg, set, &signals);
     if (ix != 0) {
         mapping_set_destroy(set);
         return ix > 0 ? EXIT_OK : EXIT_INVALID;
@@ -261,8 +285,8 @@ int service_migrate(const config_t *cfg)
         return EXIT_FAILURE_RUNTIME;
     }
     int rc = schema_migrate(conn, config_str(cfg, CFG_VIEWS), err, sizeof(err));
-    PQfinish(conn);
     if (rc != 0) {
+        PQfinish(conn);
         fprintf(stderr, "projector migrate: %s\n", err);
         return EXIT_INVALID;
     }
@@ -271,12 +295,15 @@ int service_migrate(const config_t *cfg)
     mapping_set_t *set = mapping_set_load(config_str(cfg, CFG_MAPPINGS), errs);
     errlist_print(errs, stderr);
     errlist_destroy(errs);
-    if (!set)
+    if (!set) {
+        PQfinish(conn);
         return EXIT_INVALID;
+    }
     size_t indices = 0;
     for (size_t i = 0; i < mapping_set_count(set); i++)
         indices += mapping_index_count(mapping_set_get(set, i));
-    rc = migrate_indices(cfg, set, NULL);
+    rc = migrate_indices(cfg, conn, set, NULL);
+    PQfinish(conn);
     mapping_set_destroy(set);
     if (rc != 0)
         return rc == -2 ? EXIT_INVALID : EXIT_FAILURE_RUNTIME;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "log.h"
 #include "strbuf.h"
 
 struct sink_es {
@@ -297,11 +298,30 @@ int sink_es_recreate(const config_t *cfg, const mapping_t *m, char *errstr, size
     return each_alias(cfg, m, alias_step, &replace, errstr, errstr_size);
 }
 
-/* ---- generations of a blue/green rebuild: an index per generation behind the alias ---- */
+/* ---- generations of a blue/green rebuild: an index per generation behind the alias ----
+ *
+ * Generation N's index "<alias>-g<N>" is created with a record of the indices it replaces (those
+ * the alias pointed at then, the live generation's) in the "_meta" of its mappings:
+ * {"projector": {"generation": N, "replaces": [...]}}. The engine keeps _meta as given and
+ * returns it with the mappings, so the record outlives any crash. It says where the alias goes
+ * back to when a switch moved it but did not commit in PostgreSQL (sink_es_reconcile_aliases),
+ * and what to delete once the switch has committed (sink_es_generation_drop_replaced). */
 
 void sink_es_generation_index(const char *alias, int number, char *out, size_t size)
 {
     snprintf(out, size, "%s-g%d", alias, number);
+}
+
+/* The generation N >= 1 when index is "<alias>-g<N>", else 0. */
+static int generation_of(const char *alias, const char *index)
+{
+    size_t n = strlen(alias);
+    if (strncmp(index, alias, n) != 0 || strncmp(index + n, "-g", 2) != 0)
+        return 0;
+    const char *digits = index + n + 2;
+    if (!*digits || strspn(digits, "0123456789") != strlen(digits) || strlen(digits) > 9)
+        return 0;
+    return atoi(digits);
 }
 
 /* Sends one request; 0 when its status is 2xx or `ok` (another acceptable status), else -1. */
@@ -319,19 +339,160 @@ static int request_ok(es_client_t *c, const char *method, const char *path, cons
     return rc;
 }
 
+/* Returns 1 when index exists, 0 when not, -1 when the cluster failed (errstr). */
+static int index_exists(es_client_t *c, const char *index, char *errstr, size_t errsz)
+{
+    char path[310];
+    snprintf(path, sizeof(path), "/%s", index);
+    int status = es_client_request(c, "HEAD", path, NULL, 0, NULL, errstr, errsz);
+    if (status == 200 || status == 404)
+        return status == 200;
+    if (status > 0)
+        snprintf(errstr, errsz, "HEAD %s: HTTP %d", path, status);
+    return -1;
+}
+
+/* Reads the indices alias points at into *names (a sorted JSON array of strings, new reference;
+ * empty when there is no such alias). Returns 0, or -1 (errstr; *names NULL). */
+static int alias_names(es_client_t *c, const char *alias, json_t **names, char *errstr,
+                       size_t errsz)
+{
+    strbuf_t cur = STRBUF_INIT;
+    int found = es_client_alias_indices(c, alias, &cur, errstr, errsz);
+    *names = found >= 0 ? json_loadb(cur.data ? cur.data : "", cur.len, 0, NULL) : NULL;
+    strbuf_free(&cur);
+    if (found >= 0 && !json_is_array(*names)) {
+        snprintf(errstr, errsz, "alias %s: unreadable list of indices", alias);
+        json_decref(*names);
+        *names = NULL;
+    }
+    return *names ? 0 : -1;
+}
+
+/* Returns 1 when the JSON array names holds the string name. */
+static int has_name(json_t *names, const char *name)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(names, i, v)
+    {
+        if (json_is_string(v) && strcmp(json_string_value(v), name) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Appends the names to sb, comma-separated (for the log). */
+static void put_names(strbuf_t *sb, json_t *names)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(names, i, v) strbuf_printf(sb, "%s%s", i ? "," : "", json_string_value(v));
+}
+
+/* Points alias at the indices of target (the first its write index) and takes it off the
+ * indices of cur that target does not hold, in one _aliases request: atomic, a search sees the
+ * old indices or the new ones, never neither. Returns 0 or -1 (errstr). */
+static int move_alias(es_client_t *c, const char *alias, json_t *target, json_t *cur, char *errstr,
+                      size_t errsz)
+{
+    json_t *actions = json_array(), *name;
+    size_t i;
+    json_array_foreach(target, i, name)
+    {
+        json_array_append_new(actions, json_pack("{s:{s:O,s:s,s:b}}", "add", "index", name, "alias",
+                                                 alias, "is_write_index", i == 0));
+    }
+    json_array_foreach(cur, i, name)
+    {
+        if (!has_name(target, json_string_value(name)))
+            json_array_append_new(
+                actions, json_pack("{s:{s:O,s:s}}", "remove", "index", name, "alias", alias));
+    }
+    json_t *body = json_pack("{s:o}", "actions", actions);
+    char *text = json_dumps(body, JSON_COMPACT);
+    if (!text)
+        abort();
+    int rc = request_ok(c, "POST", "/_aliases", text, 0, errstr, errsz);
+    free(text);
+    json_decref(body);
+    return rc;
+}
+
+/* Reads the record of generation index `index`: the indices it replaces, into *out (new
+ * reference). Returns 1, 0 when the index does not exist or keeps no record (*out NULL), or -1
+ * when the cluster failed (errstr). */
+static int read_record(es_client_t *c, const char *index, json_t **out, char *errstr, size_t errsz)
+{
+    char path[320];
+    snprintf(path, sizeof(path), "/%s/_mapping", index);
+    strbuf_t resp = STRBUF_INIT;
+    int status = es_client_request(c, "GET", path, NULL, 0, &resp, errstr, errsz);
+    *out = NULL;
+    if (status == 200) {
+        json_t *doc = json_loadb(resp.data ? resp.data : "", resp.len, 0, NULL);
+        json_t *meta =
+            json_object_get(json_object_get(json_object_get(doc, index), "mappings"), "_meta");
+        json_t *names = json_object_get(json_object_get(meta, "projector"), "replaces"), *v;
+        int ok = json_is_array(names);
+        size_t i;
+        json_array_foreach(names, i, v) ok &= json_is_string(v);
+        if (ok)
+            *out = json_incref(names);
+        json_decref(doc);
+    } else if (status > 0 && status != 404) {
+        snprintf(errstr, errsz, "GET %s: HTTP %d: %.400s", path, status,
+                 resp.data ? resp.data : "");
+    }
+    strbuf_free(&resp);
+    return *out ? 1 : status == 200 || status == 404 ? 0 : -1;
+}
+
+/* Returns definition (a views/<alias>.es.json, compact JSON) with its record set: generation
+ * number replaces the indices in replaces. Caller frees. */
+static char *with_record(const char *definition, int number, json_t *replaces)
+{
+    json_t *root = json_loads(definition, 0, NULL);
+    if (!root)
+        abort(); /* sink_es_definition() wrote it */
+    json_t *mappings = json_object_get(root, "mappings");
+    if (!json_is_object(mappings)) {
+        mappings = json_object();
+        json_object_set_new(root, "mappings", mappings);
+    }
+    json_t *meta = json_object_get(mappings, "_meta");
+    if (!json_is_object(meta)) {
+        meta = json_object();
+        json_object_set_new(mappings, "_meta", meta);
+    }
+    json_object_set_new(meta, "projector",
+                        json_pack("{s:i,s:O}", "generation", number, "replaces", replaces));
+    char *out = json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+    if (!out)
+        abort();
+    return out;
+}
+
 static int create_step(es_client_t *c, const config_t *cfg, const mapping_t *m, const char *alias,
                        const void *arg, char *errstr, size_t errsz)
 {
+    int number = *(const int *)arg;
     char index[300], path[310], *def = NULL;
-    sink_es_generation_index(alias, *(const int *)arg, index, sizeof(index));
+    sink_es_generation_index(alias, number, index, sizeof(index));
     snprintf(path, sizeof(path), "/%s", index);
     if (sink_es_definition(cfg, m, alias, &def, errstr, errsz) != 0)
         return -2;
-    int rc = request_ok(c, "HEAD", path, NULL, 0, errstr, errsz) == 0
-                 ? 0 /* a resumed build: the index is there */
-                 : request_ok(c, "PUT", path, def, 0, errstr, errsz);
+    int rc = index_exists(c, index, errstr, errsz); /* 1: a resumed build, the index is there */
+    json_t *live = NULL;
+    if (rc == 0 && (rc = alias_names(c, alias, &live, errstr, errsz)) == 0) {
+        char *body = with_record(def, number, live);
+        rc = request_ok(c, "PUT", path, body, 0, errstr, errsz);
+        free(body);
+    }
+    json_decref(live);
     free(def);
-    return rc;
+    return rc < 0 ? -1 : 0;
 }
 
 int sink_es_generation_create(const config_t *cfg, const mapping_t *m, int number, char *errstr,
@@ -340,57 +501,59 @@ int sink_es_generation_create(const config_t *cfg, const mapping_t *m, int numbe
     return each_alias(cfg, m, create_step, &number, errstr, errstr_size);
 }
 
-typedef struct switch_arg {
-    int number, keep_old;
-} switch_arg_t;
-
 static int switch_step(es_client_t *c, const config_t *cfg, const mapping_t *m, const char *alias,
                        const void *arg, char *errstr, size_t errsz)
 {
     (void)cfg, (void)m;
-    const switch_arg_t *sw = arg;
     char index[300];
-    sink_es_generation_index(alias, sw->number, index, sizeof(index));
-    strbuf_t cur = STRBUF_INIT;
-    int found = es_client_alias_indices(c, alias, &cur, errstr, errsz);
-    json_t *old = found > 0 ? json_loadb(cur.data, cur.len, 0, NULL) : json_array();
-    strbuf_free(&cur);
-    if (found < 0 || !json_is_array(old)) {
-        json_decref(old);
-        return -1;
-    }
-    json_t *actions = json_array();
-    json_array_append_new(actions, json_pack("{s:{s:s,s:s,s:b}}", "add", "index", index, "alias",
-                                             alias, "is_write_index", 1));
-    size_t i;
-    json_t *name;
-    json_array_foreach(old, i, name)
-    {
-        if (strcmp(json_string_value(name), index) != 0)
-            json_array_append_new(
-                actions, json_pack("{s:{s:O,s:s}}", "remove", "index", name, "alias", alias));
-    }
-    json_t *body = json_pack("{s:o}", "actions", actions);
-    char *text = json_dumps(body, JSON_COMPACT);
-    int rc = request_ok(c, "POST", "/_aliases", text, 0, errstr, errsz);
-    free(text);
-    json_decref(body);
-    json_array_foreach(old, i, name)
-    {
-        char path[310];
-        snprintf(path, sizeof(path), "/%s", json_string_value(name));
-        if (rc == 0 && !sw->keep_old && strcmp(json_string_value(name), index) != 0)
-            rc = request_ok(c, "DELETE", path, NULL, 404, errstr, errsz);
-    }
-    json_decref(old);
+    sink_es_generation_index(alias, *(const int *)arg, index, sizeof(index));
+    json_t *cur = NULL, *target = json_pack("[s]", index);
+    int rc = alias_names(c, alias, &cur, errstr, errsz);
+    if (rc == 0)
+        rc = move_alias(c, alias, target, cur, errstr, errsz);
+    json_decref(target);
+    json_decref(cur);
     return rc;
 }
 
-int sink_es_generation_switch(const config_t *cfg, const mapping_t *m, int number, int keep_old,
-                              char *errstr, size_t errstr_size)
+int sink_es_generation_switch(const config_t *cfg, const mapping_t *m, int number, char *errstr,
+                              size_t errstr_size)
 {
-    switch_arg_t sw = {number, keep_old};
-    return each_alias(cfg, m, switch_step, &sw, errstr, errstr_size);
+    return each_alias(cfg, m, switch_step, &number, errstr, errstr_size);
+}
+
+static int drop_replaced_step(es_client_t *c, const config_t *cfg, const mapping_t *m,
+                              const char *alias, const void *arg, char *errstr, size_t errsz)
+{
+    (void)cfg;
+    char index[300];
+    sink_es_generation_index(alias, *(const int *)arg, index, sizeof(index));
+    json_t *replaced = NULL, *cur = NULL, *name;
+    int rc = read_record(c, index, &replaced, errstr, errsz);
+    if (rc == 0)
+        LOG(LOG_WARN,
+            "projection=%s index %s keeps no record of the indices it replaced behind alias %s: "
+            "delete those yourself",
+            mapping_name(m), index, alias);
+    if (rc > 0)
+        rc = alias_names(c, alias, &cur, errstr, errsz);
+    size_t i;
+    json_array_foreach(replaced, i, name)
+    {
+        char path[310];
+        snprintf(path, sizeof(path), "/%s", json_string_value(name));
+        if (rc == 0 && !has_name(cur, json_string_value(name))) /* never what readers see */
+            rc = request_ok(c, "DELETE", path, NULL, 404, errstr, errsz);
+    }
+    json_decref(replaced);
+    json_decref(cur);
+    return rc < 0 ? -1 : 0;
+}
+
+int sink_es_generation_drop_replaced(const config_t *cfg, const mapping_t *m, int number,
+                                     char *errstr, size_t errstr_size)
+{
+    return each_alias(cfg, m, drop_replaced_step, &number, errstr, errstr_size);
 }
 
 static int discard_step(es_client_t *c, const config_t *cfg, const mapping_t *m, const char *alias,
@@ -399,12 +562,11 @@ static int discard_step(es_client_t *c, const config_t *cfg, const mapping_t *m,
     (void)cfg, (void)m;
     char index[300], path[310];
     sink_es_generation_index(alias, *(const int *)arg, index, sizeof(index));
-    strbuf_t cur = STRBUF_INIT;
-    int found = es_client_alias_indices(c, alias, &cur, errstr, errsz);
-    int live = found > 0 && strstr(cur.data, index) != NULL; /* never drop what readers see */
-    strbuf_free(&cur);
-    if (found < 0)
+    json_t *cur = NULL;
+    if (alias_names(c, alias, &cur, errstr, errsz) != 0)
         return -1;
+    int live = has_name(cur, index); /* never drop what readers see */
+    json_decref(cur);
     snprintf(path, sizeof(path), "/%s", index);
     return live ? 0 : request_ok(c, "DELETE", path, NULL, 404, errstr, errsz);
 }
@@ -413,4 +575,85 @@ int sink_es_generation_discard(const config_t *cfg, const mapping_t *m, int numb
                                size_t errstr_size)
 {
     return each_alias(cfg, m, discard_step, &number, errstr, errstr_size);
+}
+
+/* ---- reconciling an alias with the live generation ---- */
+
+/* The indices of generation `live` behind alias, which points at generation `other`'s index
+ * instead: what that index replaces (its record) when it is a later generation's (a build's),
+ * else "<alias>-g<live>". Returns 0 with *target (new reference), -1 when the cluster failed,
+ * -2 when they cannot be found (errstr). */
+static int live_indices(es_client_t *c, const char *alias, int other, int live, json_t **target,
+                        char *errstr, size_t errsz)
+{
+    char index[300];
+    json_t *names = NULL, *name;
+    int rc = 0;
+    if (other > live) {
+        sink_es_generation_index(alias, other, index, sizeof(index));
+        rc = read_record(c, index, &names, errstr, errsz);
+        size_t i;
+        json_array_foreach(names, i, name)
+        {
+            int there = rc > 0 ? index_exists(c, json_string_value(name), errstr, errsz) : 0;
+            rc = there < 0 ? -1 : there ? rc : 0;
+        }
+        if (rc > 0 && json_array_size(names)) {
+            *target = names;
+            return 0;
+        }
+        json_decref(names);
+        if (rc < 0)
+            return -1;
+    }
+    sink_es_generation_index(alias, live, index, sizeof(index));
+    if ((rc = index_exists(c, index, errstr, errsz)) > 0) {
+        *target = json_pack("[s]", index);
+        return 0;
+    }
+    if (rc == 0)
+        snprintf(errstr, errsz,
+                 "alias %s points at %s-g%d, but generation %d is live and its index cannot be "
+                 "found (%s-g%d does not exist, and %s-g%d names no existing index it replaced): "
+                 "point the alias at the live generation's index yourself (POST /_aliases)",
+                 alias, alias, other, live, alias, live, alias, other);
+    return rc < 0 ? -1 : -2;
+}
+
+static int reconcile_step(es_client_t *c, const config_t *cfg, const mapping_t *m,
+                          const char *alias, const void *arg, char *errstr, size_t errsz)
+{
+    (void)cfg;
+    int live = *(const int *)arg, other = 0;
+    json_t *cur = NULL, *target = NULL, *name;
+    if (alias_names(c, alias, &cur, errstr, errsz) != 0)
+        return -1;
+    size_t i;
+    json_array_foreach(cur, i, name)
+    {
+        int g = generation_of(alias, json_string_value(name));
+        if (g && g != live)
+            other = g;
+    }
+    int rc = other ? live_indices(c, alias, other, live, &target, errstr, errsz) : 0;
+    if (other && rc == 0)
+        rc = move_alias(c, alias, target, cur, errstr, errsz);
+    if (other && rc == 0) {
+        strbuf_t from = STRBUF_INIT, to = STRBUF_INIT;
+        put_names(&from, cur);
+        put_names(&to, target);
+        LOG(LOG_WARN, "projection=%s alias %s moved %sfrom %s to %s (the live generation %d)",
+            mapping_name(m), alias, other > live ? "back " : "", from.data, to.data, live);
+        strbuf_free(&from);
+        strbuf_free(&to);
+    }
+    json_decref(cur);
+    json_decref(target);
+    return rc;
+}
+
+int sink_es_reconcile_aliases(const config_t *cfg, const mapping_t *m, int live, char *errstr,
+                              size_t errstr_size)
+{
+    return each_alias(cfg, m, reconcile_step, &live, errstr, errstr_size);
 }

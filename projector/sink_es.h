@@ -49,17 +49,37 @@ int sink_es_recreate(const config_t *cfg, const mapping_t *m, char *errstr, size
     __attribute__((warn_unused_result));
 
 /* Blue/green rebuilds: generation N of a projection writes its documents to the index
- * "<alias>-g<N>" of each alias (out), created when the build starts (kept when it exists: a
- * resumed build), put behind the alias in one _aliases request at the switch (the indices it
- * pointed at are deleted then, unless keep_old), and deleted when the build is cancelled (unless
- * readers see it). Each returns 0, or as sink_es_migrate() -1 (the cluster failed) or -2 (the
- * setup is wrong), with errstr. Blocks. */
+ * "<alias>-g<N>" of each alias (out). sink_es_generation_create() creates it (kept when it
+ * exists: a resumed build) with a record, in its mappings' _meta, of the indices the alias points
+ * at then (the live generation's: the ones it replaces). sink_es_generation_switch() puts it
+ * behind the alias in one _aliases request (in the switch's transaction, before its COMMIT);
+ * sink_es_generation_drop_replaced() deletes the indices it replaces (after the COMMIT, unless
+ * the old generation is kept; never one the alias points at); sink_es_generation_discard()
+ * deletes it when the build is cancelled (unless readers see it). Each returns 0, or as
+ * sink_es_migrate() -1 (the cluster failed) or -2 (the setup is wrong), with errstr. Blocks. */
 void sink_es_generation_index(const char *alias, int number, char *out, size_t size);
 int sink_es_generation_create(const config_t *cfg, const mapping_t *m, int number, char *errstr,
                               size_t errstr_size) __attribute__((warn_unused_result));
-int sink_es_generation_switch(const config_t *cfg, const mapping_t *m, int number, int keep_old,
-                              char *errstr, size_t errstr_size) __attribute__((warn_unused_result));
+int sink_es_generation_switch(const config_t *cfg, const mapping_t *m, int number, char *errstr,
+                              size_t errstr_size) __attribute__((warn_unused_result));
+int sink_es_generation_drop_replaced(const config_t *cfg, const mapping_t *m, int number,
+                                     char *errstr, size_t errstr_size)
+    __attribute__((warn_unused_result));
 int sink_es_generation_discard(const config_t *cfg, const mapping_t *m, int number, char *errstr,
                                size_t errstr_size) __attribute__((warn_unused_result));
+
+/* Points every alias of m back at the index of generation `live` (the one PostgreSQL says is
+ * live) when it points at another generation's "<alias>-g<N>": what a switch leaves when the
+ * engine applied its _aliases request and the PostgreSQL transaction did not commit (a crash, a
+ * lost answer). The live generation's indices are the ones the other generation's index
+ * records it replaces (N > live: a build's), else "<alias>-g<live>". One _aliases request per
+ * alias (atomic), logged: "alias orders moved back from orders-g2 to orders-1733... (the live
+ * generation 1)". An alias on the live generation's index (any of generation 1's
+ * "<alias>-<ms>", or "<alias>-g<live>") is left alone. Returns 0 (also when nothing moved), -1
+ * when the cluster failed, -2 when the live generation's index cannot be found (errstr says
+ * what to do). Blocks. The caller keeps switches from running meanwhile
+ * (generation_reconcile_search()). */
+int sink_es_reconcile_aliases(const config_t *cfg, const mapping_t *m, int live, char *errstr,
+                              size_t errstr_size) __attribute__((warn_unused_result));
 
 #endif

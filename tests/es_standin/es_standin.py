@@ -979,7 +979,7 @@ def fault_error(status, etype=None, reason=None, index=None):
 class Reply:
     def __init__(self, status, obj=None, headers=(), after=None, seconds=0.0):
         self.status, self.obj, self.headers = status, obj, list(headers)
-        self.after, self.seconds = after, seconds  # bulk faults: "hang" or "drop"
+        self.after, self.seconds = after, seconds  # hang and drop faults: "hang" or "drop"
         self.body = b""
 
 
@@ -1043,7 +1043,7 @@ class Cluster:
         self.cluster_uuid = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         self.indices = {}   # name -> Index
         self.aliases = {}   # alias -> {index name: properties ({"is_write_index": bool}, ...)}
-        self.faults = {"fail": [], "fail_items": [], "bulk": []}  # "bulk": hang and drop entries
+        self.faults = {"fail": [], "fail_items": [], "hang_drop": []}  # in the order registered
         self.stats = {"requests": Counter(), "bulk_items": Counter(), "faults_served": Counter()}
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -1127,8 +1127,15 @@ class Cluster:
     def consume(self, kind, fault):
         fault["count"] -= 1
         if fault["count"] <= 0:
-            self.faults[kind if kind in ("fail", "fail_items") else "bulk"].remove(fault)
+            self.faults[kind if kind in ("fail", "fail_items") else "hang_drop"].remove(fault)
         self.stats["faults_served"][kind] += 1
+
+    def take_fault(self, endpoint):
+        """The first pending hang or drop fault of endpoint ("_bulk" or "_aliases"), consumed."""
+        fault = next((f for f in self.faults["hang_drop"] if f["endpoint"] == endpoint), None)
+        if fault:
+            self.consume(fault["kind"], fault)
+        return fault
 
     # -- name resolution --------------------------------------------------------------------
 
@@ -1291,6 +1298,9 @@ class Cluster:
         return 200, out
 
     def update_aliases(self, method, args, params, body, started):
+        fault = self.take_fault("_aliases")
+        if fault and not fault["apply"]:
+            return Reply(200, None, after=fault["kind"], seconds=fault.get("seconds", 0))
         spec = json_body(body) or {}
         actions = spec.get("actions")
         if not isinstance(actions, list) or not actions:
@@ -1351,7 +1361,8 @@ class Cluster:
                 raise EsError(400, "illegal_state_exception",
                               f"alias [{al}] has more than one write index [{','.join(writers)}]")
         self.indices, self.aliases = indices, aliases  # all actions at once
-        return 200, {"acknowledged": True}
+        return Reply(200, {"acknowledged": True}, after=fault and fault["kind"],
+                     seconds=fault and fault.get("seconds", 0))
 
     def refresh(self, method, args, params, body, started):
         indices = self.resolve(args.get("index"), params.get("ignore_unavailable") == "true")
@@ -1550,11 +1561,9 @@ class Cluster:
 
     def bulk(self, method, args, params, body, started):
         refresh = self.refresh_param(params)
-        fault = self.faults["bulk"][0] if self.faults["bulk"] else None
-        if fault:
-            self.consume(fault["kind"], fault)
-            if not fault["apply"]:
-                return Reply(200, None, after=fault["kind"], seconds=fault.get("seconds", 0))
+        fault = self.take_fault("_bulk")
+        if fault and not fault["apply"]:
+            return Reply(200, None, after=fault["kind"], seconds=fault.get("seconds", 0))
         ops = self.parse_bulk(body, args.get("index"), params)
         items, touched = [], set()
         for op in ops:
@@ -1786,7 +1795,7 @@ class Cluster:
             pending = {k: [] for k in ("fail", "fail_items", "hang", "drop")}
             for kind in ("fail", "fail_items"):
                 pending[kind] = [dict(f) for f in self.faults[kind]]
-            for f in self.faults["bulk"]:
+            for f in self.faults["hang_drop"]:
                 pending[f["kind"]].append({k: v for k, v in f.items() if k != "kind"})
             return Reply(200, {k: dict(v) for k, v in self.stats.items()} | {"pending_faults": pending})
         if method == "GET" and cmd == "dump" and len(segs) == 2:
@@ -1821,13 +1830,16 @@ class Cluster:
                     fault[k] = spec[k]
             self.faults[cmd].append(fault)
         else:
-            fault.update(kind=cmd, apply=spec.get("apply") is True)
+            endpoint = spec.get("endpoint", "_bulk")
+            if endpoint not in ("_bulk", "_aliases"):
+                raise bad_request(f"[endpoint] must be [_bulk] or [_aliases], got [{java_str(endpoint)}]")
+            fault.update(kind=cmd, apply=spec.get("apply") is True, endpoint=endpoint)
             if cmd == "hang":
                 seconds = spec.get("seconds", 30)
                 if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
                     raise bad_request(f"[seconds] must be a non-negative number, got [{java_str(seconds)}]")
                 fault["seconds"] = seconds
-            self.faults["bulk"].append(fault)
+            self.faults["hang_drop"].append(fault)
         return Reply(200, {"acknowledged": True})
 
     def refresher(self):

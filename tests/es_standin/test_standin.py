@@ -681,6 +681,36 @@ class StandinTest(unittest.TestCase):
         conn.close()
         self.assertEqual(self.ok("GET", "/_standin/stats")["faults_served"]["hang"], 3)
 
+    def test_fault_hang_aliases(self):
+        served = self.ok("GET", "/_standin/stats")["faults_served"].get("hang", 0)
+        self.ok("PUT", "/ha1", {})
+        self.ok("PUT", "/ha2", {})
+        self.ok("POST", "/_aliases", {"actions": [{"add": {"index": "ha1", "alias": "ha"}}]})
+        move = {"actions": [{"remove": {"index": "ha1", "alias": "ha"}}, {"add": {"index": "ha2", "alias": "ha"}}]}
+        self.ok("POST", "/_standin/hang", {"seconds": 1.0, "endpoint": "_aliases"})
+        self.items([{"index": {"_index": "ha1", "_id": "1"}}, {"a": 1}])  # _bulk is not held
+        conn = self.es.connect(timeout=0.3)
+        with self.assertRaises(socket.timeout):  # not applied: the alias stays
+            self.req("POST", "/_aliases", move, conn=conn)
+        conn.close()
+        self.assertEqual(list(self.ok("GET", "/_alias/ha")), ["ha1"])
+        self.ok("POST", "/_standin/hang", {"seconds": 1.0, "endpoint": "_aliases", "apply": True})
+        conn = self.es.connect(timeout=0.3)
+        with self.assertRaises(socket.timeout):  # applied, and the answer is held back
+            self.req("POST", "/_aliases", move, conn=conn)
+        conn.close()
+        self.assertEqual(list(self.ok("GET", "/_alias/ha")), ["ha2"])
+        self.ok("POST", "/_standin/hang", {"seconds": 0.2, "endpoint": "_aliases", "apply": True})
+        back = {"actions": [{"remove": {"index": "ha2", "alias": "ha"}}, {"add": {"index": "ha1", "alias": "ha"}}]}
+        self.assertEqual(self.ok("POST", "/_aliases", back, conn=self.es.connect(timeout=5)), {"acknowledged": True})
+        self.assertEqual(list(self.ok("GET", "/_alias/ha")), ["ha1"])
+        self.ok("POST", "/_standin/drop", {"endpoint": "_aliases", "apply": True})
+        with self.assertRaises((http.client.IncompleteRead, ConnectionError, http.client.HTTPException)):
+            self.req("POST", "/_aliases", move, conn=self.es.connect())
+        self.assertEqual(list(self.ok("GET", "/_alias/ha")), ["ha2"])
+        self.assertEqual(self.ok("GET", "/_standin/stats")["faults_served"]["hang"], served + 3)
+        self.error("POST", "/_standin/hang", {"endpoint": "_search"}, 400, "illegal_argument_exception")
+
     def test_fault_drop(self):
         for n, apply in enumerate((True, False)):
             self.ok("POST", "/_standin/drop", {"apply": apply})
@@ -696,8 +726,8 @@ class StandinTest(unittest.TestCase):
         self.ok("POST", "/_standin/hang", {"count": 2, "seconds": 5})
         self.ok("POST", "/_standin/drop", {"count": 1, "apply": True})
         pending = self.ok("GET", "/_standin/stats")["pending_faults"]
-        self.assertEqual(pending["hang"], [{"count": 2, "apply": False, "seconds": 5}])
-        self.assertEqual(pending["drop"], [{"count": 1, "apply": True}])
+        self.assertEqual(pending["hang"], [{"count": 2, "apply": False, "endpoint": "_bulk", "seconds": 5}])
+        self.assertEqual(pending["drop"], [{"count": 1, "apply": True, "endpoint": "_bulk"}])
         self.ok("POST", "/_standin/reset", {})
         self.assertEqual(self.ok("GET", "/_standin/stats")["pending_faults"],
                          {"fail": [], "fail_items": [], "hang": [], "drop": []})
