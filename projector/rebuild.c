@@ -289,7 +289,7 @@ static int wait_progress(PGconn *c, rd_kafka_t *rk, long long id)
 {
     int tty = isatty(STDOUT_FILENO);
     double t0 = now_s(), last_line = 0;
-    long long first = -1;
+    long long first = -1, shown = -1; /* events replayed at the last line printed (piped) */
     rebuild_status_t st;
     char err[512];
     for (;;) {
@@ -306,9 +306,11 @@ static int wait_progress(PGconn *c, rd_kafka_t *rk, long long id)
         if (tty) {
             printf("\r");
             rebuild_status_print_line(stdout, &st, rate, 1);
-        } else if (t - last_line >= 3 || !active) {
-            rebuild_status_print_line(stdout, &st, rate, 0);
+        } else if (!active ||
+                   (t - last_line >= 3 && (st.replayed != shown || t - last_line >= 30))) {
+            rebuild_status_print_line(stdout, &st, rate, 0); /* piped: a line when it moved */
             last_line = t;
+            shown = st.replayed;
         }
         fflush(stdout);
         if (!active)
@@ -388,6 +390,14 @@ int rebuild_run(const config_t *cfg, const rebuild_opts_t *o)
     for (size_t i = 0; set && i < mapping_set_count(set); i++)
         if (strcmp(mapping_name(mapping_set_get(set, i)), o->projection) == 0)
             m = mapping_set_get(set, i);
+    if (!set) {
+        fprintf(stderr,
+                "projector rebuild: the mappings in %s failed validation (above): nothing was "
+                "requested (were the views applied? 'projector migrate')\n",
+                config_str(cfg, CFG_MAPPINGS));
+        rc = 2;
+        goto done;
+    }
     if (!m) {
         fprintf(stderr, "projector rebuild: no projection \"%s\" in %s\n", o->projection,
                 config_str(cfg, CFG_MAPPINGS));

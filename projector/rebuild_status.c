@@ -175,28 +175,51 @@ json_t *rebuild_status_json(const rebuild_status_t *s, double rate)
                      s->error[0] ? json_string(s->error) : json_null(), "partitions", parts);
 }
 
+/* The state as people read it: an in-place rebuild is "done" in projector.rebuilds as soon as
+ * its tables are truncated, while the instances are still replaying. */
+static const char *shown_state(const rebuild_status_t *s)
+{
+    if (strcmp(s->mode, "in-place") == 0 && s->state == REBUILD_DONE && !s->caught_up)
+        return "replaying";
+    return rebuild_state_name(s->state);
+}
+
+/* ", 1200 events/s, about 40 s left" while it moves; ", waiting for an instance" while nothing
+ * has moved yet; the average rate once it is over. */
+static void print_pace(FILE *out, const rebuild_status_t *s, double rate)
+{
+    double left = seconds_left(s, rate);
+    if (!rebuild_status_active(s)) {
+        if (rate > 0)
+            fprintf(out, ", %.0f events/s", rate);
+    } else if (rate > 0 && left >= 0) {
+        fprintf(out, ", %.0f events/s, about %.0f s left", rate, left);
+    } else if (s->state == REBUILD_REQUESTED || s->replayed == 0) {
+        fputs(", waiting for an instance", out);
+    } else {
+        fputs(", no progress yet", out);
+    }
+}
+
 void rebuild_status_print_line(FILE *out, const rebuild_status_t *s, double rate, int bar)
 {
     int pct = s->total ? (int)(100 * s->replayed / s->total) : 100;
-    double left = seconds_left(s, rate);
-    char lefttext[32] = "?";
-    if (left >= 0)
-        snprintf(lefttext, sizeof(lefttext), "%.0f", left);
     fprintf(out, "rebuild %s %s generation %d %s", s->projection, s->mode, s->generation,
-            rebuild_state_name(s->state));
+            shown_state(s));
     if (bar) {
         char b[31];
         memset(b, '#', (size_t)(pct * 30 / 100));
         memset(b + pct * 30 / 100, '.', (size_t)(30 - pct * 30 / 100));
         b[30] = '\0';
-        fprintf(out, " [%s] %3d%% %lld/%lld events, %.0f events/s, %s s left ", b, pct, s->replayed,
-                s->total, rate < 0 ? 0 : rate, lefttext);
+        fprintf(out, " [%s] %3d%% %lld/%lld events", b, pct, s->replayed, s->total);
+        print_pace(out, s, rate);
+        fputs("  ", out); /* covers what a longer line before left on the terminal */
         return;
     }
-    fprintf(out, ": %lld/%lld events (%d%%), %.0f events/s, about %s s left", s->replayed, s->total,
-            pct, rate < 0 ? 0 : rate, lefttext);
+    fprintf(out, ": %lld/%lld events (%d%%)", s->replayed, s->total, pct);
+    print_pace(out, s, rate);
     long long worst = -1;
-    for (size_t i = 0; i < s->nparts; i++)
+    for (size_t i = 0; rebuild_status_active(s) && i < s->nparts; i++) /* over: lags are gone */
         worst = s->parts[i].lag > worst ? s->parts[i].lag : worst;
     if (worst >= 0)
         fprintf(out, ", lag at most %lld", worst);

@@ -46,6 +46,11 @@ sleep 1
 cat "$WORK/r1.txt"
 grep -q 'switched to generation 2' "$WORK/r1.txt" || fail "rebuild --wait did not report the switch"
 grep -q 'building: [0-9]*/[0-9]* events' "$WORK/r1.txt" || fail "rebuild --wait showed no progress"
+# The last progress line is of a rebuild that is over: no stale lag, no time left.
+last=$(grep '^rebuild orders blue-green generation 2' "$WORK/r1.txt" | tail -n 1)
+case "$last" in *done:*) ;; *) fail "the last progress line is not the finished rebuild: $last" ;; esac
+case "$last" in *"lag at most"* | *"s left"*) fail "the finished rebuild's line shows a lag or time left: $last" ;; esac
+! grep -q '? s left' "$WORK/r1.txt" || fail "rebuild --wait printed an unknown time left"
 wait "$producer" || fail "the second wave was not produced"
 # After the switch: a third wave, applied by the live workers to the new tables.
 gen_wave w3 200000 2000

@@ -58,6 +58,12 @@ for action in list show; do
     expect_no_text "$WORK/dlq_fresh.out" "relation \"projector.dead_letters\" does not exist"
 done
 
+# A rebuild on a database without the views says the mappings failed validation (exit 2).
+expect_exit 2 "$WORK/rebuild_fresh.out" "$PROJECTOR" rebuild orders --brokers "$BROKERS" \
+    --mappings "$PROJECT_ROOT/mappings" --views "$PROJECT_ROOT/views"
+expect_text "$WORK/rebuild_fresh.out" "failed validation"
+expect_no_text "$WORK/rebuild_fresh.out" "no projection"
+
 # --since: a usage error (exit 2) naming the accepted forms; durations and RFC 3339 times work.
 expect_exit 2 "$WORK/since_bad.out" "$PROJECTOR" dlq list --since garbage
 expect_text "$WORK/since_bad.out" "--since garbage: expected an RFC 3339 time"

@@ -67,6 +67,12 @@ for _ in $(seq 1 100); do grep -q assigned "$WORK/run2.log" && break; sleep 0.1;
     >"$WORK/r2.txt" || { cat "$WORK/r2.txt"; fail "rebuild --wait failed"; }
 grep -q 'caught up' "$WORK/r2.txt" || { cat "$WORK/r2.txt"; fail "rebuild --wait did not report catching up"; }
 grep -q 'events/s' "$WORK/r2.txt" || fail "rebuild --wait showed no progress"
+# Piped, it prints a line when the rebuild moved: no line twice, and an in-place rebuild still
+# replaying does not read "done".
+[ -z "$(grep '^rebuild orders in-place' "$WORK/r2.txt" | uniq -d)" ] \
+    || { cat "$WORK/r2.txt"; fail "rebuild --wait printed the same progress line twice"; }
+! grep -q 'generation 1 done: 0/' "$WORK/r2.txt" || { cat "$WORK/r2.txt"; fail "an in-place rebuild replaying read done"; }
+! grep -q 's left.*?\|? s left' "$WORK/r2.txt" || { cat "$WORK/r2.txt"; fail "rebuild --wait printed an unknown time left"; }
 stop_clean "$pid"
 [ "$(sql "SELECT count(*) FROM order_detail WHERE first_sku IS DISTINCT FROM items->0->>'sku'")" = 0 ] \
     || fail "first_sku is not filled for every order"
