@@ -183,7 +183,9 @@ void http_admin(http_ctx_t *ctx, http_req_t *req, const char *rest)
     }
     if (!admin_allowed(ctx, req))
         return;
-    if (cancel)
+    if (!ctx->conn)
+        http_reply_error(req, 503, "database_unavailable", "no database connection");
+    else if (cancel)
         rebuild_cancel_post(ctx, req, m);
     else if (strcmp(action, "rebuild") == 0)
         rebuild_post(ctx, req, m);

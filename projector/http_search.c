@@ -258,14 +258,12 @@ void http_search(http_ctx_t *ctx, http_req_t *req, const char *rest)
         free(index);
         return;
     }
-    if (!ctx->es) {
-        http_reply_error(req, 503, "search_unavailable", "no Elasticsearch URL is set (es.url)");
-        free(index);
-        return;
-    }
-    json_t *body =
+    json_t *body = /* parameters first: a bad one is a 400 whether the engine answers or not */
         req->method == EVHTTP_REQ_POST ? body_of_post(req) : body_of_query(ctx, m, index, req);
-    if (body) {
+    if (body && !ctx->es) {
+        http_reply_error(req, 503, "search_unavailable", "no Elasticsearch URL is set (es.url)");
+        json_decref(body);
+    } else if (body) {
         char *text = json_dumps(body, JSON_COMPACT), path[600], err[512];
         snprintf(path, sizeof(path), "/%s/_search", index); /* index: a name the mappings hold */
         strbuf_t resp = STRBUF_INIT;
