@@ -232,6 +232,7 @@ void http_conn_sending(http_conn_t *c, int on)
     if (!c)
         return;
     c->sending = on;
+    c->foreign = -1; /* what libevent wrote before our reply (a 100 Continue) is not an error */
     if (on)
         return;
     c->busy = 0;
@@ -284,6 +285,8 @@ static void on_output(struct evbuffer *out, const struct evbuffer_cb_info *info,
     static const char tail[] = "</BODY></HTML>\n";
     const size_t tlen = sizeof(tail) - 1;
     http_conn_t *c = arg;
+    if (info->n_deleted && c->foreign >= 0) /* written: what is left moved to the front */
+        c->foreign = c->foreign > (long)info->n_deleted ? c->foreign - (long)info->n_deleted : 0;
     if (c->rewriting || c->sending || !info->n_added)
         return;
     if (c->foreign < 0)

@@ -82,6 +82,15 @@ post_raw 413 body_too_large /v1/search/orders "$WORK/big.json"
 head -c 300000 /dev/zero | tr '\0' ' ' >"$WORK/huge.json"
 post_raw 413 too_large /v1/search/orders "$WORK/huge.json"
 printf 'GARBAGE\r\n\r\n' | raw 400 bad_request 'a request line that is not HTTP'
+# curl sends "Expect: 100-continue" with these bodies: libevent's 100 Continue is not an error.
+code=$(curl -s -o "$WORK/body" -w '%{http_code}' -X POST --data-binary @"$WORK/big.json" "$API/v1/search/orders")
+[ "$code" = 413 ] && [ "$(json 'd["error"]["code"]')" = body_too_large ] || fail "curl, 100 KiB: status $code"
+python3 -c 'import json; print(json.dumps({"query": {"match_all": {}}, "size": 0, "_source": ["x" * 2000]}))' >"$WORK/ok.json"
+code=$(curl -s -o "$WORK/body" -w '%{http_code}' -X POST --data-binary @"$WORK/ok.json" "$API/v1/search/orders")
+[ "$code" = 200 ] || fail "curl, a 2 KiB search body: status $code"
+# Two requests on one kept-alive connection.
+[ "$(curl -s -o /dev/null -o /dev/null -w '%{http_code}%{num_connects}\n' "$API/healthz" "$API/v1/views/order_detail/$id" | tr '\n' ' ')" = "2001 2000 " ] \
+    || fail "two requests on one connection"
 printf 'PATCH /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' | raw 501 not_implemented 'PATCH'
 { printf 'GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: '; head -c 20000 /dev/zero | tr '\0' a
   printf '\r\nConnection: close\r\n\r\n'; } | raw 400 bad_request 'headers over 16 KiB'
