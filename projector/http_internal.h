@@ -1,4 +1,4 @@
-/* Shared by the HTTP API's files (http_*.c); nothing else includes it.
+/* Shared by the HTTP API's files (http_*.c), its unit tests and its fuzz target.
  *
  * The seam: the event-loop thread (http_server.c) copies each request into an http_req_t, the
  * router (http_route()) answers it by filling the same struct's reply, and the loop thread sends
