@@ -11,7 +11,7 @@ itest_setup http_limits --topic order-events:2
 "$ORDERS_GEN" --events 200 --brokers "$BROKERS" --topic order-events \
     --expect-dir "$WORK/expected" --quiet
 total=$(count_of messages "$WORK/expected")
-port=$((21000 + RANDOM % 20000))
+port=$((21000 + RANDOM % 11000)) # below the ephemeral ports (32768-)
 API=http://127.0.0.1:$port
 # 512 descriptors (fewer than the 600 connections below): connections are capped at 384 (128 kept for the database, brokers, search).
 bash -c 'ulimit -n 512 && exec "$@"' _ "$PROJECTOR" run --brokers "$BROKERS" \
