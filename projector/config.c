@@ -89,6 +89,10 @@ static const setting_t settings[CFG__COUNT] = {
                              "generation lags by more events than this"},
     [CFG_LOG_FORMAT] = {"log.format", "--log-format", "PROJECTOR_LOG_FORMAT", T_ENUM, "text", 0, 0,
                         "text|json", "log lines for people (text) or JSON lines"},
+    [CFG_HTTP_WORKERS] = {"http.workers", "--http-workers", "PROJECTOR_HTTP_WORKERS", T_INT, "4", 1,
+                          64, NULL,
+                          "HTTP API threads answering database and search requests, each with "
+                          "its own database connection"},
 };
 
 /* host:port with a port of 1..65535; returns 0 or -1. */

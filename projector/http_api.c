@@ -1,25 +1,22 @@
-/* The HTTP API (libevent): read models, projection status, health and metrics.
+/* The HTTP API: health, projection status, metrics and the route table; the handlers of
+ * views (http_views.c), searches (http_search.c) and admin requests (http_admin.c) live in
+ * their own files, the libevent side in http_server.c.
  *
- * One thread with its own event loop and database connection serves every request in turn;
- * the projection workers never wait for it. Every response is JSON (errors are
- * {"error": {"code", "message"}}) but /metrics, which is Prometheus text. */
+ * The event-loop thread answers what needs no database itself and hands every other request
+ * to a pool of workers, each with its own database connection, so a slow query never delays
+ * /healthz or the requests behind it, and the projection workers never wait for the API.
+ * Every response is JSON (errors are {"error": {"code", "message"}}) but /metrics, which is
+ * Prometheus text. */
 #include "http_api.h"
 
-#include <event2/buffer.h>
-#include <event2/event.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
-#include <event2/thread.h>
-#include <pthread.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/queue.h>
 
 #include "http_internal.h"
 #include "kafka_conf.h"
 #include "log.h"
-#include "rebuild.h"
 #include "rebuild_status.h"
 #include "schema.h"
 #include "sink_es.h"
@@ -28,52 +25,24 @@
 extern const char projector_openapi_json[]; /* api/openapi.json, embedded by the build */
 
 struct http_api {
-    http_ctx_t ctx;
-    struct event_base *base;
-    struct evhttp *http;
-    pthread_t thread;
+    http_ctx_t shared; /* conn and es unset: each worker has its own */
+    http_view_t *views;
+    size_t nviews;
+    http_server_t *server;
 };
-
-/* ---- responses ---- */
-
-void http_reply_text(struct evhttp_request *req, int status, const char *body, size_t len,
-                     const char *content_type)
-{
-    struct evbuffer *buf = evbuffer_new();
-    evbuffer_add(buf, body, len);
-    evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", content_type);
-    evhttp_send_reply(req, status, NULL, buf);
-    evbuffer_free(buf);
-}
-
-void http_reply_json(struct evhttp_request *req, int status, json_t *body)
-{
-    char *text = json_dumps(body, JSON_COMPACT);
-    http_reply_text(req, status, text, strlen(text), "application/json");
-    free(text);
-    json_decref(body);
-}
-
-void http_reply_error(struct evhttp_request *req, int status, const char *code, const char *message)
-{
-    http_reply_json(req, status,
-                    json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message));
-}
 
 /* ---- health ---- */
 
-static void h_healthz(http_ctx_t *ctx, struct evhttp_request *req, const char *rest,
-                      const char *query)
+static void h_healthz(http_ctx_t *ctx, http_req_t *req, const char *rest)
 {
-    (void)ctx, (void)rest, (void)query;
+    (void)ctx, (void)rest;
     http_reply_json(req, 200, json_pack("{s:s}", "status", "ok"));
 }
 
 /* Reconnects when the connection was lost; returns 0 when the database answers. */
 static int db_ok(http_ctx_t *ctx)
 {
-    if (PQstatus(ctx->conn) != CONNECTION_OK)
-        PQreset(ctx->conn);
+    http_db_prepare(ctx->conn);
     PGresult *r = PQexec(ctx->conn, "SELECT 1");
     int ok = PQresultStatus(r) == PGRES_TUPLES_OK;
     PQclear(r);
@@ -103,7 +72,7 @@ static PGresult *positions(http_ctx_t *ctx, const char *projection)
 static long long high_watermark(http_ctx_t *ctx, const char *topic, int32_t partition)
 {
     int64_t lo, hi;
-    if (rd_kafka_query_watermark_offsets(ctx->rk, topic, partition, &lo, &hi, 1000))
+    if (!ctx->rk || rd_kafka_query_watermark_offsets(ctx->rk, topic, partition, &lo, &hi, 1000))
         return -1;
     return (long long)hi;
 }
@@ -119,10 +88,9 @@ static long long lag_of(http_ctx_t *ctx, PGresult *r, int i)
     return hi > next ? hi - next : 0;
 }
 
-static void h_readyz(http_ctx_t *ctx, struct evhttp_request *req, const char *rest,
-                     const char *query)
+static void h_readyz(http_ctx_t *ctx, http_req_t *req, const char *rest)
 {
-    (void)rest, (void)query;
+    (void)rest;
     if (db_ok(ctx) != 0) {
         http_reply_error(req, 503, "database_unavailable", PQerrorMessage(ctx->conn));
         return;
@@ -234,10 +202,8 @@ static json_t *projection_json(http_ctx_t *ctx, const mapping_t *m, PGresult *r)
                      (json_int_t)unresolved, "partitions", parts, "rebuild", rebuild);
 }
 
-static void h_projections(http_ctx_t *ctx, struct evhttp_request *req, const char *rest,
-                          const char *query)
+static void h_projections(http_ctx_t *ctx, http_req_t *req, const char *rest)
 {
-    (void)query;
     const char *name = rest && rest[0] == '/' && rest[1] ? rest + 1 : NULL;
     const mapping_t *only = NULL;
     for (size_t i = 0; name && i < mapping_set_count(ctx->set); i++)
@@ -318,10 +284,9 @@ static void rebuild_metrics(http_ctx_t *ctx, strbuf_t *out)
     free(found);
 }
 
-static void h_metrics(http_ctx_t *ctx, struct evhttp_request *req, const char *rest,
-                      const char *query)
+static void h_metrics(http_ctx_t *ctx, http_req_t *req, const char *rest)
 {
-    (void)rest, (void)query;
+    (void)rest;
     PGresult *r = positions(ctx, NULL);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         http_reply_error(req, 503, "database_error", PQerrorMessage(ctx->conn));
@@ -366,181 +331,64 @@ static void h_metrics(http_ctx_t *ctx, struct evhttp_request *req, const char *r
     PQclear(r);
 }
 
-static void h_openapi(http_ctx_t *ctx, struct evhttp_request *req, const char *rest,
-                      const char *query)
+static void h_openapi(http_ctx_t *ctx, http_req_t *req, const char *rest)
 {
-    (void)ctx, (void)rest, (void)query;
+    (void)ctx, (void)rest;
     http_reply_text(req, 200, projector_openapi_json, strlen(projector_openapi_json),
                     "application/json");
 }
 
-/* ---- admin ---- */
+/* ---- the workers' connections ---- */
 
-/* Admin requests need the bearer token when one is configured, else a loopback client.
- * Returns 1 when allowed; else answers 401/403 and returns 0. */
-static int admin_allowed(http_ctx_t *ctx, struct evhttp_request *req)
+void http_db_prepare(PGconn *conn)
 {
-    if (*ctx->token) {
-        const char *auth =
-            evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
-        char want[512];
-        snprintf(want, sizeof(want), "Bearer %s", ctx->token);
-        size_t n = strlen(want), diff = !auth || strlen(auth) != n;
-        for (size_t i = 0; !diff && i < n; i++) /* no early exit inside the token */
-            diff |= (size_t)(auth[i] ^ want[i]);
-        if (diff) {
-            evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Bearer");
-            http_reply_error(req, 401, "unauthorized", "a valid bearer token is required");
-            return 0;
-        }
-        return 1;
-    }
-    char *host = NULL;
-    ev_uint16_t port;
-    evhttp_connection_get_peer(evhttp_request_get_connection(req), &host, &port);
-    if (host && (strcmp(host, "127.0.0.1") == 0 || strcmp(host, "::1") == 0 ||
-                 strcmp(host, "::ffff:127.0.0.1") == 0))
-        return 1;
-    http_reply_error(req, 403, "forbidden",
-                     "admin endpoints answer loopback clients only unless http.token is set");
-    return 0;
-}
-
-/* Is the query argument name "true" (or "1")? */
-static int query_flag(struct evkeyvalq *args, const char *name)
-{
-    const char *v = evhttp_find_header(args, name);
-    return v && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
-}
-
-/* POST /v1/projections/{name}/rebuild?mode=blue-green|in-place[&keep_old=true]: as
- * `projector rebuild`; the running instances carry it out. */
-static void rebuild_post(http_ctx_t *ctx, struct evhttp_request *req, const mapping_t *m,
-                         const char *query)
-{
-    struct evkeyvalq args;
-    TAILQ_INIT(&args);
-    if (query)
-        evhttp_parse_query_str(query, &args);
-    const char *mode = evhttp_find_header(&args, "mode");
-    int in_place = mode && strcmp(mode, "in-place") == 0;
-    int keep_old = query_flag(&args, "keep_old");
-    int bad = mode && !in_place && strcmp(mode, "blue-green") != 0;
-    evhttp_clear_headers(&args);
-    if (bad || (keep_old && in_place)) {
-        http_reply_error(req, 400, "bad_request",
-                         bad ? "mode is blue-green (the default) or in-place"
-                             : "keep_old is for blue-green rebuilds");
+    if (!conn)
         return;
+    if (PQstatus(conn) == CONNECTION_OK) {
+        /* An idle connection has nothing to read unless the server closed it (a restart):
+         * reading then shows it is gone. */
+        struct pollfd p = {PQsocket(conn), POLLIN, 0};
+        if (poll(&p, 1, 0) <= 0 || (PQconsumeInput(conn) && PQstatus(conn) == CONNECTION_OK))
+            return;
     }
-    char err[1024];
-    long long id = 0;
-    int rc = rebuild_request(ctx->conn, ctx->rk, m, in_place, keep_old, &id, err, sizeof(err));
-    if (rc == 2)
-        http_reply_error(req, 409, "rebuild_refused", err);
-    else if (rc != 0)
-        http_reply_error(req, 503, "rebuild_failed", err);
-    else
-        http_reply_json(req, 202,
-                        json_pack("{s:s,s:I,s:s,s:s,s:b}", "name", mapping_name(m), "id",
-                                  (json_int_t)id, "mode", in_place ? "in-place" : "blue-green",
-                                  "state", "requested", "keep_old", keep_old));
-}
-
-/* POST /v1/projections/{name}/rebuild/cancel: as `projector rebuild --cancel`. */
-static void rebuild_cancel_post(http_ctx_t *ctx, struct evhttp_request *req, const mapping_t *m)
-{
-    char err[1024];
-    long long id = 0;
-    int rc = rebuild_cancel(ctx->conn, ctx->cfg, m, &id, err, sizeof(err));
-    if (rc == 2)
-        http_reply_error(req, 409, "nothing_to_cancel", err);
-    else if (rc != 0)
-        http_reply_error(req, 503, "database_error", err);
-    else
-        http_reply_json(req, 200,
-                        json_pack("{s:s,s:I,s:s}", "name", mapping_name(m), "id", (json_int_t)id,
-                                  "state", "cancelled"));
-}
-
-/* POST /v1/projections/{name}/pause|resume: recorded in projector.projections, which every
- * instance reads with each batch. */
-static void h_projection_admin(http_ctx_t *ctx, struct evhttp_request *req, const char *rest,
-                               const char *query)
-{
-    (void)query;
-    char name[256], action[32], sub[32] = "";
-    int n = sscanf(rest, "/%255[^/]/%31[^/]/%31[^/]", name, action, sub);
-    int cancel = n == 3 && strcmp(action, "rebuild") == 0 && strcmp(sub, "cancel") == 0;
-    if ((n != 2 && !cancel) || (strcmp(action, "pause") != 0 && strcmp(action, "resume") != 0 &&
-                                strcmp(action, "rebuild") != 0)) {
-        http_reply_error(req, 404, "not_found",
-                         "POST /v1/projections/{name}/pause, /resume, /rebuild or "
-                         "/rebuild/cancel");
-        return;
-    }
-    const mapping_t *m = NULL;
-    for (size_t i = 0; i < mapping_set_count(ctx->set); i++)
-        if (strcmp(mapping_name(mapping_set_get(ctx->set, i)), name) == 0)
-            m = mapping_set_get(ctx->set, i);
-    if (!m) {
-        http_reply_error(req, 404, "unknown_projection", "no projection of that name");
-        return;
-    }
-    if (!admin_allowed(ctx, req))
-        return;
-    if (cancel) {
-        rebuild_cancel_post(ctx, req, m);
-        return;
-    }
-    if (strcmp(action, "rebuild") == 0) {
-        rebuild_post(ctx, req, m, query);
-        return;
-    }
-    int pause = strcmp(action, "pause") == 0;
-    const char *params[] = {name, pause ? "true" : "false"};
-    PGresult *r = PQexecParams(ctx->conn,
-                               "INSERT INTO projector.projections (name, paused) VALUES ($1, $2)"
-                               " ON CONFLICT (name) DO UPDATE SET paused = EXCLUDED.paused,"
-                               " updated_at = now()",
-                               2, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        http_reply_error(req, 503, "database_error", PQerrorMessage(ctx->conn));
-    else
-        http_reply_json(req, 200,
-                        json_pack("{s:s,s:s}", "name", name, "state", pause ? "paused" : "live"));
-    PQclear(r);
+    PQreset(conn);
+    if (PQstatus(conn) == CONNECTION_OK)
+        PQclear(
+            PQexec(conn, "SET application_name = 'projector-http'; SET statement_timeout = '10s'"));
 }
 
 /* ---- routing ---- */
 
-typedef void (*handler_fn)(http_ctx_t *ctx, struct evhttp_request *req, const char *rest,
-                           const char *query);
+typedef void (*handler_fn)(http_ctx_t *ctx, http_req_t *req, const char *rest);
 
 static const struct route {
     enum evhttp_cmd_type method;
     const char *prefix;
-    int exact; /* the path must equal prefix; else prefix, then "" or "/..." */
+    int exact;   /* the path must equal prefix; else prefix, then "" or "/..." */
+    int on_loop; /* answered by the loop thread: needs no database */
     handler_fn fn;
 } routes[] = {
-    {EVHTTP_REQ_GET, "/healthz", 1, h_healthz},
-    {EVHTTP_REQ_GET, "/readyz", 1, h_readyz},
-    {EVHTTP_REQ_GET, "/metrics", 1, h_metrics},
-    {EVHTTP_REQ_GET, "/v1/openapi.json", 1, h_openapi},
-    {EVHTTP_REQ_GET, "/v1/views", 0, http_views},
-    {EVHTTP_REQ_GET, "/v1/projections", 0, h_projections},
-    {EVHTTP_REQ_POST, "/v1/projections", 0, h_projection_admin},
-    {EVHTTP_REQ_GET, "/v1/search", 0, http_search},
-    {EVHTTP_REQ_POST, "/v1/search", 0, http_search},
+    {EVHTTP_REQ_GET, "/healthz", 1, 1, h_healthz},
+    {EVHTTP_REQ_GET, "/readyz", 1, 0, h_readyz},
+    {EVHTTP_REQ_GET, "/metrics", 1, 0, h_metrics},
+    {EVHTTP_REQ_GET, "/v1/openapi.json", 1, 1, h_openapi},
+    {EVHTTP_REQ_GET, "/v1/views", 0, 0, http_views},
+    {EVHTTP_REQ_GET, "/v1/projections", 0, 0, h_projections},
+    {EVHTTP_REQ_POST, "/v1/projections", 0, 0, http_admin},
+    {EVHTTP_REQ_GET, "/v1/search", 0, 0, http_search},
+    {EVHTTP_REQ_POST, "/v1/search", 0, 0, http_search},
 };
 
-static void on_request(struct evhttp_request *req, void *arg)
+int http_route(http_ctx_t *ctx, http_req_t *req, int on_loop)
 {
-    http_ctx_t *ctx = arg;
-    const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-    const char *path = evhttp_uri_get_path(uri), *query = evhttp_uri_get_query(uri);
-    if (!path)
-        path = "/";
+    if (http_req_parse_args(req) != 0)
+        return 1;
+    if (req->body_len > HTTP_MAX_BODY) {
+        http_reply_errorf(req, 413, "body_too_large", "the request body is over %d bytes",
+                          HTTP_MAX_BODY);
+        return 1;
+    }
+    const char *path = req->path;
     int path_known = 0;
     for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
         size_t n = strlen(routes[i].prefix);
@@ -548,91 +396,59 @@ static void on_request(struct evhttp_request *req, void *arg)
             (!routes[i].exact && path[n] && path[n] != '/'))
             continue;
         path_known = 1;
-        if (evhttp_request_get_command(req) != routes[i].method)
+        if (req->method != routes[i].method)
             continue;
-        routes[i].fn(ctx, req, path + n, query);
-        return;
+        if (on_loop && !routes[i].on_loop)
+            return 0;
+        routes[i].fn(ctx, req, path + n);
+        return 1;
     }
     if (path_known)
         http_reply_error(req, 405, "method_not_allowed", "not with this method");
     else
         http_reply_error(req, 404, "not_found", "no such endpoint (see /v1/openapi.json)");
+    return 1;
 }
 
-static void *serve(void *arg)
-{
-    http_api_t *api = arg;
-    event_base_dispatch(api->base);
-    return NULL;
-}
+/* ---- start and stop ---- */
 
 http_api_t *http_api_start(const config_t *cfg, const mapping_set_t *set, stats_t *const *stats,
                            size_t nstats, char *errstr, size_t errstr_size)
 {
-    char host[256];
-    const char *listen = config_str(cfg, CFG_HTTP_LISTEN);
-    const char *colon = strrchr(listen, ':');
-    if (!colon || colon == listen || atoi(colon + 1) <= 0 || atoi(colon + 1) > 65535) {
-        snprintf(errstr, errstr_size, "http.listen: expected host:port, got \"%s\"", listen);
-        return NULL;
-    }
-    snprintf(host, sizeof(host), "%.*s", (int)(colon - listen), listen);
-    evthread_use_pthreads();
     http_api_t *api = calloc(1, sizeof(*api));
     if (!api)
         abort();
-    api->ctx.set = set;
-    api->ctx.cfg = cfg;
-    api->ctx.stats = stats;
-    api->ctx.nstats = nstats;
-    api->ctx.conn = schema_connect(config_str(cfg, CFG_PG), errstr, errstr_size);
-    if (!api->ctx.conn)
-        goto fail;
-    api->ctx.max_lag = config_int(cfg, CFG_READY_MAX_LAG);
-    api->ctx.token = config_str(cfg, CFG_HTTP_TOKEN);
+    http_ctx_t *c = &api->shared;
+    c->cfg = cfg;
+    c->set = set;
+    c->stats = stats;
+    c->nstats = nstats;
+    c->max_lag = config_int(cfg, CFG_READY_MAX_LAG);
+    c->token = config_str(cfg, CFG_HTTP_TOKEN);
     rd_kafka_conf_t *kconf =
         kafka_conf_new(cfg, KAFKA_CONF_PRODUCER, NULL, NULL, errstr, errstr_size);
-    if (!kconf || !(api->ctx.rk = rd_kafka_new(RD_KAFKA_PRODUCER, kconf, errstr, errstr_size))) {
+    if (!kconf || !(c->rk = rd_kafka_new(RD_KAFKA_PRODUCER, kconf, errstr, errstr_size))) {
         if (kconf)
             rd_kafka_conf_destroy(kconf);
         goto fail;
     }
-    PQclear(PQexec(api->ctx.conn, "SET application_name = 'projector-http';"
-                                  " SET statement_timeout = '10s'"));
-    if (http_views_load(&api->ctx, errstr, errstr_size) != 0)
+    PGconn *conn = schema_connect(config_str(cfg, CFG_PG), errstr, errstr_size);
+    if (!conn)
         goto fail;
-    es_settings_t es = sink_es_settings(cfg);
-    if (es.url && !(api->ctx.es = es_client_new(&es, errstr, errstr_size)))
+    int rc = http_views_load(conn, set, &api->views, &api->nviews, errstr, errstr_size);
+    PQfinish(conn);
+    if (rc != 0)
         goto fail;
-    api->base = event_base_new();
-    api->ctx.base = api->base;
-    api->http = evhttp_new(api->base);
-    evhttp_set_max_headers_size(api->http, 16384);
-    evhttp_set_max_body_size(api->http, 65536);
-    evhttp_set_timeout(api->http, 30);
-    evhttp_set_allowed_methods(api->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-                                              EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD);
-    evhttp_set_gencb(api->http, on_request, &api->ctx);
-    if (evhttp_bind_socket(api->http, host, (ev_uint16_t)atoi(colon + 1)) != 0) {
-        snprintf(errstr, errstr_size, "http.listen: cannot listen on %s", listen);
+    c->views = api->views;
+    c->nviews = api->nviews;
+    api->server = http_server_start(c, (int)config_int(cfg, CFG_HTTP_WORKERS), errstr, errstr_size);
+    if (!api->server)
         goto fail;
-    }
-    if (pthread_create(&api->thread, NULL, serve, api) != 0) {
-        snprintf(errstr, errstr_size, "cannot start the HTTP thread");
-        goto fail;
-    }
-    LOG(LOG_INFO, "http listening on %s", listen);
     return api;
 fail:
-    if (api->http)
-        evhttp_free(api->http);
-    if (api->base)
-        event_base_free(api->base);
-    http_views_free(&api->ctx);
-    PQfinish(api->ctx.conn);
-    es_client_destroy(api->ctx.es);
-    if (api->ctx.rk)
-        rd_kafka_destroy(api->ctx.rk);
+    http_views_free(api->views, api->nviews);
+    if (c->rk)
+        rd_kafka_destroy(c->rk);
     free(api);
     return NULL;
 }
@@ -641,13 +457,8 @@ void http_api_stop(http_api_t *api)
 {
     if (!api)
         return;
-    event_base_loopbreak(api->base);
-    pthread_join(api->thread, NULL);
-    evhttp_free(api->http);
-    event_base_free(api->base);
-    http_views_free(&api->ctx);
-    PQfinish(api->ctx.conn);
-    rd_kafka_destroy(api->ctx.rk);
-    es_client_destroy(api->ctx.es);
+    http_server_stop(api->server);
+    http_views_free(api->views, api->nviews);
+    rd_kafka_destroy(api->shared.rk);
     free(api);
 }

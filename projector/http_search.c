@@ -7,14 +7,10 @@
  * track_total_hits) as the engine's _search API does. Both answer {"index", "total", "hits":
  * [{"id", "score", "document"}]}. Documents are visible once the index refreshes (its
  * refresh_interval, 1 s by default). */
-#include <event2/buffer.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/queue.h>
 
 #include "http_internal.h"
 #include "sink_es.h"
@@ -97,47 +93,52 @@ static int add_sort(json_t *body, const char *spec)
     return rc;
 }
 
+/* Adds one query parameter to the bool query's must or filter (or to body). Returns NULL, or
+ * why the parameter is refused (in why, or a constant). */
+static const char *add_param(const http_ctx_t *ctx, const mapping_t *m, const char *index,
+                             const http_arg_t *kv, json_t *body, json_t *must, json_t *filter,
+                             long *size, long *from, char *why, size_t whysz)
+{
+    json_t *cond = NULL, *into = must;
+    if (strcmp(kv->key, "q") == 0) {
+        if (!(cond = text_query(ctx, m, index, kv->value, why, whysz)))
+            return why;
+    } else if (strncmp(kv->key, "filter.", 7) == 0 && kv->key[7]) {
+        cond = json_pack("{s:{s:s}}", "term", kv->key + 7, kv->value);
+        into = filter;
+    } else if (strcmp(kv->key, "size") == 0 || strcmp(kv->key, "limit") == 0) {
+        return parse_count(kv->value, SEARCH_MAX_WINDOW, size) ? "limit (size): expected 0 to 10000"
+                                                               : NULL;
+    } else if (strcmp(kv->key, "from") == 0) {
+        return parse_count(kv->value, SEARCH_MAX_WINDOW, from) ? "from: expected 0 to 10000" : NULL;
+    } else if (strcmp(kv->key, "sort") == 0) {
+        return add_sort(body, kv->value) ? "sort: expected field[:asc|desc][,field[:asc|desc]...]"
+                                         : NULL;
+    } else if (!*kv->key) {
+        return "a parameter without a name";
+    } else {
+        cond = json_pack("{s:{s:s}}", "match", kv->key, kv->value);
+    }
+    if (!cond || json_array_append_new(into, cond) != 0) {
+        snprintf(why, whysz, "a condition could not be built from a parameter");
+        return why;
+    }
+    return NULL;
+}
+
 /* Builds the search body of a GET. Returns it, or NULL after answering 400. */
 static json_t *body_of_query(const http_ctx_t *ctx, const mapping_t *m, const char *index,
-                             struct evhttp_request *req, const char *query)
+                             http_req_t *req)
 {
-    struct evkeyvalq args;
-    TAILQ_INIT(&args);
-    if (query && evhttp_parse_query_str(query, &args) != 0) {
-        http_reply_error(req, 400, "invalid_query", "the query string does not parse");
-        return NULL;
-    }
     json_t *body = json_object(), *must = json_array(), *filter = json_array();
     long size = 10, from = 0;
     const char *bad = NULL;
     char why[300];
-    for (struct evkeyval *kv = args.tqh_first; kv && !bad; kv = kv->next.tqe_next) {
-        if (strcmp(kv->key, "q") == 0) {
-            json_t *q = text_query(ctx, m, index, kv->value, why, sizeof(why));
-            if (!q)
-                bad = why;
-            else
-                json_array_append_new(must, q);
-        } else if (strncmp(kv->key, "filter.", 7) == 0 && kv->key[7]) {
-            json_array_append_new(filter, json_pack("{s:{s:s}}", "term", kv->key + 7, kv->value));
-        } else if (strcmp(kv->key, "size") == 0 || strcmp(kv->key, "limit") == 0) {
-            if (parse_count(kv->value, SEARCH_MAX_WINDOW, &size) != 0)
-                bad = "limit (size): expected 0 to 10000";
-        } else if (strcmp(kv->key, "from") == 0) {
-            if (parse_count(kv->value, SEARCH_MAX_WINDOW, &from) != 0)
-                bad = "from: expected 0 to 10000";
-        } else if (strcmp(kv->key, "sort") == 0) {
-            if (add_sort(body, kv->value) != 0)
-                bad = "sort: expected field[:asc|desc][,field[:asc|desc]...]";
-        } else if (!*kv->key) {
-            bad = "a parameter without a name";
-        } else {
-            json_array_append_new(must, json_pack("{s:{s:s}}", "match", kv->key, kv->value));
-        }
-    }
+    for (size_t i = 0; i < req->nargs && !bad; i++)
+        bad = add_param(ctx, m, index, &req->args[i], body, must, filter, &size, &from, why,
+                        sizeof(why));
     if (!bad && size + from > SEARCH_MAX_WINDOW)
         bad = "from + size: at most 10000";
-    evhttp_clear_headers(&args);
     if (bad) {
         http_reply_error(req, 400, "invalid_query", bad);
         json_decref(must);
@@ -159,20 +160,15 @@ static json_t *body_of_query(const http_ctx_t *ctx, const mapping_t *m, const ch
 }
 
 /* Reads the search body of a POST. Returns it, or NULL after answering 400. */
-static json_t *body_of_post(struct evhttp_request *req)
+static json_t *body_of_post(http_req_t *req)
 {
     static const char *const allowed[] = {
         "query", "size", "from", "sort", "search_after", "_source", "track_total_hits", NULL};
-    struct evbuffer *in = evhttp_request_get_input_buffer(req);
-    size_t len = evbuffer_get_length(in);
     json_error_t jerr;
-    json_t *body = json_loadb((const char *)evbuffer_pullup(in, (ssize_t)len), len,
-                              JSON_REJECT_DUPLICATES, &jerr);
+    json_t *body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!json_is_object(body)) {
-        char msg[300];
-        snprintf(msg, sizeof(msg), "the body is not a JSON object: %s",
-                 body ? "another JSON value" : jerr.text);
-        http_reply_error(req, 400, "invalid_body", msg);
+        http_reply_errorf(req, 400, "invalid_body", "the body is not a JSON object: %s",
+                          body ? "another JSON value" : jerr.text);
         json_decref(body);
         return NULL;
     }
@@ -184,12 +180,10 @@ static json_t *body_of_post(struct evhttp_request *req)
         for (const char *const *a = allowed; *a; a++)
             ok |= strcmp(*a, key) == 0;
         if (!ok) {
-            char msg[300];
-            snprintf(msg, sizeof(msg),
-                     "$.%s: not a search key here (query, size, from, sort, search_after, "
-                     "_source, track_total_hits)",
-                     key);
-            http_reply_error(req, 400, "invalid_body", msg);
+            http_reply_errorf(req, 400, "invalid_body",
+                              "$.%s: not a search key here (query, size, from, sort, "
+                              "search_after, _source, track_total_hits)",
+                              key);
             json_decref(body);
             return NULL;
         }
@@ -198,7 +192,7 @@ static json_t *body_of_post(struct evhttp_request *req)
 }
 
 /* Answers with the hits of an engine's _search answer. */
-static void reply_hits(struct evhttp_request *req, const char *index, const strbuf_t *resp)
+static void reply_hits(http_req_t *req, const char *index, const strbuf_t *resp)
 {
     json_t *r = json_loadb(resp->data, resp->len, 0, NULL);
     json_t *hits = json_object_get(json_object_get(r, "hits"), "hits");
@@ -227,47 +221,51 @@ static void reply_hits(struct evhttp_request *req, const char *index, const strb
 }
 
 /* The engine's error as "type: reason", for a 4xx. */
-static void reply_engine_error(struct evhttp_request *req, int status, const strbuf_t *resp)
+static void reply_engine_error(http_req_t *req, int status, const strbuf_t *resp)
 {
     json_t *r = json_loadb(resp->data ? resp->data : "", resp->len, 0, NULL);
     json_t *e = json_object_get(r, "error");
-    char msg[1024];
-    snprintf(msg, sizeof(msg), "%s: %s",
-             json_string_value(json_object_get(e, "type"))
-                 ? json_string_value(json_object_get(e, "type"))
-                 : "error",
-             json_string_value(json_object_get(e, "reason"))
-                 ? json_string_value(json_object_get(e, "reason"))
-                 : (json_is_string(e) ? json_string_value(e) : "the search was refused"));
+    char *msg = NULL;
+    if (asprintf(&msg, "%s: %s",
+                 json_string_value(json_object_get(e, "type"))
+                     ? json_string_value(json_object_get(e, "type"))
+                     : "error",
+                 json_string_value(json_object_get(e, "reason"))
+                     ? json_string_value(json_object_get(e, "reason"))
+                     : (json_is_string(e) ? json_string_value(e) : "the search was refused")) < 0)
+        abort();
     if (status == 404)
         http_reply_error(req, 404, "index_not_found", msg);
     else if (status == 429 || status >= 500)
         http_reply_error(req, 503, "search_unavailable", msg);
     else
         http_reply_error(req, 400, "invalid_search", msg);
+    free(msg);
     json_decref(r);
 }
 
-void http_search(http_ctx_t *ctx, struct evhttp_request *req, const char *rest, const char *query)
+void http_search(http_ctx_t *ctx, http_req_t *req, const char *rest)
 {
-    char *index = *rest == '/' ? evhttp_uridecode(rest + 1, 0, NULL) : NULL;
+    char *index = NULL;
+    if (*rest == '/' && http_decode(rest + 1, strlen(rest + 1), 0, &index) != 0) {
+        http_reply_error(req, 400, "invalid_path",
+                         "index name: a NUL byte or invalid UTF-8 after percent-decoding");
+        return;
+    }
     const mapping_t *m = index && *index && !strchr(index, '/') ? index_owner(ctx, index) : NULL;
     if (!m) {
         http_reply_error(req, 404, "unknown_index", "no mapping writes an index of that name");
         free(index);
         return;
     }
-    if (!ctx->es) {
+    json_t *body = /* parameters first: a bad one is a 400 whether the engine answers or not */
+        req->method == EVHTTP_REQ_POST ? body_of_post(req) : body_of_query(ctx, m, index, req);
+    if (body && !ctx->es) {
         http_reply_error(req, 503, "search_unavailable", "no Elasticsearch URL is set (es.url)");
-        free(index);
-        return;
-    }
-    json_t *body = evhttp_request_get_command(req) == EVHTTP_REQ_POST
-                       ? body_of_post(req)
-                       : body_of_query(ctx, m, index, req, query);
-    if (body) {
+        json_decref(body);
+    } else if (body) {
         char *text = json_dumps(body, JSON_COMPACT), path[600], err[512];
-        snprintf(path, sizeof(path), "/%s/_search", index);
+        snprintf(path, sizeof(path), "/%s/_search", index); /* index: a name the mappings hold */
         strbuf_t resp = STRBUF_INIT;
         int status =
             es_client_request(ctx->es, "POST", path, text, strlen(text), &resp, err, sizeof(err));

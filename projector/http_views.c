@@ -5,11 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/buffer.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
-#include <sys/queue.h>
-
 #include "http_internal.h"
 #include "sqlgen.h"
 #include "strbuf.h"
@@ -19,14 +14,19 @@
 
 /* ---- the catalog ---- */
 
+/* The table's name is quoted as the statements that write it quote it, so "MyTable" and
+ * "my table" resolve to the tables the mappings write. */
 static int load_columns(PGconn *conn, http_view_t *v, char *errstr, size_t errsz)
 {
-    const char *params[] = {v->table};
+    strbuf_t quoted = STRBUF_INIT;
+    sqlgen_put_table(&quoted, v->table);
+    const char *params[] = {quoted.data};
     PGresult *r = PQexecParams(conn,
                                "SELECT a.attname, format_type(a.atttypid, NULL) FROM pg_attribute a"
                                " WHERE a.attrelid = to_regclass($1) AND a.attnum > 0"
                                " AND NOT a.attisdropped ORDER BY a.attnum",
                                1, NULL, params, NULL, NULL, 0);
+    strbuf_free(&quoted);
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) == 0) {
         snprintf(errstr, errsz, "table %s: %s", v->table,
                  PQresultStatus(r) == PGRES_TUPLES_OK ? "not in the database"
@@ -46,15 +46,16 @@ static int load_columns(PGconn *conn, http_view_t *v, char *errstr, size_t errsz
     return 0;
 }
 
-static int add_view(http_ctx_t *ctx, const mapping_t *m, const mapping_action_info_t *a)
+static int add_view(http_view_t **views, size_t *nviews, const mapping_t *m,
+                    const mapping_action_info_t *a)
 {
-    for (size_t i = 0; i < ctx->nviews; i++)
-        if (strcmp(ctx->views[i].table, a->table) == 0)
+    for (size_t i = 0; i < *nviews; i++)
+        if (strcmp((*views)[i].table, a->table) == 0)
             return 0;
-    ctx->views = realloc(ctx->views, (ctx->nviews + 1) * sizeof(*ctx->views));
-    if (!ctx->views)
+    *views = realloc(*views, (*nviews + 1) * sizeof(**views));
+    if (!*views)
         abort();
-    http_view_t *v = &ctx->views[ctx->nviews++];
+    http_view_t *v = &(*views)[(*nviews)++];
     memset(v, 0, sizeof(*v));
     v->table = strdup(a->table);
     v->m = m;
@@ -65,25 +66,26 @@ static int add_view(http_ctx_t *ctx, const mapping_t *m, const mapping_action_in
     return 1;
 }
 
-int http_views_load(http_ctx_t *ctx, char *errstr, size_t errstr_size)
+int http_views_load(PGconn *conn, const mapping_set_t *set, http_view_t **views, size_t *nviews,
+                    char *errstr, size_t errstr_size)
 {
-    for (size_t p = 0; p < mapping_set_count(ctx->set); p++) {
-        const mapping_t *m = mapping_set_get(ctx->set, p);
+    for (size_t p = 0; p < mapping_set_count(set); p++) {
+        const mapping_t *m = mapping_set_get(set, p);
         for (size_t i = 0; i < mapping_action_count(m); i++) {
             const mapping_action_info_t *a = mapping_action_info(mapping_action(m, i));
-            if (a->kind == MAPPING_SQL || !add_view(ctx, m, a))
+            if (a->kind == MAPPING_SQL || !add_view(views, nviews, m, a))
                 continue;
-            if (load_columns(ctx->conn, &ctx->views[ctx->nviews - 1], errstr, errstr_size) != 0)
+            if (load_columns(conn, &(*views)[*nviews - 1], errstr, errstr_size) != 0)
                 return -1;
         }
     }
     return 0;
 }
 
-void http_views_free(http_ctx_t *ctx)
+void http_views_free(http_view_t *views, size_t nviews)
 {
-    for (size_t i = 0; i < ctx->nviews; i++) {
-        http_view_t *v = &ctx->views[i];
+    for (size_t i = 0; i < nviews; i++) {
+        http_view_t *v = &views[i];
         for (size_t c = 0; c < v->ncols; c++) {
             free(v->cols[c].name);
             free(v->cols[c].type);
@@ -92,7 +94,7 @@ void http_views_free(http_ctx_t *ctx)
         free(v->keys);
         free(v->table);
     }
-    free(ctx->views);
+    free(views);
 }
 
 static const http_view_t *find_view(const http_ctx_t *ctx, const char *table)
@@ -103,17 +105,23 @@ static const http_view_t *find_view(const http_ctx_t *ctx, const char *table)
     return NULL;
 }
 
-static const http_column_t *find_col(const http_view_t *v, const char *name)
+/* The column named name[0..n), or NULL. */
+static const http_column_t *find_col_n(const http_view_t *v, const char *name, size_t n)
 {
     for (size_t i = 0; i < v->ncols; i++)
-        if (strcmp(v->cols[i].name, name) == 0)
+        if (strlen(v->cols[i].name) == n && memcmp(v->cols[i].name, name, n) == 0)
             return &v->cols[i];
     return NULL;
 }
 
+static const http_column_t *find_col(const http_view_t *v, const char *name)
+{
+    return find_col_n(v, name, strlen(name));
+}
+
 /* ---- GET /v1/views ---- */
 
-static void list_views(http_ctx_t *ctx, struct evhttp_request *req)
+static void list_views(http_ctx_t *ctx, http_req_t *req)
 {
     json_t *out = json_array();
     for (size_t i = 0; i < ctx->nviews; i++) {
@@ -131,7 +139,7 @@ static void list_views(http_ctx_t *ctx, struct evhttp_request *req)
 }
 
 /* Replies with the PostgreSQL error: 400 for what the request's values caused, else 503. */
-static void reply_pg_error(struct evhttp_request *req, PGresult *r)
+static void reply_pg_error(http_req_t *req, PGresult *r)
 {
     const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
     const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
@@ -142,7 +150,7 @@ static void reply_pg_error(struct evhttp_request *req, PGresult *r)
 
 /* ---- GET /v1/views/{table}/{key}... ---- */
 
-static void get_row(http_ctx_t *ctx, struct evhttp_request *req, const http_view_t *v, char **keys)
+static void get_row(http_ctx_t *ctx, http_req_t *req, const http_view_t *v, char **keys)
 {
     strbuf_t sql = STRBUF_INIT;
     strbuf_puts(&sql, "SELECT row_to_json(t)::text FROM ");
@@ -243,9 +251,7 @@ static int add_filter(list_query_t *q, const http_view_t *v, const char *key, co
         size_t klen = strlen(key), slen = strlen(filter_ops[f].suffix);
         if (klen <= slen || strcmp(key + klen - slen, filter_ops[f].suffix) != 0)
             continue;
-        char name[256];
-        snprintf(name, sizeof(name), "%.*s", (int)(klen - slen), key);
-        const http_column_t *c = find_col(v, name);
+        const http_column_t *c = find_col_n(v, key, klen - slen);
         if (!c)
             continue;
         add_param(q, value);
@@ -283,13 +289,14 @@ static int add_after(list_query_t *q, const char *cursor, json_t **decoded)
 }
 
 /* Builds the list query from the request's parameters; replies and returns -1 on a bad one. */
-static int build_list(list_query_t *q, const http_view_t *v, struct evkeyvalq *args,
-                      struct evhttp_request *req, json_t **cursor)
+static int build_list(list_query_t *q, const http_view_t *v, http_req_t *req, json_t **cursor)
 {
-    const char *order_by = evhttp_find_header(args, "order_by");
-    const char *order = evhttp_find_header(args, "order");
-    const char *limit = evhttp_find_header(args, "limit");
-    const char *after = evhttp_find_header(args, "after");
+    static const char *const reserved[] = {"order_by", "order",        "limit",
+                                           "after",    "min_position", "wait_ms"};
+    const char *order_by = http_req_arg(req, "order_by");
+    const char *order = http_req_arg(req, "order");
+    const char *limit = http_req_arg(req, "limit");
+    const char *after = http_req_arg(req, "after");
     q->limit = LIST_LIMIT_DEFAULT;
     if (limit) {
         char *end;
@@ -330,18 +337,16 @@ static int build_list(list_query_t *q, const http_view_t *v, struct evkeyvalq *a
         sqlgen_put_ident(&q->sql, q->order[i]->name);
         strbuf_puts(&q->sql, " IS NOT NULL");
     }
-    for (struct evkeyval *kv = args->tqh_first; kv; kv = kv->next.tqe_next) {
-        if (!strcmp(kv->key, "order_by") || !strcmp(kv->key, "order") ||
-            !strcmp(kv->key, "limit") || !strcmp(kv->key, "after") ||
-            !strcmp(kv->key, "min_position") || !strcmp(kv->key, "wait_ms"))
-            continue;
-        if (add_filter(q, v, kv->key, kv->value) != 0) {
-            char msg[300];
-            snprintf(msg, sizeof(msg),
-                     "%s: not a column of this view (filters are col, col.eq, "
-                     "col.ne, col.gt, col.gte, col.lt, col.lte)",
-                     kv->key);
-            http_reply_error(req, 400, "unknown_column", msg);
+    for (size_t i = 0; i < req->nargs; i++) {
+        const http_arg_t *kv = &req->args[i];
+        int skip = 0;
+        for (size_t r = 0; r < sizeof(reserved) / sizeof(reserved[0]); r++)
+            skip |= strcmp(kv->key, reserved[r]) == 0;
+        if (!skip && add_filter(q, v, kv->key, kv->value) != 0) {
+            http_reply_errorf(req, 400, "unknown_column",
+                              "%s: not a column of this view (filters are col, col.eq, col.ne, "
+                              "col.gt, col.gte, col.lt, col.lte)",
+                              kv->key);
             return -1;
         }
     }
@@ -359,19 +364,12 @@ static int build_list(list_query_t *q, const http_view_t *v, struct evkeyvalq *a
     return 0;
 }
 
-static void list_rows(http_ctx_t *ctx, struct evhttp_request *req, const http_view_t *v,
-                      const char *query)
+static void list_rows(http_ctx_t *ctx, http_req_t *req, const http_view_t *v)
 {
-    struct evkeyvalq args;
-    TAILQ_INIT(&args);
-    if (query && evhttp_parse_query_str(query, &args) != 0) {
-        http_reply_error(req, 400, "invalid_query", "the query string does not parse");
-        return;
-    }
     list_query_t q;
     memset(&q, 0, sizeof(q));
     json_t *cursor = NULL;
-    if (build_list(&q, v, &args, req, &cursor) == 0) {
+    if (build_list(&q, v, req, &cursor) == 0) {
         PGresult *r = PQexecParams(ctx->conn, q.sql.data, q.nparams, NULL, q.params, NULL, NULL, 0);
         if (PQresultStatus(r) != PGRES_TUPLES_OK) {
             reply_pg_error(req, r);
@@ -406,32 +404,49 @@ static void list_rows(http_ctx_t *ctx, struct evhttp_request *req, const http_vi
     json_decref(cursor);
     free(q.params);
     strbuf_free(&q.sql);
-    evhttp_clear_headers(&args);
 }
 
-void http_views(http_ctx_t *ctx, struct evhttp_request *req, const char *rest, const char *query)
+/* Splits rest ("/table/key...") into at most max percent-decoded segments; returns their
+ * count, or -1 after answering 400 for one that holds a NUL byte or invalid UTF-8. */
+static int split_path(http_req_t *req, const char *rest, char **segs, size_t max)
+{
+    size_t n = 0;
+    for (const char *p = rest; *p && n < max;) {
+        p += *p == '/';
+        size_t len = strcspn(p, "/");
+        if (len && http_decode(p, len, 0, &segs[n]) != 0) {
+            http_reply_errorf(req, 400, "invalid_path",
+                              "%s %zu: a NUL byte or invalid UTF-8 after percent-decoding",
+                              n ? "key segment" : "table name", n);
+            return -1;
+        }
+        n += len != 0;
+        p += len;
+    }
+    return (int)n;
+}
+
+void http_views(http_ctx_t *ctx, http_req_t *req, const char *rest)
 {
     if (!*rest || strcmp(rest, "/") == 0) {
         list_views(ctx, req);
         return;
     }
     char *segs[9] = {0};
-    size_t nseg = 0;
-    char *copy = strdup(rest + 1), *save = NULL;
-    for (char *tok = strtok_r(copy, "/", &save); tok && nseg < 9; tok = strtok_r(NULL, "/", &save))
-        segs[nseg++] = evhttp_uridecode(tok, 0, NULL);
-    const http_view_t *v = nseg ? find_view(ctx, segs[0]) : NULL;
-    if (!v)
+    int nseg = split_path(req, rest, segs, 9);
+    const http_view_t *v = nseg > 0 ? find_view(ctx, segs[0]) : NULL;
+    if (nseg < 0)
+        ; /* answered */
+    else if (!v)
         http_reply_error(req, 404, "unknown_view", "no read table of that name is declared");
-    else if (!http_wait_positions(ctx, req, v->m, rest, query, http_views))
+    else if (!http_wait_positions(ctx, req, v->m))
         ; /* held until the projection has applied min_position (or answered) */
     else if (nseg == 1)
-        list_rows(ctx, req, v, query);
-    else if (nseg - 1 != v->nkeys)
+        list_rows(ctx, req, v);
+    else if ((size_t)nseg - 1 != v->nkeys)
         http_reply_error(req, 400, "invalid_key", "give one path segment per key column");
     else
         get_row(ctx, req, v, segs + 1);
-    for (size_t i = 0; i < nseg; i++)
+    for (size_t i = 0; i < 9; i++)
         free(segs[i]);
-    free(copy);
 }
