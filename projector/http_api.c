@@ -9,6 +9,7 @@
  * Prometheus text. */
 #include "http_api.h"
 
+#include <math.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,7 +190,7 @@ static json_t *projection_json(http_ctx_t *ctx, const mapping_t *m, PGresult *r)
     for (size_t i = 0; i < ctx->nstats; i++) {
         if (mapping_set_get(ctx->set, i) != m)
             continue;
-        rate = json_real(stats_rate(ctx->stats[i]));
+        rate = json_real(round(stats_rate(ctx->stats[i]))); /* 52.0, not 51.619999999999997 */
         int64_t ms = stats_last_event_ms(ctx->stats[i]);
         last = ms < 0 ? json_null() : json_integer(ms);
     }
@@ -250,7 +251,7 @@ static void rebuild_metrics(http_ctx_t *ctx, strbuf_t *out)
 {
     static const char *const names[][2] = {
         {"projector_rebuild_events_replayed", "Events the rebuild has replayed."},
-        {"projector_rebuild_events_total", "Events the topics held when the rebuild was asked."},
+        {"projector_rebuild_events_target", "Events the topics held when the rebuild was asked."},
         {"projector_rebuild_active", "1 while the rebuild runs (in place: until caught up)."},
     };
     rebuild_status_t *st = calloc(mapping_set_count(ctx->set) + 1, sizeof(*st));
@@ -326,7 +327,7 @@ static void h_metrics(http_ctx_t *ctx, http_req_t *req, const char *rest)
     stats_render(ctx->stats, ctx->nstats, &out);
     strbuf_puts(&out, "# HELP projector_up 1 while the API serves.\n# TYPE projector_up gauge\n"
                       "projector_up 1\n");
-    http_reply_text(req, 200, out.data, out.len, "text/plain; version=0.0.4");
+    http_reply_text(req, 200, out.data, out.len, "text/plain; version=0.0.4; charset=utf-8");
     strbuf_free(&out);
     PQclear(r);
 }
@@ -396,7 +397,8 @@ int http_route(http_ctx_t *ctx, http_req_t *req, int on_loop)
             (!routes[i].exact && path[n] && path[n] != '/'))
             continue;
         path_known = 1;
-        if (req->method != routes[i].method)
+        /* HEAD is GET without the body (libevent leaves the body out of a HEAD answer) */
+        if ((req->method == EVHTTP_REQ_HEAD ? EVHTTP_REQ_GET : req->method) != routes[i].method)
             continue;
         if (on_loop && !routes[i].on_loop)
             return 0;

@@ -166,5 +166,15 @@ assert_orders_match "$WORK/expected2"
 curl -s "$API/metrics" >"$WORK/metrics.txt"
 grep -q '^projector_rebuild_events_replayed{projection="orders",generation="3",mode="blue-green"} [1-9]' "$WORK/metrics.txt" \
     || { grep rebuild "$WORK/metrics.txt"; fail "rebuild metrics"; }
+grep -q '^projector_rebuild_events_target{projection="orders",generation="3",mode="blue-green"} [1-9]' "$WORK/metrics.txt" \
+    || { grep rebuild "$WORK/metrics.txt"; fail "rebuild target metric"; }
+# A scrape taken after a rebuild passes Prometheus's own linter.
+promtool check metrics <"$WORK/metrics.txt" >"$WORK/promtool.txt" 2>&1 \
+    || { cat "$WORK/promtool.txt"; fail "promtool check metrics failed on a scrape after a rebuild"; }
+# HEAD /metrics answers like GET, without the body; the text names its charset.
+curl -sI "$API/metrics" >"$WORK/head.txt"
+grep -q '^HTTP/1.1 200' "$WORK/head.txt" || { cat "$WORK/head.txt"; fail "HEAD /metrics"; }
+grep -qi '^Content-Type: text/plain; version=0.0.4; charset=utf-8' "$WORK/head.txt" \
+    || { cat "$WORK/head.txt"; fail "the metrics' Content-Type names no charset"; }
 stop_clean "$pid"
 echo "bluegreen: ok"

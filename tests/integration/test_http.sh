@@ -114,6 +114,8 @@ grep -q '^# TYPE projector_events_applied_total counter$' "$WORK/metrics.txt" ||
 grep -q '^# TYPE projector_event_latency_seconds histogram$' "$WORK/metrics.txt" || fail "histogram TYPE"
 get /v1/projections/orders
 [ "$(json 'd["last_event_ms"] > 0')" = True ] || fail "last_event_ms"
+# events/s is a whole number as text, not 51.619999999999997
+grep -qE '"events_per_s":[0-9]+(\.0)?[,}]' "$WORK/body" || { cat "$WORK/body"; fail "events_per_s is not rounded"; }
 # Read-your-writes: a writer that produced to partition 0 at offset N reads with
 # min_position=order-events:0:N and gets the row as soon as it is applied; a position that is
 # never reached times out with 504 and the current positions.
