@@ -265,7 +265,9 @@ static const char internal_error[] =
 
 void http_reply_json(http_req_t *req, int status, json_t *body)
 {
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    /* 15 significant digits: a number read from JSON text (a search document's 791.53) is
+       written back as it was, not as 791.52999999999997 */
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
     if (text)
         http_reply_text(req, status, text, strlen(text), "application/json");
     else
