@@ -16,6 +16,7 @@
 #include "log.h"
 #include "sink_pg_internal.h"
 #include "sqlgen.h"
+#include "sqlstate.h"
 #include "strbuf.h"
 
 static const char sql_lock[] =
@@ -208,15 +209,12 @@ static void send_sql(sink_pg_t *s, const char *sql)
     expect(s, Q_PLAIN, 0, NULL);
 }
 
+/* The class of a failed statement's error: a lost connection is the database's. */
 static err_class_t classify(PGconn *c, const char *state)
 {
-    if (PQstatus(c) != CONNECTION_OK || !state)
-        return ERR_RETRY;
-    if (strcmp(state, "21000") == 0)
-        return ERR_SERIAL;
-    if (strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0)
-        return ERR_EVENT;
-    return ERR_RETRY;
+    static const err_class_t of[] = {
+        [SQLSTATE_RETRY] = ERR_RETRY, [SQLSTATE_EVENT] = ERR_EVENT, [SQLSTATE_SERIAL] = ERR_SERIAL};
+    return PQstatus(c) != CONNECTION_OK ? ERR_RETRY : of[sqlstate_classify(state)];
 }
 
 static void record_error(sink_pg_t *s, PGresult *r, const q_expect_t *q)

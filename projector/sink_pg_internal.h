@@ -10,7 +10,7 @@
 typedef enum {
     ERR_NONE,
     ERR_RETRY,  /* the database, not the events: roll back, wait, retry */
-    ERR_EVENT,  /* an event's data (class 22, 23): isolate the event */
+    ERR_EVENT,  /* an event's data (classes 22, 23, 54): isolate the event */
     ERR_SERIAL, /* one row hit twice by a statement (keys spelled differently): plan serially */
     ERR_AGAIN,  /* events were marked dead after their writes (parked behind a dead event of their
                  * key, or refused by the search engine): roll back, apply the batch again */
