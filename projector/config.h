@@ -32,6 +32,7 @@ typedef enum {
     CFG_ES_BULK_MAX_DOCS,
     CFG_ES_GZIP,
     CFG_REBUILD_MAX_LAG,
+    CFG_STALL_AFTER_MS,
     CFG__COUNT
 } config_key_t;
 

@@ -80,6 +80,7 @@ void sink_pg_destroy(sink_pg_t *s)
         return;
     disconnect(s);
     sink_pg_docs_free(s);
+    free(s->tables);
     planner_destroy(s->planner);
     free(s->q);
     free(s->conninfo);
@@ -126,7 +127,7 @@ static int set_build_path(sink_pg_t *s, char *errstr, size_t errsz)
 }
 
 /* Connects if needed and prepares every statement. Returns 0 or -1 (retriable). */
-static int ensure_conn(sink_pg_t *s, char *errstr, size_t errsz)
+int sink_pg_connect(sink_pg_t *s, char *errstr, size_t errsz)
 {
     if (s->conn && PQstatus(s->conn) == CONNECTION_OK)
         return 0;
@@ -167,6 +168,8 @@ static int ensure_conn(sink_pg_t *s, char *errstr, size_t errsz)
     }
     if (rc == 0)
         rc = sink_pg_docs_prepare(s, errstr, errsz);
+    if (rc == 0)
+        rc = sink_pg_guard_prepare(s, errstr, errsz);
     if (rc == 0 && PQenterPipelineMode(s->conn) != 1) {
         snprintf(errstr, errsz, "cannot enter pipeline mode: %s", PQerrorMessage(s->conn));
         rc = -1;
@@ -286,6 +289,10 @@ static void handle_rows(sink_pg_t *s, PGresult *r, const q_expect_t *q)
         s->paused = PQntuples(r) > 0;
         return;
     }
+    if (q->kind == Q_TABLES) {
+        sink_pg_tables_result(s, r);
+        return;
+    }
     if (q->kind == Q_DOC_ROWS || q->kind == Q_DOC_VERSION) {
         sink_pg_docs_result(s, r, q);
         return;
@@ -386,7 +393,7 @@ static void send_lock(sink_pg_t *s, strbuf_t *topics, strbuf_t *parts)
 int sink_pg_positions(sink_pg_t *s, sink_position_t *pos, size_t npos, char *errstr,
                       size_t errstr_size)
 {
-    if (ensure_conn(s, errstr, errstr_size) != 0)
+    if (sink_pg_connect(s, errstr, errstr_size) != 0)
         return -1;
     strbuf_t topics = STRBUF_INIT, parts = STRBUF_INIT;
     position_arrays(pos, npos, &topics, &parts);
@@ -650,6 +657,7 @@ static err_class_t begin_checked(sink_pg_t *s, strbuf_t *topics, strbuf_t *parts
     send_sql(s, "BEGIN");
     sink_pg_send(s, "paused", 1, name, NULL, NULL, Q_PAUSED, 0, NULL);
     send_lock(s, topics, parts);
+    sink_pg_tables_send(s);
     if (mapping_parks(s->m))
         send_parked_query(s);
     err_class_t e = sink_pg_sync(s);
@@ -663,7 +671,7 @@ static err_class_t begin_checked(sink_pg_t *s, strbuf_t *topics, strbuf_t *parts
         p->stale = p->actual != p->expected || p->expected < -1; /* -2: no row to advance */
         *stale |= p->stale;
     }
-    return ERR_NONE;
+    return *stale ? ERR_NONE : sink_pg_tables_after(s);
 }
 
 /* One attempt at the whole batch. */
@@ -707,7 +715,7 @@ sink_rc_t sink_pg_apply(sink_pg_t *s, plan_event_t *events, size_t n, arena_t *e
                         sink_position_t *pos, size_t npos, sink_dead_fn dead_fn, void *dead_ctx,
                         char *errstr, size_t errstr_size)
 {
-    if (ensure_conn(s, errstr, errstr_size) != 0)
+    if (sink_pg_connect(s, errstr, errstr_size) != 0)
         return SINK_RETRY;
     s->pos = pos;
     s->npos = npos;
@@ -740,9 +748,11 @@ sink_rc_t sink_pg_apply(sink_pg_t *s, plan_event_t *events, size_t n, arena_t *e
     }
     strbuf_free(&topics);
     strbuf_free(&parts);
-    if (e == ERR_PAUSED) {
+    if (e == ERR_PAUSED || e == ERR_MOVED) {
         run_sql(s, "ROLLBACK");
-        return SINK_PAUSED;
+        if (e == ERR_MOVED)
+            snprintf(errstr, errstr_size, "%s", s->errmsg);
+        return e == ERR_PAUSED ? SINK_PAUSED : SINK_REFUSED;
     }
     if (e == ERR_NONE && stale) {
         run_sql(s, "ROLLBACK");
@@ -790,7 +800,7 @@ static err_class_t replay_apply(sink_pg_t *s, plan_event_t *ev, arena_t *err_are
 sink_rc_t sink_pg_replay(sink_pg_t *s, int64_t dead_id, plan_event_t *ev, arena_t *err_arena,
                          char *errstr, size_t errstr_size)
 {
-    if (ensure_conn(s, errstr, errstr_size) != 0)
+    if (sink_pg_connect(s, errstr, errstr_size) != 0)
         return SINK_RETRY;
     char id[24];
     snprintf(id, sizeof(id), "%lld", (long long)dead_id);
