@@ -111,6 +111,19 @@ err_class_t sink_pg_docs_index(sink_pg_t *s, plan_event_t *ev, size_t n);
 void sink_pg_docs_result(sink_pg_t *s, PGresult *r, const q_expect_t *q);
 void sink_pg_docs_free(sink_pg_t *s);
 
+/* ---- parking (sink_pg_park.c) ---- */
+
+/* Prepares the parking query on the new connection. Returns 0 or -1 (errstr). */
+int sink_pg_park_prepare(sink_pg_t *s, char *errstr, size_t errstr_size);
+/* Queues the query for the batch's keys with an unresolved dead letter (in the BEGIN pipeline);
+ * its answer (Q_PARKED) goes to sink_pg_park_from_rows(), which parks the batch's events of
+ * those keys. */
+void sink_pg_park_send_query(sink_pg_t *s);
+void sink_pg_park_from_rows(sink_pg_t *s, PGresult *r);
+/* Parks the pending events that follow a dead one of the same topic and key in the batch;
+ * returns ERR_AGAIN when it did (apply the batch again without them), else ERR_NONE. */
+err_class_t sink_pg_park_followers(sink_pg_t *s);
+
 /* ---- table identity and stalls (sink_pg_guard.c) ---- */
 
 /* Prepares the statements on the new connection. Returns 0 or -1 (errstr). */
