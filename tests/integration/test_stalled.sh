@@ -5,7 +5,8 @@
 # "stalled" on this instance and on another one (projector serve, through projector.stalls),
 # /v1/projections says "stalled" with {since, reason}, projector_stalled is 1 and `projector
 # status` prints the reason. Renamed back, the batch goes through: live, /readyz 200, metric 0,
-# no stall recorded, and every event applied once.
+# no stall recorded, and every event applied once. A stall recorded by an instance that stopped
+# refreshing it (crashed) is ignored once expired.
 source "$(dirname "$0")/lib.sh"
 PROJECTOR=$1 ORDERS_GEN=$2
 itest_setup stalled --topic order-events:2
@@ -76,6 +77,17 @@ grep -qx 'projector_stalled{projection="orders"} 0' "$WORK/metrics.txt" || fail 
     || fail "status after the fix"
 grep -q 'projection=orders stalled: a batch of' "$WORK/run.log" || fail "the stall was not logged"
 grep -q 'projection=orders no longer stalled' "$WORK/run.log" || fail "the recovery was not logged"
+# a row its instance stopped refreshing (crashed) is ignored once expired; an unexpired one of
+# another instance counts
+sql "INSERT INTO projector.stalls (projection, instance, since, reason, updated_at, expires_at)
+    VALUES ('orders', 'crashed:1', now() - interval '2 min', 'database: gone', now() - interval '1 min',
+    now() - interval '1 s')" >/dev/null
+[ "$(get "$API/readyz")" = 200 ] || fail "an expired stall counts: $(cat "$WORK/body")"
+[ "$(get "$OTHER/readyz")" = 200 ] || fail "an expired stall counts on serve: $(cat "$WORK/body")"
+sql "UPDATE projector.stalls SET expires_at = now() + interval '1 hour'" >/dev/null
+[ "$(get "$OTHER/readyz")" = 503 ] && [[ "$(json 'd["error"]["message"]')" == *"(crashed:1): database: gone"* ]] \
+    || fail "another instance's stall: $(cat "$WORK/body")"
+sql "DELETE FROM projector.stalls" >/dev/null
 stop_clean "$pid"
 assert_orders_match "$WORK/expected"
 assert_applied_exactly "$WORK/expected"
