@@ -87,6 +87,10 @@ static const setting_t settings[CFG__COUNT] = {
                              T_INT, "1000", 0, 1000000000, NULL,
                              "a blue/green rebuild switches once no partition of the new "
                              "generation lags by more events than this"},
+    [CFG_STALL_AFTER_MS] = {"stall.after.ms", "--stall-after-ms", "PROJECTOR_STALL_AFTER_MS", T_INT,
+                            "60000", 100, 86400000, NULL,
+                            "a projection that has failed the same batch for longer is reported "
+                            "stalled (/readyz, /v1/projections, projector status, metrics)"},
     [CFG_LOG_FORMAT] = {"log.format", "--log-format", "PROJECTOR_LOG_FORMAT", T_ENUM, "text", 0, 0,
                         "text|json", "log lines for people (text) or JSON lines"},
     [CFG_HTTP_WORKERS] = {"http.workers", "--http-workers", "PROJECTOR_HTTP_WORKERS", T_INT, "4", 1,

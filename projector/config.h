@@ -33,6 +33,7 @@ typedef enum {
     CFG_ES_GZIP,
     CFG_REBUILD_MAX_LAG,
     CFG_HTTP_WORKERS,
+    CFG_STALL_AFTER_MS,
     CFG__COUNT
 } config_key_t;
 

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "sink_es.h"
 #include "sink_pg.h"
+#include "stall.h"
 
 #define LATENCY_BUCKETS 10000 /* 0..9999 ms; the last slot counts anything longer */
 
@@ -36,7 +37,13 @@ struct consumer {
     /* progress */
     uint64_t applied, skipped, dead, since_log;
     time_t last_retry_log;
-    const char *failing; /* while retrying: "database" or "search engine" */
+    const char *failing; /* while retrying: "database", "search engine", "dead-letter topic" */
+    char dlq_error[512]; /* the last dead-letter publishing error of the batch, or "" */
+    /* stalled: the same batch failing for longer than stall.after.ms (or refused) */
+    char instance[160]; /* host:pid, in projector.stalls */
+    int stalled, refused_logged;
+    int64_t stalled_since_ms;
+    double stall_noted; /* when projector.stalls was last written (monotonic s), or 0 */
     /* event-to-row latency: message timestamp to the commit that applied it, 1 ms buckets */
     uint64_t latency[LATENCY_BUCKETS + 1];
     uint64_t latency_count;
@@ -59,6 +66,7 @@ consumer_t *consumer_new(const config_t *cfg, const mapping_t *m, const generati
     c->m = m;
     c->gen = *gen;
     c->stats = stats;
+    stall_instance(c->instance, sizeof(c->instance));
     c->pos = calloc((size_t)config_int(cfg, CFG_BATCH_MAX_EVENTS), sizeof(*c->pos));
     if (!c->pos)
         abort();
@@ -139,12 +147,12 @@ static int on_dead(void *ctx, plan_event_t *events, size_t n)
                 c->gen.key, e->ev.topic, e->ev.partition, (long long)e->ev.offset, e->stage,
                 e->dlq_topic, e->error);
     }
-    char err[512];
-    if (dlq_publish(c->dlq, events, n, err, sizeof(err)) != 0) {
+    if (dlq_publish(c->dlq, events, n, c->dlq_error, sizeof(c->dlq_error)) != 0) {
         stats_dlq_error(c->stats);
-        LOG(LOG_WARN, "projection=%s dead-letter topic unavailable: %s", c->gen.key, err);
+        LOG(LOG_WARN, "projection=%s dead-letter topic unavailable: %s", c->gen.key, c->dlq_error);
         return -1;
     }
+    c->dlq_error[0] = '\0';
     return 0;
 }
 
@@ -229,6 +237,110 @@ static void on_stale(consumer_t *c)
     fetcher_rewind(c->fetcher);
 }
 
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* How often a stalled worker refreshes its row of projector.stalls (seconds). */
+#define STALL_REFRESH_S 5
+
+/* After a failed attempt at a batch failing since `since` (monotonic s): once that is longer
+ * than stall.after.ms, or at once when refused, the projection is stalled with reason: in its
+ * statistics and, best effort (the database may be what fails), in projector.stalls. */
+static void stall_update(consumer_t *c, double since, size_t nevents, const char *reason,
+                         int at_once)
+{
+    double t = now_s();
+    if (!c->stalled && !at_once &&
+        (t - since) * 1000.0 < (double)config_int(c->cfg, CFG_STALL_AFTER_MS))
+        return;
+    if (!c->stalled) {
+        c->stalled = 1;
+        c->stalled_since_ms = wall_ms() - (int64_t)((t - since) * 1000.0);
+        c->stall_noted = 0;
+        LOG(LOG_WARN, "projection=%s stalled: a batch of %zu events has failed for %.1f s: %s",
+            c->gen.key, nevents, t - since, reason);
+    }
+    stats_set_stalled(c->stats, c->stalled_since_ms, reason);
+    if (c->stall_noted > 0 && t - c->stall_noted < STALL_REFRESH_S)
+        return;
+    long long max = config_int(c->cfg, CFG_RETRY_BACKOFF_MAX_MS);
+    int64_t ttl = 3 * (max > STALL_REFRESH_S * 1000 ? max : STALL_REFRESH_S * 1000) + 5000;
+    if (sink_pg_stall_note(c->sink, c->instance, c->stalled_since_ms, reason, ttl) == 0)
+        c->stall_noted = t;
+}
+
+/* The batch went through (or is no longer this worker's to apply): no longer stalled. */
+static void stall_clear(consumer_t *c, double since)
+{
+    c->refused_logged = 0;
+    if (!c->stalled)
+        return;
+    LOG(LOG_INFO, "projection=%s no longer stalled, after %.1f s", c->gen.key, now_s() - since);
+    c->stalled = 0;
+    c->stall_noted = 0;
+    stats_clear_stalled(c->stats);
+    if (sink_pg_stall_clear(c->sink, c->instance) != 0)
+        LOG(LOG_DEBUG, "projection=%s projector.stalls not cleared (it expires)", c->gen.key);
+}
+
+/* After a failed attempt: logs (a refusal once, as an error; a failure at most every 10 s),
+ * updates the stalled state and waits the backoff. Returns 0 to try again, -1 when stopped. */
+static int after_failure(consumer_t *c, const fetch_batch_t *b, sink_rc_t rc, const char *err,
+                         double since, long *backoff, long max)
+{
+    if (rc == SINK_RETRY && !c->dlq_error[0])
+        stats_db_error(c->stats);
+    c->failing = rc == SINK_RETRY_INDEX ? "search engine"
+                 : c->dlq_error[0]      ? "dead-letter topic"
+                                        : "database";
+    char reason[1024];
+    if (rc == SINK_REFUSED) {
+        snprintf(reason, sizeof(reason), "%s", err);
+        if (!c->refused_logged)
+            LOG(LOG_ERROR, "projection=%s %s; nothing is applied until then", c->gen.key, err);
+        c->refused_logged = 1;
+    } else {
+        snprintf(reason, sizeof(reason), "%s: %s", c->failing,
+                 c->dlq_error[0] ? c->dlq_error : err);
+        time_t t = time(NULL);
+        if (c->state != CONSUMER_RETRYING || t - c->last_retry_log >= 10) {
+            LOG(LOG_WARN,
+                "projection=%s %s error, %zu events wait (retrying, backoff up to %ld ms): %s",
+                c->gen.key, c->failing, b->n, max, err);
+            c->last_retry_log = t;
+        }
+    }
+    c->state = CONSUMER_RETRYING;
+    stall_update(c, since, b->n, reason, rc == SINK_REFUSED);
+    backoff_nap(c->stop, backoff_jitter(*backoff));
+    if (*c->stop) {
+        LOG(LOG_WARN,
+            "projection=%s stopping with a batch of %zu events not applied; it is "
+            "consumed again at the next start",
+            c->gen.key, b->n);
+        return -1;
+    }
+    *backoff = backoff_next(*backoff, max);
+    return 0;
+}
+
+/* While paused: logs it once and waits. Returns 0 to try again, -1 when stopped. */
+static int while_paused(consumer_t *c)
+{
+    if (c->state != CONSUMER_PAUSED)
+        LOG(LOG_INFO,
+            "projection=%s paused; nothing is applied until it is resumed "
+            "(POST /v1/projections/%s/resume)",
+            c->gen.key, mapping_name(c->m));
+    c->state = CONSUMER_PAUSED;
+    backoff_nap(c->stop, 250);
+    return *c->stop ? -1 : 0;
+}
+
 /* Applies batch b, waiting out database failures. Returns 0 when the batch is done (applied,
  * or dropped as stale), -1 when stopped while retrying. */
 static int apply_batch(consumer_t *c, fetch_batch_t *b)
@@ -239,6 +351,7 @@ static int apply_batch(consumer_t *c, fetch_batch_t *b)
     double since = now_s();
     for (;;) {
         char err[1024];
+        c->dlq_error[0] = '\0';
         sink_rc_t rc = sink_pg_apply(c->sink, b->events, b->n, b->arena, c->pos, c->npos, on_dead,
                                      c, err, sizeof(err));
         if (rc == SINK_OK) {
@@ -248,51 +361,30 @@ static int apply_batch(consumer_t *c, fetch_batch_t *b)
             if (c->state == CONSUMER_RETRYING)
                 LOG(LOG_INFO, "projection=%s %s back after %.1f s; batch applied", c->gen.key,
                     c->failing, now_s() - since);
+            stall_clear(c, since);
             c->state = CONSUMER_RUNNING;
             after_commit(c, b);
             return 0;
         }
         if (rc == SINK_STALE) {
+            stall_clear(c, since);
             stats_stale(c->stats);
             on_stale(c);
             return 0;
         }
         if (rc == SINK_PAUSED) {
-            if (c->state != CONSUMER_PAUSED)
-                LOG(LOG_INFO,
-                    "projection=%s paused; nothing is applied until it is resumed "
-                    "(POST /v1/projections/%s/resume)",
-                    c->gen.key, mapping_name(c->m));
-            c->state = CONSUMER_PAUSED;
-            backoff_nap(c->stop, 250);
-            if (*c->stop)
+            stall_clear(c, since);
+            if (while_paused(c) != 0)
                 return -1;
+            since = now_s(); /* waiting while paused is no failure */
             continue;
         }
         if (c->state == CONSUMER_PAUSED) {
             LOG(LOG_INFO, "projection=%s resumed", c->gen.key);
             c->state = CONSUMER_RUNNING;
         }
-        if (rc == SINK_RETRY)
-            stats_db_error(c->stats);
-        c->failing = rc == SINK_RETRY ? "database" : "search engine";
-        time_t t = time(NULL);
-        if (c->state != CONSUMER_RETRYING || t - c->last_retry_log >= 10) {
-            LOG(LOG_WARN,
-                "projection=%s %s error, %zu events wait (retrying, backoff up to %ld ms): %s",
-                c->gen.key, c->failing, b->n, max, err);
-            c->last_retry_log = t;
-        }
-        c->state = CONSUMER_RETRYING;
-        backoff_nap(c->stop, backoff_jitter(backoff));
-        if (*c->stop) {
-            LOG(LOG_WARN,
-                "projection=%s stopping with a batch of %zu events not applied; it is "
-                "consumed again at the next start",
-                c->gen.key, b->n);
+        if (after_failure(c, b, rc, err, since, &backoff, max) != 0)
             return -1;
-        }
-        backoff = backoff_next(backoff, max);
     }
 }
 
@@ -387,6 +479,8 @@ int consumer_run(consumer_t *c, volatile sig_atomic_t *stop)
         c->gen.key, (unsigned long long)c->applied, (unsigned long long)c->skipped,
         (unsigned long long)c->dead, (unsigned long long)sink_pg_rows_written(c->sink),
         latency_quantile(c, 0.50), latency_quantile(c, 0.99));
+    if (c->stalled && sink_pg_stall_clear(c->sink, c->instance) != 0)
+        LOG(LOG_DEBUG, "projection=%s projector.stalls not cleared (it expires)", c->gen.key);
     fetcher_stop(c->fetcher);
     c->state = CONSUMER_STOPPED;
     return 0;

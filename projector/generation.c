@@ -269,6 +269,8 @@ int generation_switch(PGconn *c, const config_t *cfg, const mapping_t *m, int ol
          "dropping the old generation's dead letters"},
         {"UPDATE projector.dead_letters SET projection = $1 WHERE projection = $2",
          "taking over the build dead letters"},
+        {"DELETE FROM projector.table_identity WHERE projection IN ($1, $2)",
+         "forgetting the moved tables' identity (the next batches record it)"},
         {"INSERT INTO projector.projections (name, generation) VALUES ($1, $3::int)"
          " ON CONFLICT (name) DO UPDATE SET generation = EXCLUDED.generation, updated_at = now()",
          "recording the live generation"},

@@ -21,6 +21,7 @@
 #include "rebuild_status.h"
 #include "schema.h"
 #include "sink_es.h"
+#include "stall.h"
 #include "strbuf.h"
 
 extern const char projector_openapi_json[]; /* api/openapi.json, embedded by the build */
@@ -96,6 +97,17 @@ static void h_readyz(http_ctx_t *ctx, http_req_t *req, const char *rest)
         http_reply_error(req, 503, "database_unavailable", PQerrorMessage(ctx->conn));
         return;
     }
+    for (size_t i = 0; i < mapping_set_count(ctx->set); i++) {
+        const char *name = mapping_name(mapping_set_get(ctx->set, i));
+        stall_t st;
+        if (stall_find(ctx->conn, name, i < ctx->nstats ? ctx->stats[i] : NULL, &st)) {
+            char msg[1400];
+            snprintf(msg, sizeof(msg), "projection %s is stalled since %s (%s): %s", name, st.since,
+                     st.instance, st.reason);
+            http_reply_error(req, 503, "stalled", msg);
+            return;
+        }
+    }
     PGresult *r = positions(ctx, NULL);
     long long worst = 0;
     for (int i = 0; PQresultStatus(r) == PGRES_TUPLES_OK && i < PQntuples(r) && worst >= 0; i++) {
@@ -116,8 +128,11 @@ static void h_readyz(http_ctx_t *ctx, http_req_t *req, const char *rest)
 }
 
 /* "paused" when projector.projections says so; "failed" when this process's worker of m could
- * not start; "rebuilding" while a rebuild is active (rebuild: its JSON); else "live". */
-static const char *projection_state(http_ctx_t *ctx, const mapping_t *m, json_t *rebuild)
+ * not start; "stalled" when an instance's worker has failed the same batch for longer than
+ * stall.after.ms (stalled: its JSON, or null); "rebuilding" while a rebuild is active (rebuild:
+ * its JSON); else "live". */
+static const char *projection_state(http_ctx_t *ctx, const mapping_t *m, json_t *rebuild,
+                                    json_t *stalled)
 {
     const char *params[] = {mapping_name(m)};
     PGresult *r =
@@ -130,6 +145,7 @@ static const char *projection_state(http_ctx_t *ctx, const mapping_t *m, json_t 
         failed |= mapping_set_get(ctx->set, i) == m && stats_failed(ctx->stats[i]);
     return paused                                             ? "paused"
            : failed                                           ? "failed"
+           : json_is_object(stalled)                          ? "stalled"
            : json_is_true(json_object_get(rebuild, "active")) ? "rebuilding"
                                                               : "live";
 }
@@ -187,20 +203,25 @@ static json_t *projection_json(http_ctx_t *ctx, const mapping_t *m, PGresult *r)
     for (size_t t = 0; t < mapping_topic_count(m); t++)
         json_array_append_new(topics, json_string(mapping_topic(m, t)));
     json_t *rate = json_null(), *last = json_null();
+    const stats_t *local = NULL;
     for (size_t i = 0; i < ctx->nstats; i++) {
         if (mapping_set_get(ctx->set, i) != m)
             continue;
+        local = ctx->stats[i];
         rate = json_real(round(stats_rate(ctx->stats[i]))); /* 52.0, not 51.619999999999997 */
         int64_t ms = stats_last_event_ms(ctx->stats[i]);
         last = ms < 0 ? json_null() : json_integer(ms);
     }
     json_t *rebuild = rebuild_json(ctx, m);
-    return json_pack("{s:s,s:s,s:i,s:o,s:o,s:o,s:I,s:I,s:I,s:I,s:o,s:o}", "name", mapping_name(m),
-                     "state", projection_state(ctx, m, rebuild), "generation",
-                     live_generation(ctx, m), "events_per_s", rate, "last_event_ms", last, "topics",
-                     topics, "applied", (json_int_t)applied, "skipped", (json_int_t)skipped,
-                     "dead_lettered", (json_int_t)dead, "dead_letters_unresolved",
-                     (json_int_t)unresolved, "partitions", parts, "rebuild", rebuild);
+    stall_t st;
+    json_t *stalled = stall_json(stall_find(ctx->conn, mapping_name(m), local, &st) ? &st : NULL);
+    return json_pack("{s:s,s:s,s:o,s:i,s:o,s:o,s:o,s:I,s:I,s:I,s:I,s:o,s:o}", "name",
+                     mapping_name(m), "state", projection_state(ctx, m, rebuild, stalled),
+                     "stalled", stalled, "generation", live_generation(ctx, m), "events_per_s",
+                     rate, "last_event_ms", last, "topics", topics, "applied", (json_int_t)applied,
+                     "skipped", (json_int_t)skipped, "dead_lettered", (json_int_t)dead,
+                     "dead_letters_unresolved", (json_int_t)unresolved, "partitions", parts,
+                     "rebuild", rebuild);
 }
 
 static void h_projections(http_ctx_t *ctx, http_req_t *req, const char *rest)

@@ -80,6 +80,28 @@ static const char internal_ddl[] =
     "  start_offset bigint NOT NULL,\n"  /* the log start offset at the request */
     "  target_offset bigint NOT NULL,\n" /* the high watermark at the request */
     "  PRIMARY KEY (rebuild_id, topic, partition));\n"
+    /* Projections whose worker has failed the same batch for longer than stall.after.ms, per
+       instance: written by that worker while it retries (best effort: not while the database
+       is down), deleted once the batch goes through; a row past expires_at (its instance
+       stopped refreshing it: crashed) is ignored. */
+    "CREATE TABLE IF NOT EXISTS projector.stalls (\n"
+    "  projection text NOT NULL,\n"
+    "  instance text NOT NULL,\n" /* host:pid */
+    "  since timestamptz NOT NULL,\n"
+    "  reason text NOT NULL,\n"
+    "  updated_at timestamptz NOT NULL DEFAULT now(),\n"
+    "  expires_at timestamptz NOT NULL,\n"
+    "  PRIMARY KEY (projection, instance));\n"
+    /* The tables (OIDs) a projection's positions were written with, per positions key: a table
+       dropped and created again under its name (another OID) while the positions say events
+       were applied to the old one is refused until a rebuild (sink_pg_guard.c). Recorded by
+       the first batch; forgotten by a blue/green switch (its tables move). */
+    "CREATE TABLE IF NOT EXISTS projector.table_identity (\n"
+    "  projection text NOT NULL,\n"
+    "  table_name text NOT NULL,\n"
+    "  oid oid NOT NULL,\n"
+    "  recorded_at timestamptz NOT NULL DEFAULT now(),\n"
+    "  PRIMARY KEY (projection, table_name));\n"
     /* external versions of search documents: taken by each batch attempt (sink_pg_docs.c) */
     "CREATE SEQUENCE IF NOT EXISTS projector.document_versions;\n";
 

@@ -12,10 +12,10 @@
 #include <string.h>
 
 #include "generation.h"
-#include "hmap.h"
 #include "log.h"
 #include "sink_pg_internal.h"
 #include "sqlgen.h"
+#include "sqlstate.h"
 #include "strbuf.h"
 
 static const char sql_lock[] =
@@ -36,14 +36,9 @@ static const char sql_dead[] =
     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
     " ON CONFLICT (projection, topic, partition, \"offset\") DO UPDATE SET stage = EXCLUDED.stage,"
     " error = EXCLUDED.error, created_at = now()";
+static const char sql_paused[] = "SELECT 1 FROM projector.projections WHERE name = $1 AND paused";
 /* A replay: lock the dead letter while it is unresolved; then resolve it or record the new
  * error; the position counters move the event from dead-lettered to applied. */
-/* Keys (hex) with an unresolved dead letter, for a projection that parks what follows one. */
-static const char sql_parked[] =
-    "SELECT topic, encode(key, 'hex'), min(\"offset\") FROM projector.dead_letters"
-    " WHERE projection = $1 AND replayed_at IS NULL AND key IS NOT NULL"
-    " AND encode(key, 'hex') = ANY($2::text[]) GROUP BY 1, 2";
-static const char sql_paused[] = "SELECT 1 FROM projector.projections WHERE name = $1 AND paused";
 static const char sql_replay_lock[] =
     "SELECT id FROM projector.dead_letters WHERE id = $1 AND replayed_at IS NULL FOR UPDATE";
 static const char sql_replay_done[] =
@@ -79,6 +74,7 @@ void sink_pg_destroy(sink_pg_t *s)
         return;
     disconnect(s);
     sink_pg_docs_free(s);
+    free(s->tables);
     planner_destroy(s->planner);
     free(s->q);
     free(s->conninfo);
@@ -125,7 +121,7 @@ static int set_build_path(sink_pg_t *s, char *errstr, size_t errsz)
 }
 
 /* Connects if needed and prepares every statement. Returns 0 or -1 (retriable). */
-static int ensure_conn(sink_pg_t *s, char *errstr, size_t errsz)
+int sink_pg_connect(sink_pg_t *s, char *errstr, size_t errsz)
 {
     if (s->conn && PQstatus(s->conn) == CONNECTION_OK)
         return 0;
@@ -146,7 +142,6 @@ static int ensure_conn(sink_pg_t *s, char *errstr, size_t errsz)
              sink_pg_prepare(s, "pos_advance", sql_advance, errstr, errsz) ||
              sink_pg_prepare(s, "pos_ensure", sql_ensure, errstr, errsz) ||
              sink_pg_prepare(s, "dead_insert", sql_dead, errstr, errsz) ||
-             sink_pg_prepare(s, "parked_keys", sql_parked, errstr, errsz) ||
              sink_pg_prepare(s, "paused", sql_paused, errstr, errsz) ||
              sink_pg_prepare(s, "replay_lock", sql_replay_lock, errstr, errsz) ||
              sink_pg_prepare(s, "replay_done", sql_replay_done, errstr, errsz) ||
@@ -166,6 +161,10 @@ static int ensure_conn(sink_pg_t *s, char *errstr, size_t errsz)
     }
     if (rc == 0)
         rc = sink_pg_docs_prepare(s, errstr, errsz);
+    if (rc == 0)
+        rc = sink_pg_guard_prepare(s, errstr, errsz);
+    if (rc == 0)
+        rc = sink_pg_park_prepare(s, errstr, errsz);
     if (rc == 0 && PQenterPipelineMode(s->conn) != 1) {
         snprintf(errstr, errsz, "cannot enter pipeline mode: %s", PQerrorMessage(s->conn));
         rc = -1;
@@ -208,15 +207,12 @@ static void send_sql(sink_pg_t *s, const char *sql)
     expect(s, Q_PLAIN, 0, NULL);
 }
 
+/* The class of a failed statement's error: a lost connection is the database's. */
 static err_class_t classify(PGconn *c, const char *state)
 {
-    if (PQstatus(c) != CONNECTION_OK || !state)
-        return ERR_RETRY;
-    if (strcmp(state, "21000") == 0)
-        return ERR_SERIAL;
-    if (strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0)
-        return ERR_EVENT;
-    return ERR_RETRY;
+    static const err_class_t of[] = {
+        [SQLSTATE_RETRY] = ERR_RETRY, [SQLSTATE_EVENT] = ERR_EVENT, [SQLSTATE_SERIAL] = ERR_SERIAL};
+    return PQstatus(c) != CONNECTION_OK ? ERR_RETRY : of[sqlstate_classify(state)];
 }
 
 static void record_error(sink_pg_t *s, PGresult *r, const q_expect_t *q)
@@ -235,57 +231,18 @@ static void record_error(sink_pg_t *s, PGresult *r, const q_expect_t *q)
     s->errmsg[strcspn(s->errmsg, "\n")] = '\0';
 }
 
-/* Hex of an event's key, in the arena; NULL when it has none. */
-static const char *key_hex(const plan_event_t *e, arena_t *arena)
-{
-    if (!e->ev.key)
-        return NULL;
-    static const char digits[] = "0123456789abcdef";
-    char *hex = arena_alloc(arena, 2 * e->ev.key_len + 1);
-    for (size_t i = 0; i < e->ev.key_len; i++) {
-        hex[2 * i] = digits[(unsigned char)e->ev.key[i] >> 4];
-        hex[2 * i + 1] = digits[(unsigned char)e->ev.key[i] & 15];
-    }
-    hex[2 * e->ev.key_len] = '\0';
-    return hex;
-}
-
-static void park(sink_pg_t *s, plan_event_t *e, const char *topic, long long dead_offset)
-{
-    char why[512];
-    snprintf(why, sizeof(why),
-             "parked: the event of the same key at %s offset %lld is dead-lettered; it applies "
-             "after that one is replayed or discarded",
-             topic, dead_offset);
-    e->state = PLAN_DEAD;
-    e->stage = "parked";
-    e->error = arena_strndup(s->err_arena, why, strlen(why));
-}
-
-/* Parks the batch's pending events whose (topic, key) has an unresolved dead letter. */
-static void park_from_rows(sink_pg_t *s, PGresult *r)
-{
-    for (int i = 0; i < PQntuples(r); i++) {
-        const char *topic = PQgetvalue(r, i, 0), *hex = PQgetvalue(r, i, 1);
-        long long off = strtoll(PQgetvalue(r, i, 2), NULL, 10);
-        for (size_t k = 0; k < s->nev; k++) {
-            plan_event_t *e = &s->ev[k];
-            const char *h = s->key_hexes[k];
-            if (e->state == PLAN_PENDING && h && strcmp(h, hex) == 0 &&
-                strcmp(e->ev.topic, topic) == 0)
-                park(s, e, topic, off);
-        }
-    }
-}
-
 static void handle_rows(sink_pg_t *s, PGresult *r, const q_expect_t *q)
 {
     if (q->kind == Q_PARKED) {
-        park_from_rows(s, r);
+        sink_pg_park_from_rows(s, r);
         return;
     }
     if (q->kind == Q_PAUSED) {
         s->paused = PQntuples(r) > 0;
+        return;
+    }
+    if (q->kind == Q_TABLES) {
+        sink_pg_tables_result(s, r);
         return;
     }
     if (q->kind == Q_DOC_ROWS || q->kind == Q_DOC_VERSION) {
@@ -388,7 +345,7 @@ static void send_lock(sink_pg_t *s, strbuf_t *topics, strbuf_t *parts)
 int sink_pg_positions(sink_pg_t *s, sink_position_t *pos, size_t npos, char *errstr,
                       size_t errstr_size)
 {
-    if (ensure_conn(s, errstr, errstr_size) != 0)
+    if (sink_pg_connect(s, errstr, errstr_size) != 0)
         return -1;
     strbuf_t topics = STRBUF_INIT, parts = STRBUF_INIT;
     position_arrays(pos, npos, &topics, &parts);
@@ -587,63 +544,6 @@ static err_class_t finish(sink_pg_t *s, plan_event_t *ev, size_t n, strbuf_t *to
     return e;
 }
 
-/* Asks which of the batch's keys already have an unresolved dead letter (parking projections);
- * the keys' hex, computed once here, is what park_from_rows() compares the answer with. */
-static void send_parked_query(sink_pg_t *s)
-{
-    strbuf_t keys = STRBUF_INIT;
-    strbuf_puts(&keys, "{");
-    s->key_hexes = arena_alloc(s->err_arena, (s->nev + 1) * sizeof(char *));
-    for (size_t i = 0; i < s->nev; i++) {
-        const char *h = s->ev[i].state == PLAN_PENDING ? key_hex(&s->ev[i], s->err_arena) : NULL;
-        s->key_hexes[i] = h;
-        if (!h)
-            continue;
-        if (keys.len > 1)
-            strbuf_puts(&keys, ",");
-        strbuf_array_elem(&keys, h);
-    }
-    strbuf_puts(&keys, "}");
-    const char *params[] = {s->gen.key, keys.data};
-    sink_pg_send(s, "parked_keys", 2, params, NULL, NULL, Q_PARKED, 0, NULL);
-    strbuf_free(&keys);
-}
-
-/* With parking: finds pending (applied) events that follow a dead one of the same topic and key
- * in the batch, parks them and returns ERR_AGAIN so the batch is applied again without them. */
-static err_class_t park_followers(sink_pg_t *s)
-{
-    hmap_t *dead = NULL;
-    err_class_t e = ERR_NONE;
-    strbuf_t k = STRBUF_INIT;
-    for (size_t i = 0; i < s->nev; i++) {
-        plan_event_t *ev = &s->ev[i];
-        if (!ev->ev.key || (ev->state != PLAN_DEAD && !dead))
-            continue;
-        strbuf_reset(&k);
-        strbuf_puts(&k, ev->ev.topic);
-        strbuf_append(&k, "", 1);
-        strbuf_append(&k, ev->ev.key, ev->ev.key_len);
-        if (ev->state == PLAN_DEAD) {
-            if (!dead)
-                dead = hmap_new();
-            int created;
-            int64_t *off = hmap_put(dead, k.data, k.len, &created);
-            if (created)
-                *off = ev->ev.offset;
-        } else if (ev->state == PLAN_PENDING) {
-            int64_t *off = hmap_get(dead, k.data, k.len);
-            if (off) {
-                park(s, ev, ev->ev.topic, (long long)*off);
-                e = ERR_AGAIN;
-            }
-        }
-    }
-    strbuf_free(&k);
-    hmap_destroy(dead);
-    return e;
-}
-
 /* Starts the transaction and checks the positions. Returns ERR_NONE, an error, or sets
  * *stale when a position moved. */
 static err_class_t begin_checked(sink_pg_t *s, strbuf_t *topics, strbuf_t *parts, int *stale)
@@ -652,8 +552,9 @@ static err_class_t begin_checked(sink_pg_t *s, strbuf_t *topics, strbuf_t *parts
     send_sql(s, "BEGIN");
     sink_pg_send(s, "paused", 1, name, NULL, NULL, Q_PAUSED, 0, NULL);
     send_lock(s, topics, parts);
+    sink_pg_tables_send(s);
     if (mapping_parks(s->m))
-        send_parked_query(s);
+        sink_pg_park_send_query(s);
     err_class_t e = sink_pg_sync(s);
     if (e != ERR_NONE)
         return e;
@@ -665,7 +566,7 @@ static err_class_t begin_checked(sink_pg_t *s, strbuf_t *topics, strbuf_t *parts
         p->stale = p->actual != p->expected || p->expected < -1; /* -2: no row to advance */
         *stale |= p->stale;
     }
-    return ERR_NONE;
+    return *stale ? ERR_NONE : sink_pg_tables_after(s);
 }
 
 /* One attempt at the whole batch. */
@@ -690,7 +591,7 @@ static err_class_t attempt(sink_pg_t *s, plan_event_t *ev, size_t n, arena_t *er
         e = apply_careful(s, ev, 0, n, err_arena);
     }
     if (e == ERR_NONE && mapping_parks(s->m))
-        e = park_followers(s);
+        e = sink_pg_park_followers(s);
     if (e == ERR_NONE && s->index_fn)
         e = sink_pg_docs_index(s, ev, n);
     if (e != ERR_NONE)
@@ -709,7 +610,7 @@ sink_rc_t sink_pg_apply(sink_pg_t *s, plan_event_t *events, size_t n, arena_t *e
                         sink_position_t *pos, size_t npos, sink_dead_fn dead_fn, void *dead_ctx,
                         char *errstr, size_t errstr_size)
 {
-    if (ensure_conn(s, errstr, errstr_size) != 0)
+    if (sink_pg_connect(s, errstr, errstr_size) != 0)
         return SINK_RETRY;
     s->pos = pos;
     s->npos = npos;
@@ -742,9 +643,11 @@ sink_rc_t sink_pg_apply(sink_pg_t *s, plan_event_t *events, size_t n, arena_t *e
     }
     strbuf_free(&topics);
     strbuf_free(&parts);
-    if (e == ERR_PAUSED) {
+    if (e == ERR_PAUSED || e == ERR_MOVED) {
         run_sql(s, "ROLLBACK");
-        return SINK_PAUSED;
+        if (e == ERR_MOVED)
+            snprintf(errstr, errstr_size, "%s", s->errmsg);
+        return e == ERR_PAUSED ? SINK_PAUSED : SINK_REFUSED;
     }
     if (e == ERR_NONE && stale) {
         run_sql(s, "ROLLBACK");
@@ -792,7 +695,7 @@ static err_class_t replay_apply(sink_pg_t *s, plan_event_t *ev, arena_t *err_are
 sink_rc_t sink_pg_replay(sink_pg_t *s, int64_t dead_id, plan_event_t *ev, arena_t *err_arena,
                          char *errstr, size_t errstr_size)
 {
-    if (ensure_conn(s, errstr, errstr_size) != 0)
+    if (sink_pg_connect(s, errstr, errstr_size) != 0)
         return SINK_RETRY;
     char id[24];
     snprintf(id, sizeof(id), "%lld", (long long)dead_id);

@@ -30,6 +30,8 @@ typedef enum {
     SINK_RETRY,       /* nothing written: the database failed; wait and call again */
     SINK_PAUSED,      /* nothing written: the projection is paused; wait and call again */
     SINK_RETRY_INDEX, /* nothing committed: the search engine failed; wait and call again */
+    SINK_REFUSED,     /* nothing written: a table was re-created under the stored positions
+                       * (errstr says which); nothing applies until a rebuild resets them */
 } sink_rc_t;
 
 /* Called once the batch's dead events are known, before the commit: publish them (the
@@ -85,6 +87,14 @@ sink_rc_t sink_pg_apply(sink_pg_t *s, plan_event_t *events, size_t n, arena_t *e
  * SINK_STALE when it was resolved already; SINK_RETRY on a database failure. Blocks. */
 sink_rc_t sink_pg_replay(sink_pg_t *s, int64_t dead_id, plan_event_t *ev, arena_t *err_arena,
                          char *errstr, size_t errstr_size) __attribute__((warn_unused_result));
+
+/* Records (best effort: the database may be down) that this worker, instance ("host:pid"), has
+ * failed the same batch since since_ms (ms since the epoch) for reason; readers ignore the
+ * record ttl_ms after this call unless it is noted again. Returns 0 or -1. Blocks. */
+int sink_pg_stall_note(sink_pg_t *s, const char *instance, int64_t since_ms, const char *reason,
+                       int64_t ttl_ms);
+/* Deletes the record (best effort). Returns 0 or -1. Blocks. */
+int sink_pg_stall_clear(sink_pg_t *s, const char *instance);
 
 /* Rows inserted, updated or deleted by actions so far (committed batches only). */
 uint64_t sink_pg_rows_written(const sink_pg_t *s);

@@ -10,12 +10,13 @@
 typedef enum {
     ERR_NONE,
     ERR_RETRY,  /* the database, not the events: roll back, wait, retry */
-    ERR_EVENT,  /* an event's data (class 22, 23): isolate the event */
+    ERR_EVENT,  /* an event's data (classes 22, 23, 54): isolate the event */
     ERR_SERIAL, /* one row hit twice by a statement (keys spelled differently): plan serially */
     ERR_AGAIN,  /* events were marked dead after their writes (parked behind a dead event of their
                  * key, or refused by the search engine): roll back, apply the batch again */
     ERR_PAUSED, /* the projection is paused (projector.projections): apply nothing */
     ERR_INDEX,  /* the search engine failed (unreachable, 429, 5xx): roll back, wait, retry */
+    ERR_MOVED,  /* a table was re-created under the positions (sink_pg_guard.c): apply nothing */
 } err_class_t;
 
 /* What a result in the pipeline answers. */
@@ -27,8 +28,9 @@ typedef enum {
     Q_COUNT,
     Q_PARKED,
     Q_PAUSED,
-    Q_DOC_ROWS,   /* the rows of a from_row document action (id: its id) */
-    Q_DOC_VERSION /* the batch's document version */
+    Q_DOC_ROWS,    /* the rows of a from_row document action (id: its id) */
+    Q_DOC_VERSION, /* the batch's document version */
+    Q_TABLES       /* the tables' identity (sink_pg_guard.c) */
 } q_kind_t;
 
 typedef struct q_expect {
@@ -71,8 +73,14 @@ struct sink_pg {
     const char ***doc_rows; /* per from_row action: the documents read, by ordinality - 1 */
     size_t *ndoc_rows;
     int64_t doc_version;
+    /* table identity (sink_pg_guard.c) */
+    char *tables;           /* text[] literal of the tables the mapping writes */
+    char tables_moved[512]; /* the last check's refusal, or "" */
+    int tables_unrecorded;  /* the last check found a table to record */
 };
 
+/* Connects if needed and prepares every statement. Returns 0 or -1 (retriable). Blocks. */
+int sink_pg_connect(sink_pg_t *s, char *errstr, size_t errsz);
 /* Prepares a statement on the connection. Returns 0 or -1 (errstr). Blocks. */
 int sink_pg_prepare(sink_pg_t *s, const char *name, const char *sql, char *errstr, size_t errsz);
 /* Queues a prepared statement on the pipeline, expecting a result of kind (id, act). */
@@ -102,5 +110,31 @@ err_class_t sink_pg_docs_index(sink_pg_t *s, plan_event_t *ev, size_t n);
 /* Takes a Q_DOC_ROWS or Q_DOC_VERSION result. */
 void sink_pg_docs_result(sink_pg_t *s, PGresult *r, const q_expect_t *q);
 void sink_pg_docs_free(sink_pg_t *s);
+
+/* ---- parking (sink_pg_park.c) ---- */
+
+/* Prepares the parking query on the new connection. Returns 0 or -1 (errstr). */
+int sink_pg_park_prepare(sink_pg_t *s, char *errstr, size_t errstr_size);
+/* Queues the query for the batch's keys with an unresolved dead letter (in the BEGIN pipeline);
+ * its answer (Q_PARKED) goes to sink_pg_park_from_rows(), which parks the batch's events of
+ * those keys. */
+void sink_pg_park_send_query(sink_pg_t *s);
+void sink_pg_park_from_rows(sink_pg_t *s, PGresult *r);
+/* Parks the pending events that follow a dead one of the same topic and key in the batch;
+ * returns ERR_AGAIN when it did (apply the batch again without them), else ERR_NONE. */
+err_class_t sink_pg_park_followers(sink_pg_t *s);
+
+/* ---- table identity and stalls (sink_pg_guard.c) ---- */
+
+/* Prepares the statements on the new connection. Returns 0 or -1 (errstr). */
+int sink_pg_guard_prepare(sink_pg_t *s, char *errstr, size_t errstr_size);
+/* Queues the check of the tables' identity (in a batch's transaction, after the position lock). */
+void sink_pg_tables_send(sink_pg_t *s);
+/* Takes the Q_TABLES result. */
+void sink_pg_tables_result(sink_pg_t *s, PGresult *r);
+/* Once the check's result is in: ERR_MOVED (s->errmsg says which table) when a table was
+ * re-created under applied positions; else records unrecorded tables and returns ERR_NONE or a
+ * database error. Blocks. */
+err_class_t sink_pg_tables_after(sink_pg_t *s);
 
 #endif

@@ -1,7 +1,9 @@
 /* Live per-projection statistics, written by its worker and read by the HTTP API (atomics). */
 #include "stats.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +25,11 @@ struct stats {
     _Atomic int64_t last_event_ms;
     _Atomic uint64_t rate_milli; /* events/s x 1000 */
     _Atomic int failed;
+    /* stalled: the worker writes, the HTTP API reads */
+    pthread_mutex_t lock;
+    int stalled;
+    int64_t stalled_since_ms;
+    char stalled_reason[1024];
 };
 
 stats_t *stats_new(const char *projection)
@@ -31,6 +38,7 @@ stats_t *stats_new(const char *projection)
     if (!s || !(s->projection = strdup(projection)))
         abort();
     atomic_store(&s->last_event_ms, -1);
+    pthread_mutex_init(&s->lock, NULL);
     return s;
 }
 
@@ -38,6 +46,7 @@ void stats_destroy(stats_t *s)
 {
     if (!s)
         return;
+    pthread_mutex_destroy(&s->lock);
     free(s->projection);
     free(s);
 }
@@ -84,6 +93,35 @@ void stats_set_failed(stats_t *s)
 int stats_failed(const stats_t *s)
 {
     return atomic_load(&s->failed);
+}
+
+void stats_set_stalled(stats_t *s, int64_t since_ms, const char *reason)
+{
+    pthread_mutex_lock(&s->lock);
+    s->stalled = 1;
+    s->stalled_since_ms = since_ms;
+    snprintf(s->stalled_reason, sizeof(s->stalled_reason), "%s", reason);
+    pthread_mutex_unlock(&s->lock);
+}
+
+void stats_clear_stalled(stats_t *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->stalled = 0;
+    pthread_mutex_unlock(&s->lock);
+}
+
+int stats_stalled(const stats_t *s, int64_t *since_ms, char *reason, size_t reason_size)
+{
+    stats_t *w = (stats_t *)s; /* the lock only */
+    pthread_mutex_lock(&w->lock);
+    int stalled = s->stalled;
+    if (stalled && since_ms)
+        *since_ms = s->stalled_since_ms;
+    if (stalled && reason && reason_size)
+        snprintf(reason, reason_size, "%s", s->stalled_reason);
+    pthread_mutex_unlock(&w->lock);
+    return stalled;
 }
 
 void stats_db_error(stats_t *s)
@@ -191,4 +229,10 @@ void stats_render(stats_t *const *list, size_t n, strbuf_t *out)
     for (size_t k = 0; k < n; k++)
         strbuf_printf(out, "projector_events_per_second{projection=\"%s\"} %.1f\n",
                       list[k]->projection, stats_rate(list[k]));
+    strbuf_puts(out, "# HELP projector_stalled 1 while the projection's worker has failed the same "
+                     "batch for longer than stall.after.ms.\n"
+                     "# TYPE projector_stalled gauge\n");
+    for (size_t k = 0; k < n; k++)
+        strbuf_printf(out, "projector_stalled{projection=\"%s\"} %d\n", list[k]->projection,
+                      stats_stalled(list[k], NULL, NULL, 0));
 }

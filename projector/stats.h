@@ -43,6 +43,13 @@ void stats_dlq_error(stats_t *s);
 /* The worker could not start (see the log); the HTTP API reports the projection "failed". */
 void stats_set_failed(stats_t *s);
 int stats_failed(const stats_t *s);
+/* The worker has failed the same batch since since_ms (ms since the epoch) for longer than
+ * stall.after.ms, the last time for reason (copied); stats_clear_stalled() once it went
+ * through. */
+void stats_set_stalled(stats_t *s, int64_t since_ms, const char *reason);
+void stats_clear_stalled(stats_t *s);
+/* Returns 1 (with since_ms and reason, cut to reason_size, filled) while stalled, else 0. */
+int stats_stalled(const stats_t *s, int64_t *since_ms, char *reason, size_t reason_size);
 /* The rate over the last progress interval, set by the worker. */
 void stats_set_rate(stats_t *s, double events_per_s);
 

@@ -9,11 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errlist.h"
 #include "kafka_conf.h"
 #include "mapping.h"
 #include "rebuild_status.h"
 #include "schema.h"
-#include "service.h"
+#include "stall.h"
 
 /* Prints the live generation of m and its partitions. Returns 0 or -1 (printed). */
 static int print_live(PGconn *c, rd_kafka_t *rk, const mapping_t *m)
@@ -29,9 +30,15 @@ static int print_live(PGconn *c, rd_kafka_t *rk, const mapping_t *m)
         PQclear(r);
         return -1;
     }
+    stall_t st;
+    int stalled = stall_find(c, mapping_name(m), NULL, &st);
     printf("projection %s: generation %s, %s\n", mapping_name(m), PQgetvalue(r, 0, 0),
-           strcmp(PQgetvalue(r, 0, 1), "t") == 0 ? "paused" : "live");
+           strcmp(PQgetvalue(r, 0, 1), "t") == 0 ? "paused"
+           : stalled                             ? "stalled"
+                                                 : "live");
     PQclear(r);
+    if (stalled)
+        printf("  stalled: %s (since %s, instance %s)\n", st.reason, st.since, st.instance);
     r = PQexecParams(c,
                      "SELECT topic, partition, next_offset, applied, skipped, dead_lettered FROM"
                      " projector.positions WHERE projection = $1 ORDER BY 1, 2",
@@ -94,7 +101,13 @@ int status_run(const config_t *cfg)
     }
     int rc = 1;
     rd_kafka_t *rk = NULL;
-    mapping_set_t *set = service_prepare_mappings(cfg, c);
+    /* names and topics only: not bound to the database, so a table that drifted from its
+     * mapping (the projection is stalled) does not keep its status from being shown */
+    errlist_t *errs = errlist_new();
+    mapping_set_t *set = mapping_set_load(config_str(cfg, CFG_MAPPINGS), errs);
+    if (errlist_count(errs))
+        errlist_print(errs, stderr);
+    errlist_destroy(errs);
     if (!set) {
         rc = 2;
         goto done;

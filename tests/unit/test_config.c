@@ -26,6 +26,7 @@ static const char *const env_names[] = {
     "PROJECTOR_DLQ_SUFFIX",
     "PROJECTOR_LOG_LEVEL",
     "PROJECTOR_LOG_FORMAT",
+    "PROJECTOR_STALL_AFTER_MS",
 };
 
 static void clear_env(void)
@@ -78,6 +79,7 @@ static const expect_t default_rows[] = {
     {CFG_DLQ_SUFFIX, ".dlq", 0, 0},
     {CFG_LOG_LEVEL, "info", 0, 0},
     {CFG_LOG_FORMAT, "text", 0, 0},
+    {CFG_STALL_AFTER_MS, "60000", 1, 60000},
 };
 
 static void test_defaults(void **state)
@@ -119,6 +121,18 @@ static const set_row_t set_rows[] = {
      -1,
      "-1 is out of range 0..1000000000",
      {CFG_REBUILD_MAX_LAG, "1000", 1, 1000}},
+    {"stall.after.ms", "100", 0, NULL, {CFG_STALL_AFTER_MS, "100", 1, 100}},
+    {"stall.after.ms", "86400000", 0, NULL, {CFG_STALL_AFTER_MS, "86400000", 1, 86400000}},
+    {"stall.after.ms",
+     "99",
+     -1,
+     "99 is out of range 100..86400000",
+     {CFG_STALL_AFTER_MS, "60000", 1, 60000}},
+    {"stall.after.ms",
+     "86400001",
+     -1,
+     "86400001 is out of range 100..86400000",
+     {CFG_STALL_AFTER_MS, "60000", 1, 60000}},
     /* integers out of range, below and above */
     {"batch.max.events",
      "0",
@@ -452,6 +466,7 @@ static const env_row_t env_rows[] = {
      {CFG_BATCH_MAX_EVENTS, "5000", 1, 5000},
      NULL},
     {"PROJECTOR_BATCH_WAIT_MS", "250", 0, NULL, {CFG_BATCH_WAIT_MS, "250", 1, 250}, NULL},
+    {"PROJECTOR_STALL_AFTER_MS", "1500", 0, NULL, {CFG_STALL_AFTER_MS, "1500", 1, 1500}, NULL},
     {"PROJECTOR_MAX_EVENT_BYTES", "64", 0, NULL, {CFG_MAX_EVENT_BYTES, "64", 1, 64}, NULL},
     {"PROJECTOR_MAX_EVENT_BYTES",
      "1",
