@@ -43,7 +43,8 @@ struct consumer {
     char instance[160]; /* host:pid, in projector.stalls */
     int stalled, refused_logged;
     int64_t stalled_since_ms;
-    double stall_noted; /* when projector.stalls was last written (monotonic s), or 0 */
+    double stall_noted;        /* when projector.stalls was last written (monotonic s), or 0 */
+    stats_stall_t stall_cause; /* the cause written then */
     /* event-to-row latency: message timestamp to the commit that applied it, 1 ms buckets */
     uint64_t latency[LATENCY_BUCKETS + 1];
     uint64_t latency_count;
@@ -248,29 +249,34 @@ static int64_t wall_ms(void)
 #define STALL_REFRESH_S 5
 
 /* After a failed attempt at a batch failing since `since` (monotonic s): once that is longer
- * than stall.after.ms, or at once when refused, the projection is stalled with reason: in its
- * statistics and, best effort (the database may be what fails), in projector.stalls. */
-static void stall_update(consumer_t *c, double since, size_t nevents, const char *reason,
-                         int at_once)
+ * than stall.after.ms, or at once for a schema mismatch or a refusal, the projection is stalled
+ * for cause with reason: in its statistics and, best effort (the database may be what fails),
+ * in projector.stalls. */
+static void stall_update(consumer_t *c, double since, size_t nevents, stats_stall_t cause,
+                         const char *reason)
 {
     double t = now_s();
-    if (!c->stalled && !at_once &&
+    if (!c->stalled && cause == STATS_STALL_FAILING &&
         (t - since) * 1000.0 < (double)config_int(c->cfg, CFG_STALL_AFTER_MS))
         return;
     if (!c->stalled) {
         c->stalled = 1;
         c->stalled_since_ms = wall_ms() - (int64_t)((t - since) * 1000.0);
         c->stall_noted = 0;
-        LOG(LOG_WARN, "projection=%s stalled: a batch of %zu events has failed for %.1f s: %s",
-            c->gen.key, nevents, t - since, reason);
+        if (cause == STATS_STALL_FAILING) /* the others were logged as errors already */
+            LOG(LOG_WARN, "projection=%s stalled: a batch of %zu events has failed for %.1f s: %s",
+                c->gen.key, nevents, t - since, reason);
     }
-    stats_set_stalled(c->stats, c->stalled_since_ms, reason);
-    if (c->stall_noted > 0 && t - c->stall_noted < STALL_REFRESH_S)
-        return;
+    stats_set_stalled(c->stats, c->stalled_since_ms, cause, reason);
+    if (c->stall_noted > 0 && t - c->stall_noted < STALL_REFRESH_S && cause == c->stall_cause)
+        return; /* a new cause is written at once */
     long long max = config_int(c->cfg, CFG_RETRY_BACKOFF_MAX_MS);
     int64_t ttl = 3 * (max > STALL_REFRESH_S * 1000 ? max : STALL_REFRESH_S * 1000) + 5000;
-    if (sink_pg_stall_note(c->sink, c->instance, c->stalled_since_ms, reason, ttl) == 0)
+    if (sink_pg_stall_note(c->sink, c->instance, c->stalled_since_ms, stats_stall_name(cause),
+                           reason, ttl) == 0) {
         c->stall_noted = t;
+        c->stall_cause = cause;
+    }
 }
 
 /* The batch went through (or is no longer this worker's to apply): no longer stalled. */
@@ -295,13 +301,26 @@ static int after_failure(consumer_t *c, const fetch_batch_t *b, sink_rc_t rc, co
     if (rc == SINK_RETRY && !c->dlq_error[0])
         stats_db_error(c->stats);
     c->failing = rc == SINK_RETRY_INDEX ? "search engine"
+                 : rc == SINK_SCHEMA    ? "views"
                  : c->dlq_error[0]      ? "dead-letter topic"
                                         : "database";
     char reason[1024];
+    stats_stall_t cause = rc == SINK_REFUSED  ? STATS_STALL_REFUSED
+                          : rc == SINK_SCHEMA ? STATS_STALL_SCHEMA
+                                              : STATS_STALL_FAILING;
     if (rc == SINK_REFUSED) {
         snprintf(reason, sizeof(reason), "%s", err);
         if (!c->refused_logged)
             LOG(LOG_ERROR, "projection=%s %s; nothing is applied until then", c->gen.key, err);
+        c->refused_logged = 1;
+    } else if (rc == SINK_SCHEMA) {
+        snprintf(reason, sizeof(reason), "the views no longer fit the mapping: %s", err);
+        if (!c->refused_logged)
+            LOG(LOG_ERROR,
+                "projection=%s the views no longer fit the mapping: %s; %zu events wait, nothing "
+                "is applied until the table or column is back (or the mapping changed and the "
+                "instances restarted)",
+                c->gen.key, err, b->n);
         c->refused_logged = 1;
     } else {
         snprintf(reason, sizeof(reason), "%s: %s", c->failing,
@@ -315,7 +334,7 @@ static int after_failure(consumer_t *c, const fetch_batch_t *b, sink_rc_t rc, co
         }
     }
     c->state = CONSUMER_RETRYING;
-    stall_update(c, since, b->n, reason, rc == SINK_REFUSED);
+    stall_update(c, since, b->n, cause, reason);
     backoff_nap(c->stop, backoff_jitter(*backoff));
     if (*c->stop) {
         LOG(LOG_WARN,

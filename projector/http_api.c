@@ -104,7 +104,7 @@ static void h_readyz(http_ctx_t *ctx, http_req_t *req, const char *rest)
             char msg[1400];
             snprintf(msg, sizeof(msg), "projection %s is stalled since %s (%s): %s", name, st.since,
                      st.instance, st.reason);
-            http_reply_error(req, 503, "stalled", msg);
+            http_reply_error(req, 503, stats_stall_name(st.cause), msg);
             return;
         }
     }

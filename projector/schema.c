@@ -92,6 +92,7 @@ static const char internal_ddl[] =
     "  updated_at timestamptz NOT NULL DEFAULT now(),\n"
     "  expires_at timestamptz NOT NULL,\n"
     "  PRIMARY KEY (projection, instance));\n"
+    "ALTER TABLE projector.stalls ADD COLUMN IF NOT EXISTS cause text NOT NULL DEFAULT 'stalled';\n"
     /* The tables (OIDs) a projection's positions were written with, per positions key: a table
        dropped and created again under its name (another OID) while the positions say events
        were applied to the old one is refused until a rebuild (sink_pg_guard.c). Recorded by

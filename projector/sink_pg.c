@@ -210,8 +210,10 @@ static void send_sql(sink_pg_t *s, const char *sql)
 /* The class of a failed statement's error: a lost connection is the database's. */
 static err_class_t classify(PGconn *c, const char *state)
 {
-    static const err_class_t of[] = {
-        [SQLSTATE_RETRY] = ERR_RETRY, [SQLSTATE_EVENT] = ERR_EVENT, [SQLSTATE_SERIAL] = ERR_SERIAL};
+    static const err_class_t of[] = {[SQLSTATE_RETRY] = ERR_RETRY,
+                                     [SQLSTATE_EVENT] = ERR_EVENT,
+                                     [SQLSTATE_SERIAL] = ERR_SERIAL,
+                                     [SQLSTATE_SCHEMA] = ERR_SCHEMA};
     return PQstatus(c) != CONNECTION_OK ? ERR_RETRY : of[sqlstate_classify(state)];
 }
 
@@ -659,7 +661,7 @@ sink_rc_t sink_pg_apply(sink_pg_t *s, plan_event_t *events, size_t n, arena_t *e
             run_sql(s, "ROLLBACK");
         else
             disconnect(s);
-        return e == ERR_INDEX ? SINK_RETRY_INDEX : SINK_RETRY;
+        return e == ERR_INDEX ? SINK_RETRY_INDEX : e == ERR_SCHEMA ? SINK_SCHEMA : SINK_RETRY;
     }
     for (size_t i = 0; i < n; i++)
         if (events[i].state == PLAN_PENDING)

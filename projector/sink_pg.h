@@ -32,6 +32,8 @@ typedef enum {
     SINK_RETRY_INDEX, /* nothing committed: the search engine failed; wait and call again */
     SINK_REFUSED,     /* nothing written: a table was re-created under the stored positions
                        * (errstr says which); nothing applies until a rebuild resets them */
+    SINK_SCHEMA,      /* nothing written: the views no longer fit the mapping (a column or table
+                       * missing, a privilege revoked: errstr says which); wait and call again */
 } sink_rc_t;
 
 /* Called once the batch's dead events are known, before the commit: publish them (the
@@ -89,10 +91,11 @@ sink_rc_t sink_pg_replay(sink_pg_t *s, int64_t dead_id, plan_event_t *ev, arena_
                          char *errstr, size_t errstr_size) __attribute__((warn_unused_result));
 
 /* Records (best effort: the database may be down) that this worker, instance ("host:pid"), has
- * failed the same batch since since_ms (ms since the epoch) for reason; readers ignore the
- * record ttl_ms after this call unless it is noted again. Returns 0 or -1. Blocks. */
-int sink_pg_stall_note(sink_pg_t *s, const char *instance, int64_t since_ms, const char *reason,
-                       int64_t ttl_ms);
+ * been stalled since since_ms (ms since the epoch) for cause (stats_stall_name()) and reason;
+ * readers ignore the record ttl_ms after this call unless it is noted again. Returns 0 or -1.
+ * Blocks. */
+int sink_pg_stall_note(sink_pg_t *s, const char *instance, int64_t since_ms, const char *cause,
+                       const char *reason, int64_t ttl_ms);
 /* Deletes the record (best effort). Returns 0 or -1. Blocks. */
 int sink_pg_stall_clear(sink_pg_t *s, const char *instance);
 

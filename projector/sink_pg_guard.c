@@ -29,11 +29,11 @@ static const char sql_tables_record[] =
     " WHERE i.oid <> EXCLUDED.oid AND NOT EXISTS (SELECT 1 FROM projector.positions p"
     " WHERE p.projection = $1 AND p.next_offset IS NOT NULL)";
 static const char sql_stall_note[] =
-    "INSERT INTO projector.stalls (projection, instance, since, reason, expires_at)"
+    "INSERT INTO projector.stalls (projection, instance, since, reason, expires_at, cause)"
     " VALUES ($1, $2, to_timestamp($3::bigint / 1000.0), $4,"
-    " now() + $5::bigint * interval '1 millisecond') ON CONFLICT (projection, instance)"
+    " now() + $5::bigint * interval '1 millisecond', $6) ON CONFLICT (projection, instance)"
     " DO UPDATE SET since = EXCLUDED.since, reason = EXCLUDED.reason, updated_at = now(),"
-    " expires_at = EXCLUDED.expires_at";
+    " expires_at = EXCLUDED.expires_at, cause = EXCLUDED.cause";
 static const char sql_stall_clear[] =
     "DELETE FROM projector.stalls WHERE projection = $1 AND instance = $2";
 
@@ -102,8 +102,8 @@ err_class_t sink_pg_tables_after(sink_pg_t *s)
     return sink_pg_sync(s);
 }
 
-int sink_pg_stall_note(sink_pg_t *s, const char *instance, int64_t since_ms, const char *reason,
-                       int64_t ttl_ms)
+int sink_pg_stall_note(sink_pg_t *s, const char *instance, int64_t since_ms, const char *cause,
+                       const char *reason, int64_t ttl_ms)
 {
     char err[256];
     if (sink_pg_connect(s, err, sizeof(err)) != 0)
@@ -111,8 +111,8 @@ int sink_pg_stall_note(sink_pg_t *s, const char *instance, int64_t since_ms, con
     char since[24], ttl[24];
     snprintf(since, sizeof(since), "%lld", (long long)since_ms);
     snprintf(ttl, sizeof(ttl), "%lld", (long long)ttl_ms);
-    const char *params[] = {s->gen.key, instance, since, reason, ttl};
-    sink_pg_send(s, "stall_note", 5, params, NULL, NULL, Q_PLAIN, 0, NULL);
+    const char *params[] = {s->gen.key, instance, since, reason, ttl, cause};
+    sink_pg_send(s, "stall_note", 6, params, NULL, NULL, Q_PLAIN, 0, NULL);
     return sink_pg_sync(s) == ERR_NONE ? 0 : -1;
 }
 

@@ -17,6 +17,7 @@ typedef enum {
     ERR_PAUSED, /* the projection is paused (projector.projections): apply nothing */
     ERR_INDEX,  /* the search engine failed (unreachable, 429, 5xx): roll back, wait, retry */
     ERR_MOVED,  /* a table was re-created under the positions (sink_pg_guard.c): apply nothing */
+    ERR_SCHEMA, /* the views no longer fit the mapping (SQLSTATE class 42): roll back, wait */
 } err_class_t;
 
 /* What a result in the pipeline answers. */

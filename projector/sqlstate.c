@@ -22,8 +22,9 @@ static const struct {
                                    arguments: the event's values are too large */
     {"08", SQLSTATE_RETRY},     /* connection exception */
     {"40", SQLSTATE_RETRY},     /* transaction rollback: deadlock, serialization failure */
-    {"42", SQLSTATE_RETRY},     /* syntax or access rule: the schema drifted (missing column or
-                                   table, privileges); retried until it is fixed (stalled) */
+    {"42", SQLSTATE_SCHEMA},    /* syntax or access rule: the statements were checked at start,
+                                   so the schema drifted (42703 missing column, 42P01 missing
+                                   table, 42501 privilege, 42804 type); waited out, stalled */
     {"53", SQLSTATE_RETRY},     /* insufficient resources: disk full, out of memory */
     {"55", SQLSTATE_RETRY},     /* object not in prerequisite state: lock not available */
     {"57", SQLSTATE_RETRY},     /* operator intervention: shutdown, query canceled */
@@ -47,7 +48,9 @@ sqlstate_class_t sqlstate_classify(const char *state)
 
 const char *sqlstate_class_name(sqlstate_class_t c)
 {
-    static const char *const names[] = {
-        [SQLSTATE_RETRY] = "retry", [SQLSTATE_EVENT] = "event", [SQLSTATE_SERIAL] = "serial"};
+    static const char *const names[] = {[SQLSTATE_RETRY] = "retry",
+                                        [SQLSTATE_EVENT] = "event",
+                                        [SQLSTATE_SERIAL] = "serial",
+                                        [SQLSTATE_SCHEMA] = "schema"};
     return names[c];
 }

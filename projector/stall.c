@@ -28,7 +28,7 @@ static void format_ms(char *out, size_t outsz, int64_t ms)
 int stall_find(PGconn *c, const char *projection, const stats_t *local, stall_t *out)
 {
     int64_t since_ms;
-    if (local && stats_stalled(local, &since_ms, out->reason, sizeof(out->reason))) {
+    if (local && stats_stalled(local, &since_ms, &out->cause, out->reason, sizeof(out->reason))) {
         format_ms(out->since, sizeof(out->since), since_ms);
         stall_instance(out->instance, sizeof(out->instance));
         return 1;
@@ -39,7 +39,7 @@ int stall_find(PGconn *c, const char *projection, const stats_t *local, stall_t 
     PGresult *r = PQexecParams(
         c,
         "SELECT to_char(since AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), reason,"
-        " instance FROM projector.stalls WHERE projection = $1 AND expires_at > now()"
+        " instance, cause FROM projector.stalls WHERE projection = $1 AND expires_at > now()"
         " ORDER BY since LIMIT 1",
         1, NULL, params, NULL, NULL, 0);
     int found = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
@@ -47,6 +47,7 @@ int stall_find(PGconn *c, const char *projection, const stats_t *local, stall_t 
         snprintf(out->since, sizeof(out->since), "%s", PQgetvalue(r, 0, 0));
         snprintf(out->reason, sizeof(out->reason), "%s", PQgetvalue(r, 0, 1));
         snprintf(out->instance, sizeof(out->instance), "%s", PQgetvalue(r, 0, 2));
+        out->cause = stats_stall_parse(PQgetvalue(r, 0, 3));
     }
     PQclear(r);
     return found;
@@ -56,6 +57,6 @@ json_t *stall_json(const stall_t *st)
 {
     if (!st)
         return json_null();
-    return json_pack("{s:s,s:s,s:s}", "since", st->since, "reason", st->reason, "instance",
-                     st->instance);
+    return json_pack("{s:s,s:s,s:s,s:s}", "cause", stats_stall_name(st->cause), "since", st->since,
+                     "reason", st->reason, "instance", st->instance);
 }

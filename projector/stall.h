@@ -9,6 +9,7 @@
 #include "stats.h"
 
 typedef struct stall {
+    stats_stall_t cause;
     char since[40];    /* RFC 3339 UTC */
     char reason[1024]; /* the last error of the batch, e.g. "database: PostgreSQL error ..." */
     char instance[160];
@@ -19,7 +20,7 @@ typedef struct stall {
  * out when so. Returns 1 or 0. Blocks (one query when local does not say). */
 int stall_find(PGconn *c, const char *projection, const stats_t *local, stall_t *out);
 
-/* {"since", "reason", "instance"} of st, or JSON null when st is NULL. New reference. */
+/* {"cause", "since", "reason", "instance"} of st, or JSON null when st is NULL. New reference. */
 json_t *stall_json(const stall_t *st);
 
 /* This process's name in projector.stalls: "host:pid". */

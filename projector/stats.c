@@ -29,6 +29,7 @@ struct stats {
     pthread_mutex_t lock;
     int stalled;
     int64_t stalled_since_ms;
+    stats_stall_t stalled_cause;
     char stalled_reason[1024];
 };
 
@@ -95,10 +96,29 @@ int stats_failed(const stats_t *s)
     return atomic_load(&s->failed);
 }
 
-void stats_set_stalled(stats_t *s, int64_t since_ms, const char *reason)
+static const char *const stall_names[STATS_STALL__COUNT] = {
+    [STATS_STALL_FAILING] = "stalled",
+    [STATS_STALL_SCHEMA] = "schema_mismatch",
+    [STATS_STALL_REFUSED] = "table_recreated"};
+
+const char *stats_stall_name(stats_stall_t cause)
+{
+    return stall_names[cause];
+}
+
+stats_stall_t stats_stall_parse(const char *name)
+{
+    for (int i = 0; i < STATS_STALL__COUNT; i++)
+        if (strcmp(stall_names[i], name) == 0)
+            return (stats_stall_t)i;
+    return STATS_STALL_FAILING;
+}
+
+void stats_set_stalled(stats_t *s, int64_t since_ms, stats_stall_t cause, const char *reason)
 {
     pthread_mutex_lock(&s->lock);
     s->stalled = 1;
+    s->stalled_cause = cause;
     s->stalled_since_ms = since_ms;
     snprintf(s->stalled_reason, sizeof(s->stalled_reason), "%s", reason);
     pthread_mutex_unlock(&s->lock);
@@ -111,13 +131,16 @@ void stats_clear_stalled(stats_t *s)
     pthread_mutex_unlock(&s->lock);
 }
 
-int stats_stalled(const stats_t *s, int64_t *since_ms, char *reason, size_t reason_size)
+int stats_stalled(const stats_t *s, int64_t *since_ms, stats_stall_t *cause, char *reason,
+                  size_t reason_size)
 {
     stats_t *w = (stats_t *)s; /* the lock only */
     pthread_mutex_lock(&w->lock);
     int stalled = s->stalled;
     if (stalled && since_ms)
         *since_ms = s->stalled_since_ms;
+    if (stalled && cause)
+        *cause = s->stalled_cause;
     if (stalled && reason && reason_size)
         snprintf(reason, reason_size, "%s", s->stalled_reason);
     pthread_mutex_unlock(&w->lock);
@@ -229,10 +252,16 @@ void stats_render(stats_t *const *list, size_t n, strbuf_t *out)
     for (size_t k = 0; k < n; k++)
         strbuf_printf(out, "projector_events_per_second{projection=\"%s\"} %.1f\n",
                       list[k]->projection, stats_rate(list[k]));
-    strbuf_puts(out, "# HELP projector_stalled 1 while the projection's worker has failed the same "
-                     "batch for longer than stall.after.ms.\n"
-                     "# TYPE projector_stalled gauge\n");
-    for (size_t k = 0; k < n; k++)
-        strbuf_printf(out, "projector_stalled{projection=\"%s\"} %d\n", list[k]->projection,
-                      stats_stalled(list[k], NULL, NULL, 0));
+    strbuf_puts(out,
+                "# HELP projector_stalled 1 while the projection's worker is stalled, by cause:"
+                " stalled (the same batch has failed for longer than stall.after.ms),"
+                " schema_mismatch (the views no longer fit the mapping), table_recreated.\n"
+                "# TYPE projector_stalled gauge\n");
+    for (size_t k = 0; k < n; k++) {
+        stats_stall_t cause;
+        int stalled = stats_stalled(list[k], NULL, &cause, NULL, 0);
+        for (int c = 0; c < STATS_STALL__COUNT; c++)
+            strbuf_printf(out, "projector_stalled{projection=\"%s\",cause=\"%s\"} %d\n",
+                          list[k]->projection, stall_names[c], stalled && (int)cause == c);
+    }
 }

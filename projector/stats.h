@@ -46,10 +46,24 @@ int stats_failed(const stats_t *s);
 /* The worker has failed the same batch since since_ms (ms since the epoch) for longer than
  * stall.after.ms, the last time for reason (copied); stats_clear_stalled() once it went
  * through. */
-void stats_set_stalled(stats_t *s, int64_t since_ms, const char *reason);
+/* Why a worker is stalled; each is /readyz's error code and a value of projector.stalls.cause. */
+typedef enum {
+    STATS_STALL_FAILING, /* "stalled": the same batch has failed for longer than stall.after.ms */
+    STATS_STALL_SCHEMA,  /* "schema_mismatch": the views no longer fit the mapping (at once) */
+    STATS_STALL_REFUSED, /* "table_recreated": a table was re-created under the positions */
+    STATS_STALL__COUNT
+} stats_stall_t;
+
+/* The cause's name; and the cause of a name (STATS_STALL_FAILING for an unknown one). */
+const char *stats_stall_name(stats_stall_t cause);
+stats_stall_t stats_stall_parse(const char *name);
+
+void stats_set_stalled(stats_t *s, int64_t since_ms, stats_stall_t cause, const char *reason);
 void stats_clear_stalled(stats_t *s);
-/* Returns 1 (with since_ms and reason, cut to reason_size, filled) while stalled, else 0. */
-int stats_stalled(const stats_t *s, int64_t *since_ms, char *reason, size_t reason_size);
+/* Returns 1 (with since_ms, cause and reason, cut to reason_size, filled; each may be NULL)
+ * while stalled, else 0. */
+int stats_stalled(const stats_t *s, int64_t *since_ms, stats_stall_t *cause, char *reason,
+                  size_t reason_size);
 /* The rate over the last progress interval, set by the worker. */
 void stats_set_rate(stats_t *s, double events_per_s);
 

@@ -38,7 +38,8 @@ static int print_live(PGconn *c, rd_kafka_t *rk, const mapping_t *m)
                                                  : "live");
     PQclear(r);
     if (stalled)
-        printf("  stalled: %s (since %s, instance %s)\n", st.reason, st.since, st.instance);
+        printf("  stalled: %s (%s since %s, instance %s)\n", st.reason, stats_stall_name(st.cause),
+               st.since, st.instance);
     r = PQexecParams(c,
                      "SELECT topic, partition, next_offset, applied, skipped, dead_lettered FROM"
                      " projector.positions WHERE projection = $1 ORDER BY 1, 2",

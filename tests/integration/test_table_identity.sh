@@ -37,7 +37,7 @@ for _ in $(seq 1 300); do
     [ "$code" = 503 ] && break
     sleep 0.2
 done
-[ "$code" = 503 ] && [ "$(json 'd["error"]["code"]')" = stalled ] || fail "/readyz $code: $(cat "$WORK/body")"
+[ "$code" = 503 ] && [ "$(json 'd["error"]["code"]')" = table_recreated ] || fail "/readyz $code: $(cat "$WORK/body")"
 [[ "$(json 'd["error"]["message"]')" == *"table customer_summary was re-created since events were applied to it"*"projector rebuild orders"* ]] \
     || fail "/readyz reason: $(cat "$WORK/body")"
 [ "$(get "$API/v1/projections/orders")" = 200 ] && [ "$(json 'd["state"]')" = stalled ] \
