@@ -36,6 +36,7 @@ struct fetcher {
     size_t cap;           /* events per batch */
     pthread_t thread;
     int running;
+    int joined; /* the first assignment arrived (logged once) */
     volatile sig_atomic_t stop;
 
     pthread_mutex_t mu; /* guards everything below */
@@ -184,6 +185,10 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     f->generation++; /* whatever was fetched is re-read from the stored positions */
     pthread_mutex_unlock(&f->mu);
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        if (!f->joined) /* the brokers answered: the group has this member now */
+            LOG(LOG_INFO, "projection=%s joined group %s: %d partition(s) assigned", f->gen.key,
+                f->gen.group, list->cnt);
+        f->joined = 1;
         if (load_positions(f, list) != 0)
             return;
         if (cooperative)
@@ -536,7 +541,9 @@ int fetcher_start(fetcher_t *f)
         return -1;
     }
     f->running = 1;
-    LOG(LOG_INFO, "projection=%s joined group %s", f->gen.key, f->gen.group);
+    LOG(LOG_INFO,
+        "projection=%s subscribed as group %s; waiting for the brokers to assign partitions",
+        f->gen.key, f->gen.group);
     return 0;
 }
 

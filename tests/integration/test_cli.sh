@@ -148,8 +148,23 @@ PIDS+=("$x_pid")
 for _ in $(seq 1 200); do grep -q "running 1 projection" "$WORK/xprops.log" && break; sleep 0.1; done
 grep -q "running 1 projection" "$WORK/xprops.log" || { cat "$WORK/xprops.log" >&2; fail "run did not start"; }
 curl -sf "http://127.0.0.1:$port/healthz" >/dev/null || fail "the HTTP API did not answer"
+# The join is logged when the brokers assign partitions, not at subscribing.
+for _ in $(seq 1 200); do grep -q "joined group projector.orders: [0-9]* partition(s) assigned" "$WORK/xprops.log" && break; sleep 0.1; done
+grep -q "joined group projector.orders: [0-9]* partition(s) assigned" "$WORK/xprops.log" \
+    || { cat "$WORK/xprops.log" >&2; fail "no join logged once partitions were assigned"; }
 kill -TERM "$x_pid"
 wait "$x_pid" || fail "run with -X properties did not stop cleanly"
 expect_no_text "$WORK/xprops.log" "will be ignored"
 expect_no_text "$WORK/xprops.log" "is a consumer property"
+# With brokers that do not answer, run says it subscribed and waits, but not that it joined.
+"$PROJECTOR" run "${m[@]}" --brokers 127.0.0.1:9 2>"$WORK/nobroker.log" &
+nb_pid=$!
+PIDS+=("$nb_pid")
+for _ in $(seq 1 100); do grep -q "subscribed as group" "$WORK/nobroker.log" && break; sleep 0.1; done
+grep -q "subscribed as group projector.orders; waiting for the brokers" "$WORK/nobroker.log" \
+    || { cat "$WORK/nobroker.log" >&2; fail "run did not say it waits for the brokers"; }
+sleep 2
+kill -TERM "$nb_pid"
+wait "$nb_pid" || true
+expect_no_text "$WORK/nobroker.log" "joined group"
 echo "cli: ok"
