@@ -17,6 +17,7 @@
 #include "sink_es.h"
 #include "sink_pg.h"
 #include "stall.h"
+#include "strbuf.h"
 
 #define LATENCY_BUCKETS 10000 /* 0..9999 ms; the last slot counts anything longer */
 
@@ -469,6 +470,29 @@ static void check_idle(consumer_t *c, double *last)
     free(was);
 }
 
+/* How often a worker records itself in projector.instances (seconds); a record lives three
+ * times as long. */
+#define INSTANCE_REFRESH_S 5
+
+/* Every few seconds: records in projector.instances that this instance consumes the
+ * projection, with the partitions assigned to it (best effort). */
+static void note_instance(consumer_t *c, double *last)
+{
+    double t = now_s();
+    if (*last > 0 && t - *last < INSTANCE_REFRESH_S)
+        return;
+    *last = t;
+    size_t n =
+        fetcher_assigned(c->fetcher, c->pos, (size_t)config_int(c->cfg, CFG_BATCH_MAX_EVENTS));
+    strbuf_t parts = STRBUF_INIT;
+    for (size_t i = 0; i < n; i++)
+        strbuf_printf(&parts, "%s%s/%d", i ? "," : "", c->pos[i].topic, (int)c->pos[i].partition);
+    if (sink_pg_instance_note(c->sink, c->instance, parts.data ? parts.data : "",
+                              INSTANCE_REFRESH_S * 3000) != 0)
+        LOG(LOG_DEBUG, "projection=%s projector.instances not written", c->gen.key);
+    strbuf_free(&parts);
+}
+
 int consumer_run(consumer_t *c, volatile sig_atomic_t *stop)
 {
     c->stop = stop;
@@ -478,7 +502,7 @@ int consumer_run(consumer_t *c, volatile sig_atomic_t *stop)
         stats_set_failed(c->stats);
         return -1;
     }
-    double last_log = now_s(), last_check = last_log;
+    double last_log = now_s(), last_check = last_log, last_note = 0;
     int wait = (int)config_int(c->cfg, CFG_BATCH_WAIT_MS);
     while (!*stop) {
         fetch_batch_t *b = fetcher_next(c->fetcher, wait);
@@ -490,6 +514,7 @@ int consumer_run(consumer_t *c, volatile sig_atomic_t *stop)
         } else {
             check_idle(c, &last_check);
         }
+        note_instance(c, &last_note);
         log_progress(c, &last_log);
     }
     LOG(LOG_INFO,
@@ -500,6 +525,8 @@ int consumer_run(consumer_t *c, volatile sig_atomic_t *stop)
         latency_quantile(c, 0.50), latency_quantile(c, 0.99));
     if (c->stalled && sink_pg_stall_clear(c->sink, c->instance) != 0)
         LOG(LOG_DEBUG, "projection=%s projector.stalls not cleared (it expires)", c->gen.key);
+    if (sink_pg_instance_clear(c->sink, c->instance) != 0)
+        LOG(LOG_DEBUG, "projection=%s projector.instances not cleared (it expires)", c->gen.key);
     fetcher_stop(c->fetcher);
     c->state = CONSUMER_STOPPED;
     return 0;

@@ -93,6 +93,16 @@ static const char internal_ddl[] =
     "  expires_at timestamptz NOT NULL,\n"
     "  PRIMARY KEY (projection, instance));\n"
     "ALTER TABLE projector.stalls ADD COLUMN IF NOT EXISTS cause text NOT NULL DEFAULT 'stalled';\n"
+    /* The instances consuming each projection, per positions key: refreshed by each worker every
+       few seconds, deleted when it stops; a row past expires_at (a crashed instance) is
+       ignored. projector status shows them. */
+    "CREATE TABLE IF NOT EXISTS projector.instances (\n"
+    "  projection text NOT NULL,\n"
+    "  instance text NOT NULL,\n"   /* host:pid */
+    "  partitions text NOT NULL,\n" /* topic/partition,... assigned to it */
+    "  seen_at timestamptz NOT NULL DEFAULT now(),\n"
+    "  expires_at timestamptz NOT NULL,\n"
+    "  PRIMARY KEY (projection, instance));\n"
     /* The tables (OIDs) a projection's positions were written with, per positions key: a table
        dropped and created again under its name (another OID) while the positions say events
        were applied to the old one is refused until a rebuild (sink_pg_guard.c). Recorded by

@@ -98,6 +98,13 @@ int sink_pg_stall_note(sink_pg_t *s, const char *instance, int64_t since_ms, con
                        const char *reason, int64_t ttl_ms);
 /* Deletes the record (best effort). Returns 0 or -1. Blocks. */
 int sink_pg_stall_clear(sink_pg_t *s, const char *instance);
+/* Records (best effort) that instance ("host:pid") consumes the projection with partitions
+ * ("topic/partition,..."); readers ignore the record ttl_ms after this call unless it is noted
+ * again. Returns 0 or -1. Blocks. */
+int sink_pg_instance_note(sink_pg_t *s, const char *instance, const char *partitions,
+                          int64_t ttl_ms);
+/* Deletes that record (best effort), at a clean stop. Returns 0 or -1. Blocks. */
+int sink_pg_instance_clear(sink_pg_t *s, const char *instance);
 
 /* Rows inserted, updated or deleted by actions so far (committed batches only). */
 uint64_t sink_pg_rows_written(const sink_pg_t *s);

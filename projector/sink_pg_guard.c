@@ -36,6 +36,13 @@ static const char sql_stall_note[] =
     " expires_at = EXCLUDED.expires_at, cause = EXCLUDED.cause";
 static const char sql_stall_clear[] =
     "DELETE FROM projector.stalls WHERE projection = $1 AND instance = $2";
+static const char sql_instance_note[] =
+    "INSERT INTO projector.instances (projection, instance, partitions, expires_at)"
+    " VALUES ($1, $2, $3, now() + $4::bigint * interval '1 millisecond')"
+    " ON CONFLICT (projection, instance) DO UPDATE SET partitions = EXCLUDED.partitions,"
+    " seen_at = now(), expires_at = EXCLUDED.expires_at";
+static const char sql_instance_clear[] =
+    "DELETE FROM projector.instances WHERE projection = $1 AND instance = $2";
 
 int sink_pg_guard_prepare(sink_pg_t *s, char *errstr, size_t errstr_size)
 {
@@ -55,7 +62,9 @@ int sink_pg_guard_prepare(sink_pg_t *s, char *errstr, size_t errstr_size)
     return sink_pg_prepare(s, "tables_check", sql_tables_check, errstr, errstr_size) ||
                    sink_pg_prepare(s, "tables_record", sql_tables_record, errstr, errstr_size) ||
                    sink_pg_prepare(s, "stall_note", sql_stall_note, errstr, errstr_size) ||
-                   sink_pg_prepare(s, "stall_clear", sql_stall_clear, errstr, errstr_size)
+                   sink_pg_prepare(s, "stall_clear", sql_stall_clear, errstr, errstr_size) ||
+                   sink_pg_prepare(s, "instance_note", sql_instance_note, errstr, errstr_size) ||
+                   sink_pg_prepare(s, "instance_clear", sql_instance_clear, errstr, errstr_size)
                ? -1
                : 0;
 }
@@ -123,5 +132,27 @@ int sink_pg_stall_clear(sink_pg_t *s, const char *instance)
         return -1;
     const char *params[] = {s->gen.key, instance};
     sink_pg_send(s, "stall_clear", 2, params, NULL, NULL, Q_PLAIN, 0, NULL);
+    return sink_pg_sync(s) == ERR_NONE ? 0 : -1;
+}
+
+int sink_pg_instance_note(sink_pg_t *s, const char *instance, const char *partitions,
+                          int64_t ttl_ms)
+{
+    char err[256], ttl[24];
+    if (sink_pg_connect(s, err, sizeof(err)) != 0)
+        return -1;
+    snprintf(ttl, sizeof(ttl), "%lld", (long long)ttl_ms);
+    const char *params[] = {s->gen.key, instance, partitions, ttl};
+    sink_pg_send(s, "instance_note", 4, params, NULL, NULL, Q_PLAIN, 0, NULL);
+    return sink_pg_sync(s) == ERR_NONE ? 0 : -1;
+}
+
+int sink_pg_instance_clear(sink_pg_t *s, const char *instance)
+{
+    char err[256];
+    if (sink_pg_connect(s, err, sizeof(err)) != 0)
+        return -1;
+    const char *params[] = {s->gen.key, instance};
+    sink_pg_send(s, "instance_clear", 2, params, NULL, NULL, Q_PLAIN, 0, NULL);
     return sink_pg_sync(s) == ERR_NONE ? 0 : -1;
 }

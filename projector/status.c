@@ -16,7 +16,23 @@
 #include "schema.h"
 #include "stall.h"
 
-/* Prints the live generation of m and its partitions. Returns 0 or -1 (printed). */
+/* The instances consuming m (rows of projector.instances not expired: an expired one is of an
+ * instance that crashed), as "instance, partitions" rows; NULL when the table cannot be read. */
+static PGresult *read_instances(PGconn *c, const mapping_t *m)
+{
+    const char *params[] = {mapping_name(m)};
+    PGresult *r = PQexecParams(c,
+                               "SELECT instance, partitions FROM projector.instances WHERE"
+                               " projection = $1 AND expires_at > now() ORDER BY 1",
+                               1, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) == PGRES_TUPLES_OK)
+        return r;
+    PQclear(r);
+    return NULL;
+}
+
+/* Prints the live generation of m, its state, the instances consuming it and its partitions
+ * (with their lag when rk, else "unknown"). Returns 0 or -1 (printed). */
 static int print_live(PGconn *c, rd_kafka_t *rk, const mapping_t *m)
 {
     const char *params[] = {mapping_name(m)};
@@ -32,11 +48,18 @@ static int print_live(PGconn *c, rd_kafka_t *rk, const mapping_t *m)
     }
     stall_t st;
     int stalled = stall_find(c, mapping_name(m), NULL, &st);
+    PGresult *in = read_instances(c, m);
+    int consumers = in ? PQntuples(in) : -1;
     printf("projection %s: generation %s, %s\n", mapping_name(m), PQgetvalue(r, 0, 0),
            strcmp(PQgetvalue(r, 0, 1), "t") == 0 ? "paused"
            : stalled                             ? "stalled"
+           : consumers == 0                      ? "no instance consuming"
                                                  : "live");
     PQclear(r);
+    for (int i = 0; i < consumers; i++)
+        printf("  consumed by %s: %s\n", PQgetvalue(in, i, 0),
+               *PQgetvalue(in, i, 1) ? PQgetvalue(in, i, 1) : "no partition assigned yet");
+    PQclear(in);
     if (stalled)
         printf("  stalled: %s (%s since %s, instance %s)\n", st.reason, stats_stall_name(st.cause),
                st.since, st.instance);
@@ -52,8 +75,8 @@ static int print_live(PGconn *c, rd_kafka_t *rk, const mapping_t *m)
     for (int i = 0; i < PQntuples(r); i++) {
         long long next = PQgetisnull(r, i, 2) ? -1 : strtoll(PQgetvalue(r, i, 2), NULL, 10);
         int64_t lo = 0, hi = 0;
-        int known = !rd_kafka_query_watermark_offsets(rk, PQgetvalue(r, i, 0),
-                                                      atoi(PQgetvalue(r, i, 1)), &lo, &hi, 2000);
+        int known = rk && !rd_kafka_query_watermark_offsets(
+                              rk, PQgetvalue(r, i, 0), atoi(PQgetvalue(r, i, 1)), &lo, &hi, 2000);
         long long at = next < 0 ? lo : next;
         printf("  %s/%s: next %s, lag ", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
                next < 0 ? "-" : PQgetvalue(r, i, 2));
@@ -113,18 +136,33 @@ int status_run(const config_t *cfg)
         rc = 2;
         goto done;
     }
-    rd_kafka_conf_t *kc = kafka_conf_new(cfg, KAFKA_CONF_PRODUCER, NULL, NULL, err, sizeof(err));
+    /* librdkafka's own connection errors would repeat what the one check below says */
+    static const kafka_prop_t quiet[] = {{"log_level", "2"}, {NULL, NULL}};
+    rd_kafka_conf_t *kc = kafka_conf_new(cfg, KAFKA_CONF_PRODUCER, quiet, NULL, err, sizeof(err));
     if (!kc || !(rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, err, sizeof(err)))) {
         if (kc)
             rd_kafka_conf_destroy(kc);
         fprintf(stderr, "projector status: %s\n", err);
         goto done;
     }
+    /* brokers that do not answer: one short check, then no lag instead of a timeout each */
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t merr = rd_kafka_metadata(rk, 0, NULL, &md, 3000);
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    rd_kafka_t *lag_rk = merr ? NULL : rk;
     rc = 0;
     for (size_t i = 0; rc == 0 && i < mapping_set_count(set); i++) {
         const mapping_t *m = mapping_set_get(set, i);
-        if (print_live(c, rk, m) != 0 || print_rebuild(c, rk, m) != 0)
+        if (print_live(c, lag_rk, m) != 0 || print_rebuild(c, lag_rk, m) != 0)
             rc = 1;
+    }
+    if (merr) {
+        fprintf(stderr,
+                "projector status: the brokers at %s do not answer (%s): lags are unknown; give "
+                "the cluster with --brokers (PROJECTOR_BROKERS)\n",
+                config_str(cfg, CFG_BROKERS), rd_kafka_err2str(merr));
+        rc = 1;
     }
 done:
     if (rk)

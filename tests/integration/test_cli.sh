@@ -138,6 +138,19 @@ for n, line in enumerate(open(sys.argv[1]), 1):
 ' "$WORK/mig2.err" || { cat "$WORK/mig2.err" >&2; fail "a stderr line of migrate --log-format json is not JSON"; }
 "$PROJECTOR" check "${m[@]}" >"$WORK/chk.out" 2>"$WORK/chk.err" || true
 expect_no_text "$WORK/chk.err" "NOTICE:"
+# projector status: no instance consuming (nothing runs yet); brokers that do not answer are
+# said once, with a hint, instead of librdkafka's errors per partition (exit 1: lags unknown).
+rc=0
+"$PROJECTOR" status "${m[@]}" --brokers "$BROKERS" >"$WORK/st0.out" 2>&1 || rc=$?
+[ $rc -eq 0 ] || { cat "$WORK/st0.out"; fail "status exited $rc"; }
+expect_text "$WORK/st0.out" "projection orders: generation 1, no instance consuming"
+rc=0
+"$PROJECTOR" status "${m[@]}" --brokers 127.0.0.1:9 >"$WORK/st1.out" 2>&1 || rc=$?
+[ $rc -eq 1 ] || { cat "$WORK/st1.out"; fail "status with unreachable brokers exited $rc, expected 1"; }
+expect_text "$WORK/st1.out" "the brokers at 127.0.0.1:9 do not answer"
+expect_text "$WORK/st1.out" "--brokers (PROJECTOR_BROKERS)"
+expect_no_text "$WORK/st1.out" "kafka="
+
 # -X properties reach only the clients they apply to: no "ignored by this producer" warnings
 # for a consumer property (the README advises -X session.timeout.ms=...).
 port=$((20000 + RANDOM % 20000))
@@ -152,8 +165,18 @@ curl -sf "http://127.0.0.1:$port/healthz" >/dev/null || fail "the HTTP API did n
 for _ in $(seq 1 200); do grep -q "joined group projector.orders: [0-9]* partition(s) assigned" "$WORK/xprops.log" && break; sleep 0.1; done
 grep -q "joined group projector.orders: [0-9]* partition(s) assigned" "$WORK/xprops.log" \
     || { cat "$WORK/xprops.log" >&2; fail "no join logged once partitions were assigned"; }
+# while it runs, status names it and the partitions it consumes
+for _ in $(seq 1 100); do
+    "$PROJECTOR" status "${m[@]}" --brokers "$BROKERS" >"$WORK/st2.out" 2>&1 || true
+    grep -q "consumed by .*:$x_pid: order-events/" "$WORK/st2.out" && break
+    sleep 0.2
+done
+expect_text "$WORK/st2.out" "projection orders: generation 1, live"
+grep -q "^  consumed by .*:$x_pid: order-events/0" "$WORK/st2.out" || { cat "$WORK/st2.out"; fail "status does not name the consuming instance"; }
 kill -TERM "$x_pid"
 wait "$x_pid" || fail "run with -X properties did not stop cleanly"
+"$PROJECTOR" status "${m[@]}" --brokers "$BROKERS" >"$WORK/st3.out" 2>&1 || true
+expect_text "$WORK/st3.out" "projection orders: generation 1, no instance consuming"
 expect_no_text "$WORK/xprops.log" "will be ignored"
 expect_no_text "$WORK/xprops.log" "is a consumer property"
 # With brokers that do not answer, run says it subscribed and waits, but not that it joined.
