@@ -46,6 +46,10 @@ struct consumer {
     int64_t stalled_since_ms;
     double stall_noted;        /* when projector.stalls was last written (monotonic s), or 0 */
     stats_stall_t stall_cause; /* the cause written then */
+    /* an in-place rebuild's replay: events below these offsets are replays, kept out of the
+       event-to-row latency (their timestamps are of long ago) */
+    sink_target_t *replay;
+    size_t nreplay;
     /* event-to-row latency: message timestamp to the commit that applied it, 1 ms buckets */
     uint64_t latency[LATENCY_BUCKETS + 1];
     uint64_t latency_count;
@@ -104,6 +108,7 @@ void consumer_destroy(consumer_t *c)
     sink_pg_destroy(c->sink);
     sink_es_destroy(c->es);
     free(c->pos);
+    free(c->replay);
     free(c);
 }
 
@@ -158,7 +163,31 @@ static int on_dead(void *ctx, plan_event_t *events, size_t n)
     return 0;
 }
 
-/* Records each applied event's latency from its message timestamp to now (the commit). */
+/* Is e an event an in-place rebuild replays (below its partition's target offset)? */
+static int replayed(const consumer_t *c, const mapping_event_t *e)
+{
+    for (size_t i = 0; i < c->nreplay; i++)
+        if (c->replay[i].partition == e->partition && e->offset < c->replay[i].until &&
+            strcmp(c->replay[i].topic, e->topic) == 0)
+            return 1;
+    return 0;
+}
+
+/* Reads which offsets the projection's latest in-place rebuild replays (best effort: kept as
+ * they were when the database cannot say). */
+static void load_replay(consumer_t *c)
+{
+    sink_target_t *t = NULL;
+    size_t n = 0;
+    if (sink_pg_replay_targets(c->sink, &t, &n) != 0)
+        return;
+    free(c->replay);
+    c->replay = t;
+    c->nreplay = n;
+}
+
+/* Records each applied event's latency from its message timestamp to now (the commit); the
+ * events an in-place rebuild replays are not live traffic and stay out of it. */
 static void record_latency(consumer_t *c, const fetch_batch_t *b)
 {
     struct timespec ts;
@@ -166,7 +195,7 @@ static void record_latency(consumer_t *c, const fetch_batch_t *b)
     int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
     for (size_t i = 0; i < b->n; i++) {
         const plan_event_t *e = &b->events[i];
-        if (e->state != PLAN_APPLIED || e->ev.timestamp_ms < 0)
+        if (e->state != PLAN_APPLIED || e->ev.timestamp_ms < 0 || replayed(c, &e->ev))
             continue;
         int64_t ms = now_ms - e->ev.timestamp_ms;
         stats_event(c->stats, e->ev.timestamp_ms, ms);
@@ -236,6 +265,7 @@ static void on_stale(consumer_t *c)
             c->gen.key, p->topic, p->partition, (long long)p->actual, (long long)p->expected);
         fetcher_advance(c->fetcher, p->topic, p->partition, p->actual < -1 ? -1 : p->actual);
     }
+    load_replay(c); /* a rebuild in place may be what moved them */
     fetcher_rewind(c->fetcher);
 }
 
@@ -465,8 +495,10 @@ static void check_idle(consumer_t *c, double *last)
             fetcher_advance(c->fetcher, c->pos[i].topic, c->pos[i].partition, c->pos[i].expected);
         }
     }
-    if (moved)
+    if (moved) {
+        load_replay(c); /* a rebuild in place may be what moved them */
         fetcher_rewind(c->fetcher);
+    }
     free(was);
 }
 
@@ -491,6 +523,7 @@ static void note_instance(consumer_t *c, double *last)
                               INSTANCE_REFRESH_S * 3000) != 0)
         LOG(LOG_DEBUG, "projection=%s projector.instances not written", c->gen.key);
     strbuf_free(&parts);
+    load_replay(c); /* a rebuild in place requested meanwhile */
 }
 
 int consumer_run(consumer_t *c, volatile sig_atomic_t *stop)

@@ -247,6 +247,10 @@ static void handle_rows(sink_pg_t *s, PGresult *r, const q_expect_t *q)
         sink_pg_tables_result(s, r);
         return;
     }
+    if (q->kind == Q_TARGETS) {
+        sink_pg_targets_result(s, r);
+        return;
+    }
     if (q->kind == Q_DOC_ROWS || q->kind == Q_DOC_VERSION) {
         sink_pg_docs_result(s, r, q);
         return;

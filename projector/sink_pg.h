@@ -105,6 +105,18 @@ int sink_pg_instance_note(sink_pg_t *s, const char *instance, const char *partit
                           int64_t ttl_ms);
 /* Deletes that record (best effort), at a clean stop. Returns 0 or -1. Blocks. */
 int sink_pg_instance_clear(sink_pg_t *s, const char *instance);
+/* A partition an in-place rebuild replays, up to offset `until` (the high watermark at its
+ * request): the live workers' events below it are replays. */
+typedef struct sink_target {
+    char topic[256];
+    int32_t partition;
+    int64_t until;
+} sink_target_t;
+
+/* The partitions the projection's latest rebuild replays when that rebuild is in place (none
+ * otherwise): *out (caller frees) gets *n of them. Returns 0, or -1 (nothing set) when the
+ * database cannot say. Blocks. */
+int sink_pg_replay_targets(sink_pg_t *s, sink_target_t **out, size_t *n);
 
 /* Rows inserted, updated or deleted by actions so far (committed batches only). */
 uint64_t sink_pg_rows_written(const sink_pg_t *s);

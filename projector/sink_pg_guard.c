@@ -41,6 +41,12 @@ static const char sql_instance_note[] =
     " VALUES ($1, $2, $3, now() + $4::bigint * interval '1 millisecond')"
     " ON CONFLICT (projection, instance) DO UPDATE SET partitions = EXCLUDED.partitions,"
     " seen_at = now(), expires_at = EXCLUDED.expires_at";
+/* The offsets an in-place rebuild of the projection replays up to (the topics' high watermarks
+ * at its request): the latest rebuild, when it is in place. */
+static const char sql_replay_targets[] =
+    "SELECT rp.topic, rp.partition, rp.target_offset FROM projector.rebuild_partitions rp"
+    " JOIN projector.rebuilds r ON r.id = rp.rebuild_id WHERE r.id = (SELECT max(id) FROM"
+    " projector.rebuilds WHERE projection = $1) AND r.mode = 'in-place'";
 static const char sql_instance_clear[] =
     "DELETE FROM projector.instances WHERE projection = $1 AND instance = $2";
 
@@ -64,7 +70,8 @@ int sink_pg_guard_prepare(sink_pg_t *s, char *errstr, size_t errstr_size)
                    sink_pg_prepare(s, "stall_note", sql_stall_note, errstr, errstr_size) ||
                    sink_pg_prepare(s, "stall_clear", sql_stall_clear, errstr, errstr_size) ||
                    sink_pg_prepare(s, "instance_note", sql_instance_note, errstr, errstr_size) ||
-                   sink_pg_prepare(s, "instance_clear", sql_instance_clear, errstr, errstr_size)
+                   sink_pg_prepare(s, "instance_clear", sql_instance_clear, errstr, errstr_size) ||
+                   sink_pg_prepare(s, "replay_targets", sql_replay_targets, errstr, errstr_size)
                ? -1
                : 0;
 }
@@ -155,4 +162,41 @@ int sink_pg_instance_clear(sink_pg_t *s, const char *instance)
     const char *params[] = {s->gen.key, instance};
     sink_pg_send(s, "instance_clear", 2, params, NULL, NULL, Q_PLAIN, 0, NULL);
     return sink_pg_sync(s) == ERR_NONE ? 0 : -1;
+}
+
+/* The rows of replay_targets, into s->targets. */
+void sink_pg_targets_result(sink_pg_t *s, PGresult *r)
+{
+    int n = PQntuples(r);
+    sink_target_t *t = realloc(s->targets, ((size_t)n + 1) * sizeof(*t));
+    if (!t)
+        abort();
+    s->targets = t;
+    s->ntargets = 0;
+    for (int k = 0; k < n; k++, s->ntargets++) {
+        snprintf(t[k].topic, sizeof(t[k].topic), "%s", PQgetvalue(r, k, 0));
+        t[k].partition = atoi(PQgetvalue(r, k, 1));
+        t[k].until = strtoll(PQgetvalue(r, k, 2), NULL, 10);
+    }
+}
+
+int sink_pg_replay_targets(sink_pg_t *s, sink_target_t **out, size_t *n)
+{
+    char err[256];
+    if (sink_pg_connect(s, err, sizeof(err)) != 0)
+        return -1;
+    const char *params[] = {s->gen.key};
+    s->targets = NULL;
+    s->ntargets = 0;
+    sink_pg_send(s, "replay_targets", 1, params, NULL, NULL, Q_TARGETS, 0, NULL);
+    int rc = sink_pg_sync(s) == ERR_NONE ? 0 : -1;
+    if (rc == 0) {
+        *out = s->targets;
+        *n = s->ntargets;
+    } else {
+        free(s->targets);
+    }
+    s->targets = NULL;
+    s->ntargets = 0;
+    return rc;
 }

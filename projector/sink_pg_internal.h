@@ -31,7 +31,8 @@ typedef enum {
     Q_PAUSED,
     Q_DOC_ROWS,    /* the rows of a from_row document action (id: its id) */
     Q_DOC_VERSION, /* the batch's document version */
-    Q_TABLES       /* the tables' identity (sink_pg_guard.c) */
+    Q_TABLES,      /* the tables' identity (sink_pg_guard.c) */
+    Q_TARGETS      /* an in-place rebuild's target offsets (sink_pg_guard.c) */
 } q_kind_t;
 
 typedef struct q_expect {
@@ -76,6 +77,8 @@ struct sink_pg {
     int64_t doc_version;
     /* table identity (sink_pg_guard.c) */
     char *tables;           /* text[] literal of the tables the mapping writes */
+    sink_target_t *targets; /* the rows of replay_targets while they are read */
+    size_t ntargets;
     char tables_moved[512]; /* the last check's refusal, or "" */
     int tables_unrecorded;  /* the last check found a table to record */
 };
@@ -133,6 +136,8 @@ int sink_pg_guard_prepare(sink_pg_t *s, char *errstr, size_t errstr_size);
 void sink_pg_tables_send(sink_pg_t *s);
 /* Takes the Q_TABLES result. */
 void sink_pg_tables_result(sink_pg_t *s, PGresult *r);
+/* Adds the rows of r (replay_targets) to s->targets. */
+void sink_pg_targets_result(sink_pg_t *s, PGresult *r);
 /* Once the check's result is in: ERR_MOVED (s->errmsg says which table) when a table was
  * re-created under applied positions; else records unrecorded tables and returns ERR_NONE or a
  * database error. Blocks. */
