@@ -75,6 +75,16 @@ projector_start() {
 
 sql() { psql -X -At -v ON_ERROR_STOP=1 -c "$1"; }
 
+# Runs a command, checking its exit code; its output goes to OUTFILE.
+expect_exit() { # CODE OUTFILE -- command...
+    local code=$1 out=$2; shift 2
+    local rc=0
+    "$@" >"$out" 2>&1 || rc=$?
+    [ $rc -eq "$code" ] || { cat "$out" >&2; fail "expected exit $code from: $*, got $rc"; }
+}
+expect_text() { grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "missing in output: $2"; }; }
+expect_no_text() { ! grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "unexpected in output: $2"; }; }
+
 # Prints the sum of stored next offsets of a projection (0 before anything is stored).
 applied_total() {
     sql "SELECT coalesce(sum(next_offset), 0) FROM projector.positions WHERE projection = '$1'" 2>/dev/null || echo 0

@@ -5,14 +5,6 @@ source "$(dirname "$0")/lib.sh"
 PROJECTOR=$1
 itest_setup check
 
-expect_exit() { # CODE OUTFILE -- command...
-    local code=$1 out=$2; shift 2
-    local rc=0
-    "$@" >"$out" 2>&1 || rc=$?
-    [ $rc -eq "$code" ] || { cat "$out" >&2; fail "expected exit $code from: $*, got $rc"; }
-}
-expect_text() { grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "missing in output: $2"; }; }
-
 # A good setup: exit 0, and the check leaves no table behind (it runs in a rolled-back
 # transaction).
 expect_exit 0 "$WORK/good.out" "$PROJECTOR" check --mappings "$PROJECT_ROOT/mappings" \

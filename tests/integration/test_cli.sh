@@ -1,18 +1,11 @@
 #!/usr/bin/env bash
 # The command line as a new user meets it: versions, per-command help, messages that name the
-# flag or argument at fault, dlq on a database that was never migrated, and dlq --since forms.
+# flag, argument or file at fault, check and start-up exit codes, logging of libpq's messages,
+# dlq on a database that was never migrated and its --since forms, -X properties per client,
+# the group join, and projector status with and without instances and brokers.
 source "$(dirname "$0")/lib.sh"
 PROJECTOR=$1
 itest_setup cli
-
-expect_exit() { # CODE OUTFILE -- command...
-    local code=$1 out=$2; shift 2
-    local rc=0
-    "$@" >"$out" 2>&1 || rc=$?
-    [ $rc -eq "$code" ] || { cat "$out" >&2; fail "expected exit $code from: $*, got $rc"; }
-}
-expect_text() { grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "missing in output: $2"; }; }
-expect_no_text() { ! grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "unexpected in output: $2"; }; }
 
 # --version and -V name the libraries too.
 for v in --version -V; do
