@@ -16,6 +16,7 @@
 #include "rebuild.h"
 #include "service.h"
 #include "status.h"
+#include "test_cmd.h"
 
 static dlq_cmd_opts_t dlq_opts;
 
@@ -38,6 +39,13 @@ static int run_rebuild(const config_t *cfg)
     return rebuild_run(cfg, &rebuild_opts);
 }
 
+static test_cmd_opts_t test_opts;
+
+static int run_test(const config_t *cfg)
+{
+    return test_cmd_run(cfg, &test_opts);
+}
+
 typedef struct command {
     const char *name;
     int (*run)(const config_t *cfg); /* NULL: takes its own arguments (broker) */
@@ -56,6 +64,8 @@ static const char *const reads_status[] = {"pg",    "brokers", "group", "mapping
                                            "views", "log.",    NULL};
 static const char *const reads_dlq[] = {"pg",  "brokers", "mappings",        "views", "dlq.",
                                         "es.", "log.",    "max.event.bytes", NULL};
+static const char *const reads_test[] = {"pg",   "mappings",        "views", "dlq.",
+                                         "log.", "max.event.bytes", NULL};
 
 static const command_t commands[] = {
     {"run", service_run, "join the consumer group and project events until SIGINT/SIGTERM", NULL},
@@ -69,6 +79,9 @@ static const command_t commands[] = {
     {"status", status_run, "show each projection's generation, lag and rebuild progress",
      reads_status},
     {"dlq", run_dlq, "dead letters: list, show, replay after a mapping fix, discard", reads_dlq},
+    {"test", run_test,
+     "run mapping test cases (events in, rows, documents, dead letters expected), no Kafka",
+     reads_test},
     {"broker", NULL, "run the embedded Kafka-protocol broker (development and tests)", NULL},
 };
 
@@ -126,13 +139,29 @@ static void command_help(const command_t *c)
             "  --cancel    cancel the active rebuild and drop its partial generation\n\n"
             "%s.\n\n",
             c->summary);
-    if (c->run == run_check)
+    if (c->run == run_test)
+        printf(
+            "usage: projector test [--update] [--junit FILE] [options] CASE_DIR...\n\n%s.\n\n"
+            "  CASE_DIR      a directory with events.ndjson (one event a line: {\"value\": ...,\n"
+            "                \"key\", \"headers\", \"topic\", \"partition\", \"timestamp\"}) and\n"
+            "                expected.json ({\"tables\": {T: [rows]}, \"documents\": {I: {id:\n"
+            "                doc}}, \"dead_letters\": [{\"line\": N, \"stage\": S}]}); a "
+            "directory\n"
+            "                without events.ndjson stands for each of its case directories\n"
+            "  --update      write each case's actual state (set-based) as its expected.json\n"
+            "  --junit FILE  write a JUnit XML report (one testcase per case and mode)\n\n"
+            "Each case runs twice, all events in one batch and one event per batch, in a\n"
+            "scratch database created on the --pg server and dropped afterwards (the role needs\n"
+            "CREATEDB); both must give the expected state. Exit codes: 0 every case passed,\n"
+            "1 a case failed (or the database failed), 2 invalid mappings, views or cases.\n\n",
+            c->summary);
+    else if (c->run == run_check)
         printf("usage: projector check [--offline] [options]\n\n%s.\n\n"
                "  --offline  check the files and settings alone; without it the views and\n"
                "             mappings are checked against the database, and an unreachable\n"
                "             database is a failure (exit 1)\n\n",
                c->summary);
-    else if (c->run != run_dlq && c->run != run_rebuild)
+    else if (c->run != run_dlq && c->run != run_rebuild && c->run != run_test)
         printf("usage: projector %s [--config FILE] [options]\n\n%s.\n\n", c->name, c->summary);
     config_print_help(stdout, c->reads);
     if (c->reads)
@@ -338,6 +367,47 @@ static int take_check_args(int n, char **args)
     return out;
 }
 
+/* Does option a take the next argument as its value (a setting's flag, -X, --config, --junit)? */
+static int takes_value(const char *a)
+{
+    return !strchr(a, '=') && (config_flag_setting(a) || strcmp(a, "-X") == 0 ||
+                               strcmp(a, "--config") == 0 || strcmp(a, "--junit") == 0);
+}
+
+/* Takes test's own flags and the case directories out of args; returns how many arguments are
+ * left for the settings, or -1 after printing the problem. */
+static int take_test_args(int n, char **args)
+{
+    int out = 0, help = 0;
+    static const char *cases[1024];
+    for (int i = 0; i < n; i++) {
+        const char *a = args[i];
+        help |= strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
+        if (strcmp(a, "--update") == 0) {
+            test_opts.update = 1;
+        } else if (strcmp(a, "--junit") == 0 && i + 1 < n) {
+            test_opts.junit = args[++i];
+        } else if (strncmp(a, "--junit=", 8) == 0) {
+            test_opts.junit = a + 8;
+        } else if (a[0] != '-' && (i == 0 || !takes_value(args[i - 1]))) {
+            if (test_opts.ncases == sizeof(cases) / sizeof(cases[0])) {
+                fprintf(stderr, "projector test: at most 1024 case directories\n");
+                return -1;
+            }
+            cases[test_opts.ncases++] = a;
+        } else {
+            args[out++] = args[i];
+        }
+    }
+    test_opts.cases = cases;
+    if (!test_opts.ncases && !help) {
+        fprintf(stderr, "projector test: name the case directories (projector test [--update] "
+                        "[--junit FILE] CASE_DIR...)\n");
+        return -1;
+    }
+    return out;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -369,6 +439,8 @@ int main(int argc, char **argv)
         if (c->run == run_dlq && (nargs = take_dlq_args(nargs, args)) < 0)
             return EXIT_INVALID;
         if (c->run == run_rebuild && (nargs = take_rebuild_args(nargs, args)) < 0)
+            return EXIT_INVALID;
+        if (c->run == run_test && (nargs = take_test_args(nargs, args)) < 0)
             return EXIT_INVALID;
         if (c->run == run_check)
             nargs = take_check_args(nargs, args);
