@@ -328,6 +328,7 @@ static int run_all(test_run_t *r, testcase_t **cases, size_t n, const test_cmd_o
     for (; ran < n && !interrupted(); ran++) {
         run_case(r, cases[ran], o->update, &out[ran]);
         failed += (size_t)report(cases[ran], &out[ran], o->update);
+        fflush(stdout); /* a case at a time, for whoever follows the output */
     }
     int rc = failed || ran < n ? EXIT_FAILURE_RUNTIME : EXIT_OK;
     if (ran < n)

@@ -114,6 +114,34 @@ expect_text "$WORK/rerun.out" "case lifecycle: ok"
 cmp -s "$WORK/golden/lifecycle/expected.json" "$M/tests/order_lifecycle/expected.json" \
     || fail "--update wrote another state than the shipped expected.json"
 
+# A dead letter named by its offset (partition 1, offset 1: line 7) with part of its error.
+cp -r "$M/tests/order_lifecycle" "$WORK/by_offset"
+python3 - "$WORK/by_offset/expected.json" <<'PY'
+import json, sys
+p = sys.argv[1]; e = json.load(open(p))
+e["dead_letters"] = [d for d in e["dead_letters"] if d["line"] != 7]
+e["dead_letters"].append({"partition": 1, "offset": 1, "stage": "map", "error": "$.paymentId is missing"})
+json.dump(e, open(p, "w"))
+PY
+expect_exit 0 "$WORK/by_offset.out" ptest "$WORK/by_offset"
+sed -i 's/\$.paymentId is missing/$.customerId is missing/' "$WORK/by_offset/expected.json"
+expect_exit 1 "$WORK/by_offset.out" ptest "$WORK/by_offset"
+expect_text "$WORK/by_offset.out" 'dead letter line 7 (stage map): error: expected "$.customerId is missing", got "orders.json: $.events.OrderPaid[0].columns.payment_id: required field $.paymentId is missing"'
+
+# SIGTERM between cases (SIGINT alike; a background job of a script ignores SIGINT): the run
+# stops, says so, exits 1 and drops its scratch database.
+mkdir -p "$WORK/many"
+for i in $(seq -w 1 40); do cp -r "$M/tests/order_lifecycle" "$WORK/many/c$i"; done
+"$PROJECTOR" test --mappings "$M" --views "$V" "$WORK/many" >"$WORK/many.out" 2>&1 &
+pid=$!
+for _ in $(seq 1 300); do grep -q '^case ' "$WORK/many.out" && break; sleep 0.05; done
+kill -TERM $pid
+rc=0; wait $pid || rc=$?
+[ $rc = 1 ] || { cat "$WORK/many.out"; fail "SIGTERM: exit $rc, expected 1"; }
+expect_text "$WORK/many.out" "interrupted: "
+expect_text "$WORK/many.out" "case(s) not run"
+[ "$(scratch_dbs)" = 0 ] || fail "the scratch database was left behind after SIGTERM"
+
 # --junit: one testcase per case and mode, failures counted, the diff in the failure.
 expect_exit 1 "$WORK/junit.out" ptest --junit "$WORK/report.xml" "$M/tests/order_lifecycle" \
     "$WORK/wrong"
