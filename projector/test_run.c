@@ -64,14 +64,17 @@ static char *with_dbname(const char *conninfo, const char *dbname, char *errstr,
     return sb.data;
 }
 
-static int exec_ok(PGconn *c, const char *sql, char *errstr, size_t errsz)
+/* Runs sql on c. Returns 0, or -1 with errstr (one line) and, when state is given, the
+ * SQLSTATE copied there (6 bytes). */
+static int exec_ok(PGconn *c, const char *sql, char *state, char *errstr, size_t errsz)
 {
     PGresult *r = PQexec(c, sql);
     int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
     if (!ok) {
-        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-        snprintf(errstr, errsz, "%s%s", state && strcmp(state, "42501") == 0 ? "42501 " : "",
-                 PQerrorMessage(c));
+        const char *code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        if (state)
+            snprintf(state, 6, "%s", code ? code : "");
+        snprintf(errstr, errsz, "%s", PQerrorMessage(c));
         errstr[strcspn(errstr, "\n")] = '\0';
     }
     PQclear(r);
@@ -88,20 +91,21 @@ static int create_scratch(test_run_t *r)
     snprintf(r->name, sizeof(r->name), "projector_test_%d_%06x", (int)getpid(),
              (unsigned)rand() & 0xffffff);
     snprintf(sql, sizeof(sql), "CREATE DATABASE %s", r->name);
-    if (exec_ok(r->admin, sql, err, sizeof(err)) != 0) {
+    char state[6] = "";
+    if (exec_ok(r->admin, sql, state, err, sizeof(err)) != 0) {
         r->name[0] = '\0';
-        if (strncmp(err, "42501 ", 6) == 0)
+        if (strcmp(state, "42501") == 0) /* insufficient_privilege */
             fprintf(stderr,
                     "projector test: the role may not create databases (%s): the cases run in a "
                     "scratch database that projector test creates and drops, which needs the "
                     "CREATEDB privilege (ALTER ROLE ... CREATEDB)\n",
-                    err + 6);
+                    err);
         else
             fprintf(stderr, "projector test: creating a scratch database: %s\n", err);
         return -1;
     }
     snprintf(sql, sizeof(sql), "ALTER DATABASE %s SET timezone TO 'UTC'", r->name);
-    if (exec_ok(r->admin, sql, err, sizeof(err)) != 0 ||
+    if (exec_ok(r->admin, sql, NULL, err, sizeof(err)) != 0 ||
         !(r->conninfo = with_dbname(config_str(r->cfg, CFG_PG), r->name, err, sizeof(err))) ||
         !(r->conn = schema_connect(r->conninfo, err, sizeof(err)))) {
         fprintf(stderr, "projector test: scratch database %s: %s\n", r->name, err);
@@ -131,7 +135,7 @@ static json_t *primary_key(PGconn *c, const char *table)
 }
 
 /* Fills r->keys and r->indices from the mappings (and, for tables only sql actions write, the
- * tables' primary keys). */
+ * tables' primary keys). Returns 0, or -1 after printing why. */
 static int collect_keys(test_run_t *r)
 {
     r->keys = json_object();
@@ -150,10 +154,15 @@ static int collect_keys(test_run_t *r)
         const char *tables[256];
         size_t n = generation_tables(m, tables, 256);
         for (size_t t = 0; t < n; t++) {
-            json_t *cols =
-                json_object_get(r->keys, tables[t]) ? NULL : primary_key(r->conn, tables[t]);
-            if (cols)
-                json_object_set_new(r->keys, tables[t], cols);
+            if (json_object_get(r->keys, tables[t]))
+                continue;
+            json_t *cols = primary_key(r->conn, tables[t]);
+            if (!cols) {
+                fprintf(stderr, "projector test: reading the primary key of %s: %s", tables[t],
+                        PQerrorMessage(r->conn));
+                return -1;
+            }
+            json_object_set_new(r->keys, tables[t], cols);
         }
         for (size_t x = 0; x < mapping_index_count(m); x++)
             json_array_append_new(r->indices, json_string(mapping_index(m, x)));
@@ -184,7 +193,8 @@ test_run_t *test_run_new(const config_t *cfg, int *exit_code)
         *exit_code = 2;
         goto fail;
     }
-    collect_keys(r);
+    if (collect_keys(r) != 0)
+        goto fail;
     return r;
 fail:
     test_run_destroy(r);
@@ -201,7 +211,7 @@ int test_run_destroy(test_run_t *r)
     if (r->name[0]) {
         char sql[160], err[1024];
         snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", r->name);
-        if (exec_ok(r->admin, sql, err, sizeof(err)) != 0) {
+        if (exec_ok(r->admin, sql, NULL, err, sizeof(err)) != 0) {
             fprintf(stderr, "projector test: the scratch database %s could not be dropped: %s\n",
                     r->name, err);
             rc = -1;
@@ -242,7 +252,7 @@ static int reset(test_run_t *r, char *errstr, size_t errsz)
         sqlgen_put_table(&sql, t);
     }
     strbuf_puts(&sql, " RESTART IDENTITY CASCADE");
-    int rc = exec_ok(r->conn, sql.data, errstr, errsz);
+    int rc = exec_ok(r->conn, sql.data, NULL, errstr, errsz);
     strbuf_free(&sql);
     json_decref(r->docs);
     r->docs = json_object();

@@ -228,6 +228,26 @@ int testcase_line_of(const testcase_t *c, const char *topic, int32_t partition, 
     return 0;
 }
 
+/* The fields of a dead letter of expected.json are known ones. */
+static void check_dead_fields(json_t *d, const char *path, const char *where, errlist_t *errs)
+{
+    static const char *const fields[] = {"line",  "offset", "topic",     "partition",
+                                         "stage", "error",  "projection"};
+    const char *k;
+    json_t *v;
+    json_object_foreach(d, k, v)
+    {
+        size_t f = 0, nf = sizeof(fields) / sizeof(fields[0]);
+        while (f < nf && strcmp(k, fields[f]) != 0)
+            f++;
+        if (f == nf)
+            errlist_add(errs, path, where,
+                        "unknown field \"%s\" (a dead letter has line or offset, topic, "
+                        "partition, stage, error, projection)",
+                        k);
+    }
+}
+
 /* Checks dead letter i of expected.json and gives it its line. */
 static void check_dead(testcase_t *c, json_t *d, size_t i, const char *default_topic,
                        const char *path, errlist_t *errs)
@@ -242,6 +262,7 @@ static void check_dead(testcase_t *c, json_t *d, size_t i, const char *default_t
                     "with \"topic\" and \"partition\"; \"error\": text it contains, optional)");
         return;
     }
+    check_dead_fields(d, path, where, errs);
     json_t *err = json_object_get(d, "error");
     if (err && !json_is_string(err))
         errlist_add(errs, path, where, "\"error\" must be a string");

@@ -193,6 +193,28 @@ echo '{"tables": {"nosuch": [], "order_detail": [{"status": "PAID"}]}}' >"$e"
 expect_exit 2 "$WORK/bad_expected.out" ptest "$WORK/bad/bad_expected"
 expect_text "$WORK/bad_expected.out" "$e: \$.tables: nosuch is not a table the mappings write"
 expect_text "$WORK/bad_expected.out" "$e: \$.tables.order_detail[0]: the row lacks a key column of order_detail"
+echo '{"dead_letters": [{"line": 7, "stage": "map", "colour": "red"}]}' >"$e"
+expect_exit 2 "$WORK/bad_dead.out" ptest "$WORK/bad/bad_expected"
+expect_text "$WORK/bad_dead.out" "$e: \$.dead_letters[0]: unknown field \"colour\""
+
+# Mappings that do not fit the views and views that do not run (found in the scratch database,
+# which is dropped): exit 2 with the file at fault.
+mkdir -p "$WORK/badmap" "$WORK/badviews"
+echo '{"version": 1, "projection": "x", "topics": ["t"], "events": {"E": [{"upsert": "nosuch", "key": {"id": "$.id"}, "columns": {"v": "$.v"}}]}}' \
+    >"$WORK/badmap/x.json"
+expect_exit 2 "$WORK/badmap.out" "$PROJECTOR" test --mappings "$WORK/badmap" --views "$V" "$M/tests"
+expect_text "$WORK/badmap.out" "x.json"
+expect_text "$WORK/badmap.out" "nosuch"
+[ "$(scratch_dbs)" = 0 ] || fail "the scratch database was left behind after invalid mappings"
+echo 'CREATE TABLE order_detail (;' >"$WORK/badviews/010_bad.sql"
+expect_exit 2 "$WORK/badviews.out" "$PROJECTOR" test --mappings "$M" --views "$WORK/badviews" "$M/tests"
+expect_text "$WORK/badviews.out" "010_bad.sql"
+[ "$(scratch_dbs)" = 0 ] || fail "the scratch database was left behind after invalid views"
+
+# A server that cannot be reached: exit 1 with libpq's message.
+expect_exit 1 "$WORK/unreachable.out" ptest --pg "host=/nonexistent port=1" "$M/tests"
+expect_text "$WORK/unreachable.out" "projector test: "
+
 expect_exit 2 "$WORK/no_case.out" "$PROJECTOR" test --mappings "$M"
 expect_text "$WORK/no_case.out" "projector test: name the case directories"
 
