@@ -1,10 +1,12 @@
 /* The state a mapping test case leaves, in expected.json's form, and the differences between two.
  *
  * Rows are matched by their table's key columns, documents by id, dead letters by line and
- * stage; values are compared through a canonical text (numbers as doubles, object keys sorted),
+ * stage; values are compared through a canonical text (integral numbers as integers, others as
+ * doubles, object keys sorted),
  * so that 1.50 from a numeric column equals the 1.5 a user writes. */
 #include "teststate.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,16 +17,20 @@ const teststate_labels_t teststate_expected_labels = {"missing", "extra", "expec
 
 #define TEXT_FLAGS (JSON_ENCODE_ANY | JSON_REAL_PRECISION(15))
 
-/* A copy of v with every number a real: 1 and 1.0 compare equal. */
+/* A copy of v with every integral number an integer and every other one a real: 1 and 1.0
+ * compare equal, and integers keep all their 64 bits. */
 static json_t *canon(json_t *v)
 {
     const char *k;
     json_t *x, *out;
     size_t i;
+    double d;
     switch (json_typeof(v)) {
-    case JSON_INTEGER:
     case JSON_REAL:
-        return json_real(json_number_value(v));
+        d = json_real_value(v);
+        if (d == floor(d) && fabs(d) < 9.2e18)
+            return json_integer((json_int_t)d);
+        return json_real(d);
     case JSON_OBJECT:
         out = json_object();
         json_object_foreach(v, k, x) json_object_set_new(out, k, canon(x));
@@ -110,9 +116,10 @@ static json_t *find_row(json_t *rows, const json_t *cols, const char *key, size_
     return NULL;
 }
 
-/* Compares the fields of a (all of them) with b's; prefix names the row or document. */
-static size_t diff_fields(const char *prefix, json_t *a, json_t *b, const teststate_labels_t *l,
-                          strbuf_t *out)
+/* Compares the fields of a (all of them) with b's; prefix names the row or document, noun what
+ * its fields are ("column", "field"). */
+static size_t diff_fields(const char *prefix, const char *noun, json_t *a, json_t *b,
+                          const teststate_labels_t *l, strbuf_t *out)
 {
     const char *k;
     json_t *v;
@@ -128,7 +135,7 @@ static size_t diff_fields(const char *prefix, json_t *a, json_t *b, const testst
         if (w)
             put_json(out, w);
         else
-            strbuf_puts(out, "(no such field)");
+            strbuf_printf(out, "(no such %s)", noun);
         strbuf_puts(out, "\n");
         n++;
     }
@@ -164,7 +171,7 @@ static size_t diff_table(const char *table, json_t *a, json_t *b, const json_t *
             strbuf_t prefix = STRBUF_INIT;
             strbuf_printf(&prefix, "table %s: row ", table);
             put_json(&prefix, shown);
-            n += diff_fields(prefix.data, r, other, l, out);
+            n += diff_fields(prefix.data, "column", r, other, l, out);
             strbuf_free(&prefix);
         }
         free(key);
@@ -201,7 +208,7 @@ static size_t diff_index(const char *index, json_t *a, json_t *b, const teststat
         }
         strbuf_t prefix = STRBUF_INIT;
         strbuf_printf(&prefix, "index %s: document %s", index, id);
-        n += diff_fields(prefix.data, doc, other, l, out);
+        n += diff_fields(prefix.data, "field", doc, other, l, out);
         strbuf_free(&prefix);
     }
     json_object_foreach(b, id, doc)

@@ -103,7 +103,7 @@ static const diff_row_t diff_rows[] = {
      "table t: missing row {\"id\": \"a\"}\ntable t: extra row {\"id\": \"b\"}\n"},
     {"{\"tables\": {\"t\": [{\"id\": \"a\", \"q\": 1}]}}",
      "{\"tables\": {\"t\": [{\"id\": \"a\"}]}}",
-     "table t: row {\"id\": \"a\"}: q: expected 1, got (no such field)\n"},
+     "table t: row {\"id\": \"a\"}: q: expected 1, got (no such column)\n"},
     {"{}", "{\"tables\": {\"t\": [{\"id\": 2}]}}", "table t: extra row {\"id\": 2}\n"},
     /* a key of two columns, in key order; a table keyed by whole rows */
     {"{\"tables\": {\"u\": [{\"b\": 2, \"a\": 1, \"v\": [1, 2]}]}}",
@@ -115,6 +115,13 @@ static const diff_row_t diff_rows[] = {
     /* nested values: objects compare regardless of key order */
     {"{\"tables\": {\"t\": [{\"id\": 1, \"j\": {\"a\": 1, \"b\": [true]}}]}}",
      "{\"tables\": {\"t\": [{\"id\": 1, \"j\": {\"b\": [true], \"a\": 1.0}}]}}", ""},
+    /* integers keep their 64 bits; a document field missing */
+    {"{\"tables\": {\"t\": [{\"id\": 9007199254740993, \"x\": 2}]}}",
+     "{\"tables\": {\"t\": [{\"id\": 9007199254740992, \"x\": 2.0}]}}",
+     "table t: missing row {\"id\": 9007199254740993}\n"
+     "table t: extra row {\"id\": 9007199254740992}\n"},
+    {"{\"documents\": {\"i\": {\"1\": {\"s\": \"A\"}}}}", "{\"documents\": {\"i\": {\"1\": {}}}}",
+     "index i: document 1: s: expected \"A\", got (no such field)\n"},
     /* documents */
     {"{\"documents\": {\"i\": {\"1\": {\"s\": \"A\"}, \"2\": {}}}}",
      "{\"documents\": {\"i\": {\"1\": {\"s\": \"B\", \"t\": 0}, \"3\": {}}}}",
