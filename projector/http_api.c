@@ -23,6 +23,7 @@
 #include "sink_es.h"
 #include "stall.h"
 #include "strbuf.h"
+#include "version.h"
 
 extern const char projector_openapi_json[]; /* api/openapi.json, embedded by the build */
 
@@ -306,6 +307,22 @@ static void rebuild_metrics(http_ctx_t *ctx, strbuf_t *out)
     free(found);
 }
 
+/* projector_build_info: the versions this process runs with, as labels of a constant 1. */
+static void build_info(strbuf_t *out)
+{
+    version_component_t v[VERSION_COMPONENTS];
+    version_components(v);
+    strbuf_puts(out, "# HELP projector_build_info The versions of projector (version) and of the "
+                     "libraries it runs with; always 1.\n# TYPE projector_build_info gauge\n"
+                     "projector_build_info{version=\"");
+    label(out, v[0].version);
+    for (int i = 1; i < VERSION_COMPONENTS; i++) {
+        strbuf_printf(out, "\",%s=\"", v[i].name);
+        label(out, v[i].version);
+    }
+    strbuf_puts(out, "\"} 1\n");
+}
+
 static void h_metrics(http_ctx_t *ctx, http_req_t *req, const char *rest)
 {
     (void)rest;
@@ -348,6 +365,7 @@ static void h_metrics(http_ctx_t *ctx, http_req_t *req, const char *rest)
     stats_render(ctx->stats, ctx->nstats, &out);
     strbuf_puts(&out, "# HELP projector_up 1 while the API serves.\n# TYPE projector_up gauge\n"
                       "projector_up 1\n");
+    build_info(&out);
     http_reply_text(req, 200, out.data, out.len, "text/plain; version=0.0.4; charset=utf-8");
     strbuf_free(&out);
     PQclear(r);

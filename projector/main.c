@@ -1,9 +1,4 @@
 /* Command line: parses the subcommand and its settings, then dispatches. */
-#include <curl/curl.h>
-#include <event2/event.h>
-#include <jansson.h>
-#include <libpq-fe.h>
-#include <librdkafka/rdkafka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +12,7 @@
 #include "service.h"
 #include "status.h"
 #include "test_cmd.h"
+#include "version.h"
 
 static dlq_cmd_opts_t dlq_opts;
 
@@ -100,11 +96,11 @@ static void usage(FILE *out)
 /* --version: the project's and its libraries' versions, as psql and kcat users expect. */
 static void print_version(void)
 {
-    int pq = PQlibVersion();
-    printf("projector %s\n", PROJECTOR_VERSION);
-    printf("  librdkafka %s\n  libpq %d.%d\n  jansson %s\n  libcurl %s\n  libevent %s\n",
-           rd_kafka_version_str(), pq / 10000, pq % 10000, jansson_version_str(),
-           curl_version_info(CURLVERSION_NOW)->version, event_get_version());
+    version_component_t v[VERSION_COMPONENTS];
+    version_components(v);
+    printf("%s %s\n", v[0].name, v[0].version);
+    for (int i = 1; i < VERSION_COMPONENTS; i++)
+        printf("  %s %s\n", v[i].name, v[i].version);
 }
 
 static void command_help(const command_t *c)
