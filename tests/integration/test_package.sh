@@ -3,12 +3,14 @@
 # Depends and conffiles are right; `dpkg -i` creates the projector system user and the
 # configuration directories; the installed projector answers --version and checks the sample
 # mappings against a database as the projector user, also with the environment file the way
-# the unit reads it; systemd-analyze accepts the units; a reinstall keeps an edited environment
-# file; `dpkg -r` and `dpkg -P` leave nothing of the package behind.
+# the unit reads it, and runs the sample events into the read tables and search documents as
+# that user, stopping with exit 0 on SIGTERM; systemd-analyze accepts the units; a reinstall
+# keeps an edited environment file; `dpkg -r` and `dpkg -P` leave nothing of the package
+# behind.
 # It installs system-wide: one copy at a time (a lock), and it refuses to run when a projector
 # package or /etc/projector is already there (it would remove them).
 source "$(dirname "$0")/lib.sh"
-PROJECTOR=$1
+PROJECTOR=$1 ORDERS_GEN=$2
 
 UNIT_DIR=/usr/lib/systemd/system
 DOC=/usr/share/doc/projector
@@ -33,7 +35,7 @@ package_cleanup() {
     rm -rf /etc/projector
 }
 CLEANUP_HOOK=package_cleanup
-itest_setup package
+itest_setup package --topic order-events:2
 
 version=$("$PROJECTOR" --version | head -n 1)
 [[ $version == "projector "* ]] || fail "unexpected --version of the build: $version"
@@ -120,6 +122,22 @@ sed -i '$d' /etc/default/projector
 echo "PROJECTOR_BATCH_MAX_EVENTS=2000" >>/etc/default/projector
 expect_exit 0 "$WORK/svc.out" check_as_service
 expect_text "$WORK/svc.out" "ok: 1 projection(s)"
+
+# And `projector run` the same way, as the projector user: it projects the sample events into
+# the read tables and search documents and stops cleanly on SIGTERM, as `systemctl stop` does.
+"$ORDERS_GEN" --events 500 --brokers "$BROKERS" --topic order-events \
+    --expect-dir "$WORK/expected" --quiet
+total=$(count_of messages "$WORK/expected")
+(cd /etc/projector && PROJECTOR_BROKERS=$BROKERS exec setpriv --reuid projector --regid projector \
+    --init-groups sh -c 'set -a; . /etc/default/projector; exec /usr/bin/projector run' \
+    >>"$WORK/service.log" 2>&1) &
+svc_pid=$!
+PIDS+=("$svc_pid")
+wait_caught_up orders "$total" 120
+[ "$(ps -o user= -p "$svc_pid" | tr -d ' ')" = projector ] || fail "the run is not the projector user's"
+[ "$(readlink /proc/"$svc_pid"/exe)" = /usr/bin/projector ] || fail "the run is not /usr/bin/projector"
+stop_clean "$svc_pid"
+assert_orders_match "$WORK/expected"
 
 # The units, offline. systemd-analyze warns about unknown keys with exit 0, so any output is a
 # failure too; a unit with a bad key shows that the check can fail.
