@@ -16,6 +16,7 @@ UNIT_DIR=/usr/lib/systemd/system
 DOC=/usr/share/doc/projector
 INSTALLED=""
 
+[ "$(id -u)" -eq 0 ] || fail "this test needs root: it installs the package with dpkg -i"
 exec {LOCK_FD}>/tmp/projector-test-package.lock
 flock -w 600 "$LOCK_FD" || fail "another package test holds /tmp/projector-test-package.lock"
 # ii installed, rc removed with its configuration left; nothing when unknown or purged.
