@@ -10,7 +10,7 @@
 # It installs system-wide: one copy at a time (a lock), and it refuses to run when a projector
 # package or /etc/projector is already there (it would remove them).
 source "$(dirname "$0")/lib.sh"
-PROJECTOR=$1 ORDERS_GEN=$2
+PROJECTOR=$(realpath "$1") ORDERS_GEN=$(realpath "$2")   # it changes directory
 
 UNIT_DIR=/usr/lib/systemd/system
 DOC=/usr/share/doc/projector
