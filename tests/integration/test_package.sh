@@ -84,7 +84,7 @@ uid=$(id -u projector)
 [ "$uid" -lt 1000 ] || fail "projector is not a system user (uid $uid)"
 [ "$(id -gn projector)" = projector ] || fail "projector's group is $(id -gn projector)"
 [ ! -e "$(getent passwd projector | cut -d: -f6)" ] || fail "projector has a home directory"
-[ -d /etc/projector/mappings ] && [ -d /etc/projector/views ] || fail "no /etc/projector/{mappings,views}"
+for d in /etc/projector/mappings /etc/projector/views; do [ -d $d ] || fail "no $d"; done
 [ "$(stat -c '%U:%G %a' /etc/default/projector)" = "root:projector 640" ] \
     || fail "/etc/default/projector is $(stat -c '%U:%G %a' /etc/default/projector)"
 expect_text $DOC/help.txt "usage: projector COMMAND"
