@@ -13,6 +13,7 @@
 
 #include "generation.h"
 #include "log.h"
+#include "schema.h"
 #include "sink_pg_internal.h"
 #include "sqlgen.h"
 #include "sqlstate.h"
@@ -126,14 +127,8 @@ int sink_pg_connect(sink_pg_t *s, char *errstr, size_t errsz)
     if (s->conn && PQstatus(s->conn) == CONNECTION_OK)
         return 0;
     disconnect(s);
-    s->conn = PQconnectdb(s->conninfo);
-    if (PQstatus(s->conn) != CONNECTION_OK) {
-        snprintf(errstr, errsz, "cannot connect to PostgreSQL: %s", PQerrorMessage(s->conn));
-        errstr[strcspn(errstr, "\n")] = '\0';
-        disconnect(s);
+    if (!(s->conn = schema_connect(s->conninfo, errstr, errsz)))
         return -1;
-    }
-    PQclear(PQexec(s->conn, "SET application_name = 'projector'"));
     if (s->gen.schema[0] && set_build_path(s, errstr, errsz) != 0) {
         disconnect(s);
         return -1;
