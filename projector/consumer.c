@@ -163,6 +163,14 @@ static int on_dead(void *ctx, plan_event_t *events, size_t n)
     return 0;
 }
 
+/* Wall-clock time in ms since the epoch, as Kafka timestamps are. */
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* Is e an event an in-place rebuild replays (below its partition's target offset)? */
 static int replayed(const consumer_t *c, const mapping_event_t *e)
 {
@@ -190,9 +198,7 @@ static void load_replay(consumer_t *c)
  * events an in-place rebuild replays are not live traffic and stay out of it. */
 static void record_latency(consumer_t *c, const fetch_batch_t *b)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    int64_t now_ms = wall_ms();
     for (size_t i = 0; i < b->n; i++) {
         const plan_event_t *e = &b->events[i];
         if (e->state != PLAN_APPLIED || e->ev.timestamp_ms < 0 || replayed(c, &e->ev))
@@ -267,13 +273,6 @@ static void on_stale(consumer_t *c)
     }
     load_replay(c); /* a rebuild in place may be what moved them */
     fetcher_rewind(c->fetcher);
-}
-
-static int64_t wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* How often a stalled worker refreshes its row of projector.stalls (seconds). */
