@@ -8,7 +8,11 @@
  * projection has applied events (a stored position) would silently miss every row written
  * before: the batch is refused until a rebuild. A rebuild in place resets the positions (the
  * new OIDs are then recorded); a blue/green switch moves tables and forgets their identity. A
- * table without a recorded OID (a new projection, an upgrade) is recorded by the batch. */
+ * table without a recorded OID (a new projection, an upgrade) is recorded by the batch.
+ *
+ * Also here, the records a worker keeps of itself for readers elsewhere: its stall
+ * (projector.stalls), that it consumes (projector.instances), and which offsets an in-place
+ * rebuild replays (kept out of its latency). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,50 +122,47 @@ err_class_t sink_pg_tables_after(sink_pg_t *s)
     return sink_pg_sync(s);
 }
 
-int sink_pg_stall_note(sink_pg_t *s, const char *instance, int64_t since_ms, const char *cause,
-                       const char *reason, int64_t ttl_ms)
+/* Runs prepared statement `name` with params on its own (connecting first when needed); kind
+ * says what its rows answer. Returns 0, or -1 when the database failed (best effort: the
+ * callers' records expire). Blocks. */
+static int run_one(sink_pg_t *s, const char *name, int n, const char *const *params, q_kind_t kind)
 {
     char err[256];
     if (sink_pg_connect(s, err, sizeof(err)) != 0)
         return -1;
+    sink_pg_send(s, name, n, params, NULL, NULL, kind, 0, NULL);
+    return sink_pg_sync(s) == ERR_NONE ? 0 : -1;
+}
+
+int sink_pg_stall_note(sink_pg_t *s, const char *instance, int64_t since_ms, const char *cause,
+                       const char *reason, int64_t ttl_ms)
+{
     char since[24], ttl[24];
     snprintf(since, sizeof(since), "%lld", (long long)since_ms);
     snprintf(ttl, sizeof(ttl), "%lld", (long long)ttl_ms);
     const char *params[] = {s->gen.key, instance, since, reason, ttl, cause};
-    sink_pg_send(s, "stall_note", 6, params, NULL, NULL, Q_PLAIN, 0, NULL);
-    return sink_pg_sync(s) == ERR_NONE ? 0 : -1;
+    return run_one(s, "stall_note", 6, params, Q_PLAIN);
 }
 
 int sink_pg_stall_clear(sink_pg_t *s, const char *instance)
 {
-    char err[256];
-    if (sink_pg_connect(s, err, sizeof(err)) != 0)
-        return -1;
     const char *params[] = {s->gen.key, instance};
-    sink_pg_send(s, "stall_clear", 2, params, NULL, NULL, Q_PLAIN, 0, NULL);
-    return sink_pg_sync(s) == ERR_NONE ? 0 : -1;
+    return run_one(s, "stall_clear", 2, params, Q_PLAIN);
 }
 
 int sink_pg_instance_note(sink_pg_t *s, const char *instance, const char *partitions,
                           int64_t ttl_ms)
 {
-    char err[256], ttl[24];
-    if (sink_pg_connect(s, err, sizeof(err)) != 0)
-        return -1;
+    char ttl[24];
     snprintf(ttl, sizeof(ttl), "%lld", (long long)ttl_ms);
     const char *params[] = {s->gen.key, instance, partitions, ttl};
-    sink_pg_send(s, "instance_note", 4, params, NULL, NULL, Q_PLAIN, 0, NULL);
-    return sink_pg_sync(s) == ERR_NONE ? 0 : -1;
+    return run_one(s, "instance_note", 4, params, Q_PLAIN);
 }
 
 int sink_pg_instance_clear(sink_pg_t *s, const char *instance)
 {
-    char err[256];
-    if (sink_pg_connect(s, err, sizeof(err)) != 0)
-        return -1;
     const char *params[] = {s->gen.key, instance};
-    sink_pg_send(s, "instance_clear", 2, params, NULL, NULL, Q_PLAIN, 0, NULL);
-    return sink_pg_sync(s) == ERR_NONE ? 0 : -1;
+    return run_one(s, "instance_clear", 2, params, Q_PLAIN);
 }
 
 /* The rows of replay_targets, into s->targets. */
@@ -182,14 +183,10 @@ void sink_pg_targets_result(sink_pg_t *s, PGresult *r)
 
 int sink_pg_replay_targets(sink_pg_t *s, sink_target_t **out, size_t *n)
 {
-    char err[256];
-    if (sink_pg_connect(s, err, sizeof(err)) != 0)
-        return -1;
     const char *params[] = {s->gen.key};
     s->targets = NULL;
     s->ntargets = 0;
-    sink_pg_send(s, "replay_targets", 1, params, NULL, NULL, Q_TARGETS, 0, NULL);
-    int rc = sink_pg_sync(s) == ERR_NONE ? 0 : -1;
+    int rc = run_one(s, "replay_targets", 1, params, Q_TARGETS);
     if (rc == 0) {
         *out = s->targets;
         *n = s->ntargets;
