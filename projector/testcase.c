@@ -60,6 +60,15 @@ static int parse_time(const char *s, int64_t *ms)
     return 0;
 }
 
+/* Is name one of names[0, n)? */
+static int listed(const char *name, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(name, names[i]) == 0)
+            return 1;
+    return 0;
+}
+
 /* The fields an event line may have. */
 static const char *const event_fields[] = {"value", "key",       "headers",
                                            "topic", "partition", "timestamp"};
@@ -70,16 +79,13 @@ static int check_fields(json_t *o, char *errstr, size_t errsz)
     json_t *v;
     json_object_foreach(o, k, v)
     {
-        size_t i = 0, n = sizeof(event_fields) / sizeof(event_fields[0]);
-        while (i < n && strcmp(k, event_fields[i]) != 0)
-            i++;
-        if (i == n) {
-            snprintf(errstr, errsz,
-                     "unknown field \"%s\" (an event has value, and optionally key, headers, "
-                     "topic, partition, timestamp)",
-                     k);
-            return -1;
-        }
+        if (listed(k, event_fields, sizeof(event_fields) / sizeof(event_fields[0])))
+            continue;
+        snprintf(errstr, errsz,
+                 "unknown field \"%s\" (an event has value, and optionally key, headers, "
+                 "topic, partition, timestamp)",
+                 k);
+        return -1;
     }
     if (!json_object_get(o, "value")) {
         snprintf(errstr, errsz, "no \"value\" (null for a tombstone)");
@@ -237,10 +243,7 @@ static void check_dead_fields(json_t *d, const char *path, const char *where, er
     json_t *v;
     json_object_foreach(d, k, v)
     {
-        size_t f = 0, nf = sizeof(fields) / sizeof(fields[0]);
-        while (f < nf && strcmp(k, fields[f]) != 0)
-            f++;
-        if (f == nf)
+        if (!listed(k, fields, sizeof(fields) / sizeof(fields[0])))
             errlist_add(errs, path, where,
                         "unknown field \"%s\" (a dead letter has line or offset, topic, "
                         "partition, stage, error, projection)",
