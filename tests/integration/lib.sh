@@ -85,6 +85,11 @@ expect_exit() { # CODE OUTFILE -- command...
 expect_text() { grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "missing in output: $2"; }; }
 expect_no_text() { ! grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "unexpected in output: $2"; }; }
 
+# GET URL: prints the status code; the body goes to $WORK/body.
+http_get() { curl -s -o "$WORK/body" -w '%{http_code}' "$1"; }
+# Prints the Python expression EXPR over the JSON of $WORK/body, bound to d.
+body_json() { python3 -c "import json,sys; d=json.load(open('$WORK/body')); print($1)"; }
+
 # Prints the sum of stored next offsets of a projection (0 before anything is stored).
 applied_total() {
     sql "SELECT coalesce(sum(next_offset), 0) FROM projector.positions WHERE projection = '$1'" 2>/dev/null || echo 0

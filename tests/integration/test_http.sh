@@ -22,30 +22,29 @@ get() { # PATH [EXPECTED_STATUS] -> body in $WORK/body
     code=$(curl -s -o "$WORK/body" -w '%{http_code}' "$API$1")
     [ "$code" = "${2:-200}" ] || { cat "$WORK/body" >&2; fail "GET $1: status $code, expected ${2:-200}"; }
 }
-json() { python3 -c "import json,sys; d=json.load(open('$WORK/body')); print($1)"; }
 
 get /healthz
-[ "$(json 'd["status"]')" = ok ] || fail "healthz body"
+[ "$(body_json 'd["status"]')" = ok ] || fail "healthz body"
 get /readyz
 get /v1/openapi.json
-[ "$(json 'd["openapi"][:2]')" = "3." ] || fail "openapi document"
-[ "$(json '"/v1/search/{index}" in d["paths"]')" = True ] || fail "openapi: the search endpoint"
+[ "$(body_json 'd["openapi"][:2]')" = "3." ] || fail "openapi document"
+[ "$(body_json '"/v1/search/{index}" in d["paths"]')" = True ] || fail "openapi: the search endpoint"
 get /v1/views
-[ "$(json '",".join(sorted(v["table"] + ":" + "+".join(v["key"]) for v in d["views"]))')" = \
+[ "$(body_json '",".join(sorted(v["table"] + ":" + "+".join(v["key"]) for v in d["views"]))')" = \
     "customer_summary:customer_id,order_detail:order_id" ] || fail "views list"
 
 # One row by key equals the table's row.
 id=$(sql "SELECT order_id FROM order_detail ORDER BY order_id OFFSET 17 LIMIT 1")
 get "/v1/views/order_detail/$id"
-[ "$(json 'json.dumps(d, sort_keys=True)')" = \
+[ "$(body_json 'json.dumps(d, sort_keys=True)')" = \
   "$(sql "SELECT row_to_json(t) FROM order_detail t WHERE order_id = '$id'" | python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin), sort_keys=True))')" ] \
     || fail "row by key differs from the table"
 get /v1/views/order_detail/no-such-order 404
-[ "$(json 'd["error"]["code"]')" = not_found ] || fail "404 error body"
+[ "$(body_json 'd["error"]["code"]')" = not_found ] || fail "404 error body"
 get /v1/views/order_detail/a/b 400
 get /v1/views/pg_authid 404
 get "/v1/views/order_detail?nosuchcol=1" 400
-[ "$(json 'd["error"]["code"]')" = unknown_column ] || fail "unknown column code"
+[ "$(body_json 'd["error"]["code"]')" = unknown_column ] || fail "unknown column code"
 get "/v1/views/order_detail?order_by=password" 400
 get "/v1/views/order_detail?limit=0" 400
 get "/v1/views/order_detail?after=not-a-cursor" 400
@@ -54,13 +53,13 @@ get "/v1/views/order_detail?created_at.gt=yesterday-ish" 400
 [ "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$API/v1/projections/orders")" = 405 ] || fail "DELETE allowed"
 # Injection attempts are values, never SQL.
 get "/v1/views/order_detail?status=x'%20OR%20'1'='1"
-[ "$(json 'len(d["items"])')" = 0 ] || fail "an injection attempt matched rows"
+[ "$(body_json 'len(d["items"])')" = 0 ] || fail "an injection attempt matched rows"
 get "/v1/views/order_detail/x'%3B%20DROP%20TABLE%20order_detail%3B--" 404
 [ "$(sql "SELECT count(*) > 0 FROM order_detail")" = t ] || fail "order_detail is gone"
 
 # Filters match what SQL says.
 get "/v1/views/order_detail?status=SHIPPED&total_amount.gte=500&limit=1000"
-[ "$(json 'len(d["items"])')" = "$(sql "SELECT count(*) FROM order_detail WHERE status = 'SHIPPED' AND total_amount >= 500")" ] \
+[ "$(body_json 'len(d["items"])')" = "$(sql "SELECT count(*) FROM order_detail WHERE status = 'SHIPPED' AND total_amount >= 500")" ] \
     || fail "filtered count"
 
 # Keyset pagination while rows are inserted concurrently: every row present at the start is
@@ -78,8 +77,8 @@ cursor=""
 pages=0
 while :; do
     get "/v1/views/order_detail?order_by=total_amount&order=desc&limit=97${cursor:+&after=$cursor}"
-    json '"\n".join(r["order_id"] for r in d["items"])' >>"$WORK/pages.txt"
-    cursor=$(json 'd["next"] or ""')
+    body_json '"\n".join(r["order_id"] for r in d["items"])' >>"$WORK/pages.txt"
+    cursor=$(body_json 'd["next"] or ""')
     pages=$((pages + 1))
     [ -n "$cursor" ] || break
 done
@@ -93,9 +92,9 @@ echo "paged $(wc -l <"$WORK/pages.txt") rows in $pages pages while inserting: no
 
 # Projection status and metrics agree with the exact counts.
 get /v1/projections/orders
-[ "$(json 'd["applied"]')" = "$(count_of good "$WORK/expected")" ] || fail "projection applied"
-[ "$(json 'd["skipped"]')" = "$(count_of unknown "$WORK/expected")" ] || fail "projection skipped"
-[ "$(json 'sum(p["next_offset"] for p in d["partitions"])')" = "$total" ] || fail "positions"
+[ "$(body_json 'd["applied"]')" = "$(count_of good "$WORK/expected")" ] || fail "projection applied"
+[ "$(body_json 'd["skipped"]')" = "$(count_of unknown "$WORK/expected")" ] || fail "projection skipped"
+[ "$(body_json 'sum(p["next_offset"] for p in d["partitions"])')" = "$total" ] || fail "positions"
 get /v1/projections/nope 404
 curl -s "$API/metrics" >"$WORK/metrics.txt"
 metric_sum() { awk -v m="$1" '$1 ~ "^"m"\\{" { s += $2 } END { print s + 0 }' "$WORK/metrics.txt"; }
@@ -113,7 +112,7 @@ grep -q '^# TYPE projector_events_applied_total counter$' "$WORK/metrics.txt" ||
 [ "$(metric_sum projector_database_errors_total)" = 0 ] || fail "database errors metric"
 grep -q '^# TYPE projector_event_latency_seconds histogram$' "$WORK/metrics.txt" || fail "histogram TYPE"
 get /v1/projections/orders
-[ "$(json 'd["last_event_ms"] > 0')" = True ] || fail "last_event_ms"
+[ "$(body_json 'd["last_event_ms"] > 0')" = True ] || fail "last_event_ms"
 # events/s is a whole number as text, not 51.619999999999997
 grep -qE '"events_per_s":[0-9]+(\.0)?[,}]' "$WORK/body" || { cat "$WORK/body"; fail "events_per_s is not rounded"; }
 # Read-your-writes: a writer that produced to partition 0 at offset N reads with
@@ -123,13 +122,13 @@ n0=$(sql "SELECT next_offset FROM projector.positions WHERE partition = 0")
 printf 'o-ryw\t{"eventId":"e-ryw","type":"OrderCreated","orderId":"o-ryw","customerId":"c-ryw","items":[{"sku":"S","quantity":2,"price":"1.25"}],"totalAmount":"2.50","occurredAt":"2026-02-01T00:00:00Z"}\n' |
     kcat -b "$BROKERS" -P -t order-events -p 0 -K $'\t'
 get "/v1/views/order_detail/o-ryw?min_position=order-events:0:$n0"
-[ "$(json 'd["item_count"]')" = 2 ] || fail "read-your-writes row"
+[ "$(body_json 'd["item_count"]')" = 2 ] || fail "read-your-writes row"
 code=$(curl -s -o "$WORK/body" -w '%{http_code}' -H "X-Min-Position: order-events:0:$n0" \
     "$API/v1/views/customer_summary/c-ryw")
 [ "$code" = 200 ] || fail "X-Min-Position: status $code"
 get "/v1/views/order_detail/o-ryw?min_position=order-events:0:99999999&wait_ms=300" 504
-[ "$(json 'd["error"]["code"]')" = position_timeout ] || fail "504 body"
-[ "$(json 'd["error"]["current"][0]["next_offset"]')" = $((n0 + 1)) ] || fail "504 current position"
+[ "$(body_json 'd["error"]["code"]')" = position_timeout ] || fail "504 body"
+[ "$(body_json 'd["error"]["current"][0]["next_offset"]')" = $((n0 + 1)) ] || fail "504 current position"
 get "/v1/views/order_detail?min_position=bogus" 400
 # A waiting request does not block others: /healthz is answered while it still waits.
 curl -s -o /dev/null "$API/v1/views/order_detail/o-ryw?min_position=order-events:0:99999999&wait_ms=5000" &
@@ -145,40 +144,40 @@ wait "$slow"
 sleep 0.5
 sqlc() { sql "SELECT count(*) FROM order_detail WHERE order_id NOT LIKE 'o-new-%' AND $1"; } # not the rows inserted by hand
 get "/v1/search/orders?status=PAID&size=0"
-[ "$(json 'd["total"]')" = "$(sqlc "status = 'PAID'")" ] || fail "search: status=PAID total $(json 'd["total"]')"
+[ "$(body_json 'd["total"]')" = "$(sqlc "status = 'PAID'")" ] || fail "search: status=PAID total $(body_json 'd["total"]')"
 cust=$(sql "SELECT customer_id FROM order_detail WHERE customer_id <> 'c-x' GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
 get "/v1/search/orders?customerId=$cust&size=100&sort=orderId"
-[ "$(json '",".join(h["id"] for h in d["hits"])')" = \
+[ "$(body_json '",".join(h["id"] for h in d["hits"])')" = \
   "$(sql "SELECT string_agg(order_id, ',' ORDER BY order_id) FROM order_detail WHERE customer_id = '$cust'")" ] \
     || fail "search: the orders of $cust"
-[ "$(json 'd["hits"][0]["document"]["customerId"]')" = "$cust" ] || fail "search: hit document"
+[ "$(body_json 'd["hits"][0]["document"]["customerId"]')" = "$cust" ] || fail "search: hit document"
 get "/v1/search/orders?skus=SKU-0042&size=0"
-[ "$(json 'd["total"]')" = "$(sqlc "jsonb_path_exists(items, '\$[*] ? (@.sku == \"SKU-0042\")')")" ] \
+[ "$(body_json 'd["total"]')" = "$(sqlc "jsonb_path_exists(items, '\$[*] ? (@.sku == \"SKU-0042\")')")" ] \
     || fail "search: skus=SKU-0042"
 get "/v1/search/orders?cancelReason=stock&status=CANCELLED&size=0"
-[ "$(json 'd["total"]')" = "$(sqlc "cancel_reason = 'out of stock'")" ] || fail "search: text match"
+[ "$(body_json 'd["total"]')" = "$(sqlc "cancel_reason = 'out of stock'")" ] || fail "search: text match"
 # q= over every text and keyword field, filter.FIELD= exact, limit=
 get "/v1/search/orders?q=stock&filter.status=CANCELLED&limit=0"
-[ "$(json 'd["total"]')" = "$(sqlc "cancel_reason = 'out of stock'")" ] || fail "search: q=stock"
+[ "$(body_json 'd["total"]')" = "$(sqlc "cancel_reason = 'out of stock'")" ] || fail "search: q=stock"
 get "/v1/search/orders?q=$cust&limit=0"
-[ "$(json 'd["total"]')" = "$(sqlc "customer_id = '$cust'")" ] || fail "search: q=customer id"
+[ "$(body_json 'd["total"]')" = "$(sqlc "customer_id = '$cust'")" ] || fail "search: q=customer id"
 get "/v1/search/orders?filter.customerId=$cust&filter.status=SHIPPED&limit=100&sort=orderId:desc"
-[ "$(json '",".join(h["id"] for h in d["hits"])')" = \
+[ "$(body_json '",".join(h["id"] for h in d["hits"])')" = \
   "$(sql "SELECT string_agg(order_id, ',' ORDER BY order_id DESC) FROM order_detail WHERE customer_id = '$cust' AND status = 'SHIPPED'")" ] \
     || fail "search: filter.customerId and filter.status"
 get "/v1/search/orders?filter.status=shipped&limit=0"
-[ "$(json 'd["total"]')" = 0 ] || fail "search: filter is exact (keyword, case-sensitive)"
+[ "$(body_json 'd["total"]')" = 0 ] || fail "search: filter is exact (keyword, case-sensitive)"
 get "/v1/search/orders?limit=-1" 400
 code=$(curl -s -o "$WORK/body" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
     -d '{"query": {"range": {"totalAmount": {"gte": 500}}}, "size": 0}' "$API/v1/search/orders")
 [ "$code" = 200 ] || fail "POST search: status $code"
-[ "$(json 'd["total"]')" = "$(sqlc "total_amount >= 500")" ] || fail "POST search: range total"
+[ "$(body_json 'd["total"]')" = "$(sqlc "total_amount >= 500")" ] || fail "POST search: range total"
 get /v1/search/nosuch 404
 get "/v1/search/orders?size=20000" 400
 code=$(curl -s -o "$WORK/body" -w '%{http_code}' -X POST -d '{"script": {}}' "$API/v1/search/orders")
-[ "$code" = 400 ] && [ "$(json 'd["error"]["code"]')" = invalid_body ] || fail "POST search: unknown key"
+[ "$code" = 400 ] && [ "$(body_json 'd["error"]["code"]')" = invalid_body ] || fail "POST search: unknown key"
 code=$(curl -s -o "$WORK/body" -w '%{http_code}' -X POST -d '{"query": {"nope": {}}}' "$API/v1/search/orders")
-[ "$code" = 400 ] && [ "$(json 'd["error"]["code"]')" = invalid_search ] || fail "POST search: engine's 400"
+[ "$code" = 400 ] && [ "$(body_json 'd["error"]["code"]')" = invalid_search ] || fail "POST search: engine's 400"
 
 # Pause and resume (no token configured: loopback clients may): while paused nothing is
 # applied and the state says so; after resume the events apply.
@@ -188,9 +187,9 @@ post() { # PATH EXPECTED_STATUS [HEADER]
     [ "$code" = "$2" ] || { cat "$WORK/body" >&2; fail "POST $1: status $code, expected $2"; }
 }
 post /v1/projections/orders/pause 200
-[ "$(json 'd["state"]')" = paused ] || fail "pause answer"
+[ "$(body_json 'd["state"]')" = paused ] || fail "pause answer"
 get /v1/projections/orders
-[ "$(json 'd["state"]')" = paused ] || fail "state after pause"
+[ "$(body_json 'd["state"]')" = paused ] || fail "state after pause"
 before=$(applied_total orders)
 for i in 1 2 3 4 5; do
     printf 'o-p%s\t{"type":"OrderCreated","orderId":"o-p%s","customerId":"c-p","items":[],"totalAmount":"1.00","occurredAt":"2026-02-02T00:00:00Z"}\n' "$i" "$i"
@@ -201,7 +200,7 @@ grep -q 'projection=orders paused' "$WORK/run.log" || fail "the pause was not lo
 post /v1/projections/orders/resume 200
 wait_caught_up orders $((before + 5)) 30
 get /v1/projections/orders
-[ "$(json 'd["state"]')" = live ] || fail "state after resume"
+[ "$(body_json 'd["state"]')" = live ] || fail "state after resume"
 post /v1/projections/nope/pause 404
 post /v1/projections/orders/explode 404
 total=$((before + 5))
@@ -211,7 +210,7 @@ wait_caught_up orders "$total" 30
 post "/v1/projections/orders/rebuild?mode=sideways" 400
 sql "UPDATE order_detail SET cancel_reason = 'CORRUPT' WHERE order_id = '$id'" >/dev/null
 post "/v1/projections/orders/rebuild?mode=in-place" 202
-[ "$(json 'd["state"]')" = requested ] || fail "rebuild answer"
+[ "$(body_json 'd["state"]')" = requested ] || fail "rebuild answer"
 sleep 1
 wait_caught_up orders "$total" 120
 [ "$(sql "SELECT coalesce(cancel_reason, '') FROM order_detail WHERE order_id = '$id'")" != CORRUPT ] \
@@ -221,25 +220,25 @@ wait_caught_up orders "$total" 120
 
 # Blue/green through the API, then cancelled: nothing of the partial generation is left.
 post /v1/projections/orders/rebuild/cancel 409
-[ "$(json 'd["error"]["code"]')" = nothing_to_cancel ] || fail "cancel with nothing active"
+[ "$(body_json 'd["error"]["code"]')" = nothing_to_cancel ] || fail "cancel with nothing active"
 post "/v1/projections/orders/rebuild?mode=in-place&keep_old=true" 400
 post "/v1/projections/orders/rebuild" 202
-[ "$(json 'd["mode"]')" = blue-green ] || fail "the default mode is not blue-green"
+[ "$(body_json 'd["mode"]')" = blue-green ] || fail "the default mode is not blue-green"
 post /v1/projections/orders/rebuild/cancel 200
-[ "$(json 'd["state"]')" = cancelled ] || fail "cancel answer"
+[ "$(body_json 'd["state"]')" = cancelled ] || fail "cancel answer"
 [ "$(sql "SELECT count(*) FROM pg_namespace WHERE nspname = 'projector_build_orders'")" = 0 ] \
     || fail "the build schema is left after the cancel"
 get /v1/projections/orders
-[ "$(json 'd["rebuild"]["state"]')" = cancelled ] || fail "rebuild state after the cancel"
-[ "$(json 'd["generation"]')" = 1 ] || fail "the live generation changed"
+[ "$(body_json 'd["rebuild"]["state"]')" = cancelled ] || fail "rebuild state after the cancel"
+[ "$(body_json 'd["generation"]')" = 1 ] || fail "the live generation changed"
 sleep 1
 [ "$(sql "SELECT count(*) FROM projector.positions WHERE projection LIKE 'orders#%'")" = 0 ] \
     || fail "build positions are left after the cancel"
 
 get /readyz
-[ "$(json 'd["lag"]')" = 0 ] || fail "readyz lag after catching up"
+[ "$(body_json 'd["lag"]')" = 0 ] || fail "readyz lag after catching up"
 get /v1/projections/orders
-[ "$(json 'sum(p["lag"] for p in d["partitions"])')" = 0 ] || fail "partition lag after catching up"
+[ "$(body_json 'sum(p["lag"] for p in d["partitions"])')" = 0 ] || fail "partition lag after catching up"
 stop_clean "$pid"
 
 # projector serve: the API without consuming. Ten events nobody applies make partition 0 lag.
@@ -254,10 +253,10 @@ serve=$!
 PIDS+=("$serve")
 for _ in $(seq 1 100); do curl -s -o /dev/null "$API/healthz" && break; sleep 0.1; done
 get /readyz 503
-[ "$(json 'd["error"]["code"]')" = lagging ] || fail "readyz while lagging"
-[ "$(json 'd["error"]["lag"]')" = 10 ] || fail "readyz lag"
+[ "$(body_json 'd["error"]["code"]')" = lagging ] || fail "readyz while lagging"
+[ "$(body_json 'd["error"]["lag"]')" = 10 ] || fail "readyz lag"
 get /v1/projections/orders
-[ "$(json '[p["lag"] for p in d["partitions"] if p["partition"] == 0][0]')" = 10 ] || fail "partition 0 lag"
+[ "$(body_json '[p["lag"] for p in d["partitions"] if p["partition"] == 0][0]')" = 10 ] || fail "partition 0 lag"
 curl -s "$API/metrics" >"$WORK/metrics.txt"
 [ "$(metric_sum projector_lag)" = 10 ] || fail "lag metric"
 stop_clean "$serve"
@@ -271,11 +270,11 @@ serve=$!
 PIDS+=("$serve")
 for _ in $(seq 1 100); do curl -s -o /dev/null "$API/healthz" && break; sleep 0.1; done
 post /v1/projections/orders/pause 401
-[ "$(json 'd["error"]["code"]')" = unauthorized ] || fail "401 body"
+[ "$(body_json 'd["error"]["code"]')" = unauthorized ] || fail "401 body"
 post /v1/projections/orders/pause 401 "Authorization: Bearer wrong"
 post /v1/projections/orders/pause 200 "Authorization: Bearer s3cret"
 post /v1/projections/orders/resume 200 "Authorization: Bearer s3cret"
 get /v1/projections/orders
-[ "$(json 'd["state"]')" = live ] || fail "state after resume with a token"
+[ "$(body_json 'd["state"]')" = live ] || fail "state after resume with a token"
 stop_clean "$serve"
 echo "http: ok"

@@ -36,7 +36,6 @@ post_raw() { # STATUS CODE TARGET BODY-FILE [HEADER]
     { printf 'POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%sContent-Length: %d\r\n\r\n' \
           "$3" "${5:+$5$'\r\n'}" "$(stat -c %s "$4")"; cat "$4"; } | raw "$1" "$2" "POST $3"
 }
-json() { python3 -c "import json,sys; d=json.load(open('$WORK/body')); print($1)"; }
 e200=$(python3 -c 'print("é" * 200)')
 pe200=$(python3 -c 'print("%C3%A9" * 200)')
 
@@ -45,11 +44,11 @@ printf 'GET /v1/views/order_detail?\xff=1 HTTP/1.1\r\nHost: x\r\nConnection: clo
     raw 400 invalid_parameter 'a parameter name of byte 0xff'
 get_raw 400 invalid_parameter '/v1/views/order_detail?%FF=1'
 get_raw 400 unknown_column "/v1/views/order_detail?$pe200=1"
-[ "$(json '"é" * 200 in d["error"]["message"]')" = True ] || fail "the parameter's name is not in the message whole"
+[ "$(body_json '"é" * 200 in d["error"]["message"]')" = True ] || fail "the parameter's name is not in the message whole"
 get_raw 400 unknown_column "/v1/views/order_detail?$e200=1"
 python3 -c 'import json; print(json.dumps({"é" * 200: 1}))' >"$WORK/key.json"
 post_raw 400 invalid_body /v1/search/orders "$WORK/key.json"
-[ "$(json '"é" * 200 in d["error"]["message"]')" = True ] || fail "the body key is not in the message whole"
+[ "$(body_json '"é" * 200 in d["error"]["message"]')" = True ] || fail "the body key is not in the message whole"
 get_raw 400 invalid_parameter '/v1/search/orders?filter.status=%FF'
 get_raw 400 invalid_parameter '/v1/search/orders?status=%C3'
 get_raw 400 invalid_parameter '/v1/search/orders?q=%ED%A0%80' # a surrogate
@@ -68,12 +67,12 @@ get_raw 200 - "/v1/views/order_detail/$id" # the key itself is fine
 # Bounds: parameters per request (search terms included) and positions per read.
 many=$(python3 -c 'print("&".join("filter.status=S%d" % i for i in range(700)))')
 get_raw 400 too_many_parameters "/v1/search/orders?$many"
-json 'd["error"]["message"]' | grep -q 'more than 64 parameters' || fail "the bound is not named"
+body_json 'd["error"]["message"]' | grep -q 'more than 64 parameters' || fail "the bound is not named"
 many=$(python3 -c 'print("&".join("status=S%d" % i for i in range(65)))')
 get_raw 400 too_many_parameters "/v1/views/order_detail?$many"
 many=$(python3 -c 'print(",".join("order-events:0:%d" % i for i in range(65)))')
 get_raw 400 invalid_position "/v1/views/order_detail/$id?min_position=$many"
-json 'd["error"]["message"]' | grep -q 'more than 64 positions' || fail "the positions bound is not named"
+body_json 'd["error"]["message"]' | grep -q 'more than 64 positions' || fail "the positions bound is not named"
 get_raw 400 invalid_position "/v1/views/order_detail/$id?min_position=order-events:0:1&wait_ms=5x"
 
 # Every error is the JSON error object: our body limit, libevent's, bad HTTP, bad methods.
@@ -84,7 +83,7 @@ post_raw 413 too_large /v1/search/orders "$WORK/huge.json"
 printf 'GARBAGE\r\n\r\n' | raw 400 bad_request 'a request line that is not HTTP'
 # curl sends "Expect: 100-continue" with these bodies: libevent's 100 Continue is not an error.
 code=$(curl -s -o "$WORK/body" -w '%{http_code}' -X POST --data-binary @"$WORK/big.json" "$API/v1/search/orders")
-[ "$code" = 413 ] && [ "$(json 'd["error"]["code"]')" = body_too_large ] || fail "curl, 100 KiB: status $code"
+[ "$code" = 413 ] && [ "$(body_json 'd["error"]["code"]')" = body_too_large ] || fail "curl, 100 KiB: status $code"
 python3 -c 'import json; print(json.dumps({"query": {"match_all": {}}, "size": 0, "_source": ["x" * 2000]}))' >"$WORK/ok.json"
 code=$(curl -s -o "$WORK/body" -w '%{http_code}' -X POST --data-binary @"$WORK/ok.json" "$API/v1/search/orders")
 [ "$code" = 200 ] || fail "curl, a 2 KiB search body: status $code"
@@ -194,8 +193,8 @@ wait_caught_up weird 3 60
 kill -0 "$pid" 2>/dev/null || fail "run with a table named \"My Orders\" exited"
 code=$(curl -s -o "$WORK/body" -w '%{http_code}' "$API/v1/views/My%20Orders/w-2")
 [ "$code" = 200 ] || { cat "$WORK/body" >&2; fail "GET a row of \"My Orders\": status $code"; }
-[ "$(json 'd["Total"] == 2.5')" = True ] || fail "the row of \"My Orders\""
+[ "$(body_json 'd["Total"] == 2.5')" = True ] || fail "the row of \"My Orders\""
 code=$(curl -s -o "$WORK/body" -w '%{http_code}' "$API/v1/views/My%20Orders?Total.gt=1.6")
-[ "$code" = 200 ] && [ "$(json 'len(d["items"])')" = 2 ] || fail "list \"My Orders\" with a filter"
+[ "$code" = 200 ] && [ "$(body_json 'len(d["items"])')" = 2 ] || fail "list \"My Orders\" with a filter"
 stop_clean "$pid"
 echo "http_hostile: ok"

@@ -22,18 +22,16 @@ projector_start run --http "127.0.0.1:$port" --retry-backoff-max-ms 500 -X sessi
 pid=$LAST_PID
 wait_caught_up orders 1000 120
 
-get() { curl -s -o "$WORK/body" -w '%{http_code}' "$1"; }
-json() { python3 -c "import json,sys; d=json.load(open('$WORK/body')); print($1)"; }
 # Waits until /readyz answers 503 with error code $1.
 wait_readyz_code() {
     for _ in $(seq 1 150); do
-        [ "$(get "$API/readyz")" = 503 ] && [ "$(json 'd["error"]["code"]')" = "$1" ] && return 0
+        [ "$(http_get "$API/readyz")" = 503 ] && [ "$(body_json 'd["error"]["code"]')" = "$1" ] && return 0
         sleep 0.2
     done
     fail "/readyz did not answer 503 $1: $(cat "$WORK/body")"
 }
 wait_ready() {
-    for _ in $(seq 1 150); do [ "$(get "$API/readyz")" = 200 ] && return 0; sleep 0.2; done
+    for _ in $(seq 1 150); do [ "$(http_get "$API/readyz")" = 200 ] && return 0; sleep 0.2; done
     fail "/readyz is not 200: $(cat "$WORK/body")"
 }
 status() {
@@ -45,9 +43,9 @@ status() {
 sql "ALTER TABLE order_detail RENAME COLUMN status TO order_status"
 produce 1001 2000
 wait_readyz_code schema_mismatch
-[[ "$(json 'd["error"]["message"]')" == *42703*status* ]] || fail "/readyz message: $(cat "$WORK/body")"
-[ "$(get "$API/v1/projections/orders")" = 200 ] || fail "GET /v1/projections/orders"
-[ "$(json 'd["state"]')" = stalled ] && [ "$(json 'd["stalled"]["cause"]')" = schema_mismatch ] \
+[[ "$(body_json 'd["error"]["message"]')" == *42703*status* ]] || fail "/readyz message: $(cat "$WORK/body")"
+[ "$(http_get "$API/v1/projections/orders")" = 200 ] || fail "GET /v1/projections/orders"
+[ "$(body_json 'd["state"]')" = stalled ] && [ "$(body_json 'd["stalled"]["cause"]')" = schema_mismatch ] \
     || fail "projection: $(cat "$WORK/body")"
 curl -s "$API/metrics" >"$WORK/metrics.txt"
 grep -qx 'projector_stalled{projection="orders",cause="schema_mismatch"} 1' "$WORK/metrics.txt" \
@@ -68,7 +66,7 @@ grep -q 'error projection=orders the views no longer fit the mapping: .*42703' "
 sql "ALTER TABLE order_detail RENAME COLUMN order_status TO status"
 wait_caught_up orders 2000 120
 wait_ready
-[ "$(get "$API/v1/projections/orders")" = 200 ] && [ "$(json 'd["state"]')" = live ] \
+[ "$(http_get "$API/v1/projections/orders")" = 200 ] && [ "$(body_json 'd["state"]')" = live ] \
     || fail "after the column is back: $(cat "$WORK/body")"
 grep -q 'projection=orders no longer stalled' "$WORK/run.log" || fail "the recovery was not logged"
 
@@ -76,7 +74,7 @@ grep -q 'projection=orders no longer stalled' "$WORK/run.log" || fail "the recov
 sql "DROP TABLE customer_summary"
 produce 2001 3000
 wait_readyz_code schema_mismatch
-[[ "$(json 'd["error"]["message"]')" == *42P01* ]] || fail "/readyz message: $(cat "$WORK/body")"
+[[ "$(body_json 'd["error"]["message"]')" == *42P01* ]] || fail "/readyz message: $(cat "$WORK/body")"
 "$PROJECTOR" migrate --mappings "$PROJECT_ROOT/mappings" --views "$PROJECT_ROOT/views" >"$WORK/migrate.out" 2>&1 \
     || { cat "$WORK/migrate.out"; fail "migrate"; }
 wait_readyz_code table_recreated

@@ -23,12 +23,9 @@ API=http://127.0.0.1:$port
 projector_start serve --http "127.0.0.1:$((port + 1))"
 OTHER=http://127.0.0.1:$((port + 1))
 
-# GET URL -> status code; body in $WORK/body
-get() { curl -s -o "$WORK/body" -w '%{http_code}' "$1"; }
-json() { python3 -c "import json,sys; d=json.load(open('$WORK/body')); print($1)"; }
-for _ in $(seq 1 100); do [ "$(get "$OTHER/healthz")" = 200 ] && break; sleep 0.1; done
-[ "$(get "$API/readyz")" = 200 ] || fail "not ready before the drift: $(cat "$WORK/body")"
-[ "$(get "$OTHER/readyz")" = 200 ] || fail "serve not ready before the drift: $(cat "$WORK/body")"
+for _ in $(seq 1 100); do [ "$(http_get "$OTHER/healthz")" = 200 ] && break; sleep 0.1; done
+[ "$(http_get "$API/readyz")" = 200 ] || fail "not ready before the drift: $(cat "$WORK/body")"
+[ "$(http_get "$OTHER/readyz")" = 200 ] || fail "serve not ready before the drift: $(cat "$WORK/body")"
 
 psql -X -q -c "BEGIN; LOCK TABLE order_detail IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(600); COMMIT;" \
     >/dev/null 2>&1 &
@@ -41,30 +38,30 @@ done
 tail -n +1501 "$WORK/events.ndjson" | kcat -b "$BROKERS" -P -t order-events -K $'\t'
 code=
 for _ in $(seq 1 300); do
-    code=$(get "$API/readyz")
-    [ "$code" = 503 ] && [ "$(json 'd["error"]["code"]')" = stalled ] && break
+    code=$(http_get "$API/readyz")
+    [ "$code" = 503 ] && [ "$(body_json 'd["error"]["code"]')" = stalled ] && break
     sleep 0.2
 done
 [ "$code" = 503 ] || fail "/readyz answered $code while the batch failed: $(cat "$WORK/body")"
-[ "$(json 'd["error"]["code"]')" = stalled ] || fail "/readyz: $(cat "$WORK/body")"
-[[ "$(json 'd["error"]["message"]')" == *"database: "*"55P03"* ]] || fail "/readyz reason: $(cat "$WORK/body")"
+[ "$(body_json 'd["error"]["code"]')" = stalled ] || fail "/readyz: $(cat "$WORK/body")"
+[[ "$(body_json 'd["error"]["message"]')" == *"database: "*"55P03"* ]] || fail "/readyz reason: $(cat "$WORK/body")"
 n=$(applied_total orders)
 [ "$n" -lt "$total" ] || fail "everything was applied although a column was missing"
 
-[ "$(get "$API/v1/projections/orders")" = 200 ] || fail "GET /v1/projections/orders"
-[ "$(json 'd["state"]')" = stalled ] || fail "state $(json 'd["state"]'), expected stalled"
-[[ "$(json 'd["stalled"]["reason"]')" == *55P03* ]] || fail "stalled reason: $(json 'd["stalled"]')"
-[ "$(json 'd["stalled"]["cause"]')" = stalled ] || fail "stalled cause: $(json 'd["stalled"]')"
-[ "$(json 'd["stalled"]["since"][:2]')" = 20 ] || fail "stalled since: $(json 'd["stalled"]')"
+[ "$(http_get "$API/v1/projections/orders")" = 200 ] || fail "GET /v1/projections/orders"
+[ "$(body_json 'd["state"]')" = stalled ] || fail "state $(body_json 'd["state"]'), expected stalled"
+[[ "$(body_json 'd["stalled"]["reason"]')" == *55P03* ]] || fail "stalled reason: $(body_json 'd["stalled"]')"
+[ "$(body_json 'd["stalled"]["cause"]')" = stalled ] || fail "stalled cause: $(body_json 'd["stalled"]')"
+[ "$(body_json 'd["stalled"]["since"][:2]')" = 20 ] || fail "stalled since: $(body_json 'd["stalled"]')"
 curl -s "$API/metrics" >"$WORK/metrics.txt"
 grep -qx 'projector_stalled{projection="orders",cause="stalled"} 1' "$WORK/metrics.txt" || fail "metric: $(grep stalled "$WORK/metrics.txt")"
 # another instance sees it through projector.stalls
 for _ in $(seq 1 100); do
-    [ "$(get "$OTHER/readyz")" = 503 ] && break
+    [ "$(http_get "$OTHER/readyz")" = 503 ] && break
     sleep 0.2
 done
-[ "$(json 'd["error"]["code"]')" = stalled ] || fail "serve's /readyz: $(cat "$WORK/body")"
-[ "$(get "$OTHER/v1/projections/orders")" = 200 ] && [ "$(json 'd["state"]')" = stalled ] \
+[ "$(body_json 'd["error"]["code"]')" = stalled ] || fail "serve's /readyz: $(cat "$WORK/body")"
+[ "$(http_get "$OTHER/v1/projections/orders")" = 200 ] && [ "$(body_json 'd["state"]')" = stalled ] \
     || fail "serve's state: $(cat "$WORK/body")"
 "$PROJECTOR" status --brokers "$BROKERS" --mappings "$PROJECT_ROOT/mappings" --views "$PROJECT_ROOT/views" >"$WORK/status.txt" || fail "projector status failed"
 grep -q '^projection orders: generation 1, stalled$' "$WORK/status.txt" || fail "status: $(cat "$WORK/status.txt")"
@@ -74,11 +71,11 @@ grep -q '^  stalled: database: .*55P03.* (stalled since ' "$WORK/status.txt" || 
 sql "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE query LIKE 'BEGIN; LOCK TABLE order_detail%'" >/dev/null
 wait "$locker" 2>/dev/null || true
 wait_caught_up orders "$total" 120
-for _ in $(seq 1 100); do [ "$(get "$API/readyz")" = 200 ] && break; sleep 0.2; done
-[ "$(get "$API/readyz")" = 200 ] || fail "/readyz after the fix: $(cat "$WORK/body")"
-[ "$(get "$API/v1/projections/orders")" = 200 ] && [ "$(json 'd["state"]')" = live ] \
-    && [ "$(json 'd["stalled"]')" = None ] || fail "after the fix: $(cat "$WORK/body")"
-[ "$(get "$OTHER/readyz")" = 200 ] || fail "serve's /readyz after the fix: $(cat "$WORK/body")"
+for _ in $(seq 1 100); do [ "$(http_get "$API/readyz")" = 200 ] && break; sleep 0.2; done
+[ "$(http_get "$API/readyz")" = 200 ] || fail "/readyz after the fix: $(cat "$WORK/body")"
+[ "$(http_get "$API/v1/projections/orders")" = 200 ] && [ "$(body_json 'd["state"]')" = live ] \
+    && [ "$(body_json 'd["stalled"]')" = None ] || fail "after the fix: $(cat "$WORK/body")"
+[ "$(http_get "$OTHER/readyz")" = 200 ] || fail "serve's /readyz after the fix: $(cat "$WORK/body")"
 curl -s "$API/metrics" >"$WORK/metrics.txt"
 grep -qx 'projector_stalled{projection="orders",cause="stalled"} 0' "$WORK/metrics.txt" || fail "metric after the fix"
 [ "$(sql "SELECT count(*) FROM projector.stalls")" = 0 ] || fail "a stall is still recorded"
@@ -91,10 +88,10 @@ grep -q 'projection=orders no longer stalled' "$WORK/run.log" || fail "the recov
 sql "INSERT INTO projector.stalls (projection, instance, since, reason, updated_at, expires_at)
     VALUES ('orders', 'crashed:1', now() - interval '2 min', 'database: gone', now() - interval '1 min',
     now() - interval '1 s')" >/dev/null
-[ "$(get "$API/readyz")" = 200 ] || fail "an expired stall counts: $(cat "$WORK/body")"
-[ "$(get "$OTHER/readyz")" = 200 ] || fail "an expired stall counts on serve: $(cat "$WORK/body")"
+[ "$(http_get "$API/readyz")" = 200 ] || fail "an expired stall counts: $(cat "$WORK/body")"
+[ "$(http_get "$OTHER/readyz")" = 200 ] || fail "an expired stall counts on serve: $(cat "$WORK/body")"
 sql "UPDATE projector.stalls SET expires_at = now() + interval '1 hour'" >/dev/null
-[ "$(get "$OTHER/readyz")" = 503 ] && [[ "$(json 'd["error"]["message"]')" == *"(crashed:1): database: gone"* ]] \
+[ "$(http_get "$OTHER/readyz")" = 503 ] && [[ "$(body_json 'd["error"]["message"]')" == *"(crashed:1): database: gone"* ]] \
     || fail "another instance's stall: $(cat "$WORK/body")"
 sql "DELETE FROM projector.stalls" >/dev/null
 stop_clean "$pid"

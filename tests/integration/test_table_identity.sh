@@ -20,8 +20,6 @@ projector_start run --http "127.0.0.1:$port" --stall-after-ms 60000 --retry-back
     -X session.timeout.ms=6000
 pid=$LAST_PID
 wait_caught_up orders 1500 120
-get() { curl -s -o "$WORK/body" -w '%{http_code}' "$1"; }
-json() { python3 -c "import json,sys; d=json.load(open('$WORK/body')); print($1)"; }
 [ "$(sql "SELECT count(*) FROM projector.table_identity WHERE projection = 'orders'
     AND oid = to_regclass(table_name)::oid")" = 2 ] || fail "table identity not recorded: $(sql "SELECT * FROM projector.table_identity")"
 before=$(sql "SELECT count(*) FROM customer_summary")
@@ -33,14 +31,14 @@ sql "DROP TABLE customer_summary"
 sed -n 1501,2500p "$WORK/events.ndjson" | kcat -b "$BROKERS" -P -t order-events -K $'\t'
 code=
 for _ in $(seq 1 300); do
-    code=$(get "$API/readyz")
+    code=$(http_get "$API/readyz")
     [ "$code" = 503 ] && break
     sleep 0.2
 done
-[ "$code" = 503 ] && [ "$(json 'd["error"]["code"]')" = table_recreated ] || fail "/readyz $code: $(cat "$WORK/body")"
-[[ "$(json 'd["error"]["message"]')" == *"table customer_summary was re-created since events were applied to it"*"projector rebuild orders"* ]] \
+[ "$code" = 503 ] && [ "$(body_json 'd["error"]["code"]')" = table_recreated ] || fail "/readyz $code: $(cat "$WORK/body")"
+[[ "$(body_json 'd["error"]["message"]')" == *"table customer_summary was re-created since events were applied to it"*"projector rebuild orders"* ]] \
     || fail "/readyz reason: $(cat "$WORK/body")"
-[ "$(get "$API/v1/projections/orders")" = 200 ] && [ "$(json 'd["state"]')" = stalled ] \
+[ "$(http_get "$API/v1/projections/orders")" = 200 ] && [ "$(body_json 'd["state"]')" = stalled ] \
     || fail "state: $(cat "$WORK/body")"
 "$PROJECTOR" status "${cmd_args[@]}" >"$WORK/status.txt" || fail "projector status failed"
 grep -q '^  stalled: table customer_summary was re-created' "$WORK/status.txt" || fail "status: $(cat "$WORK/status.txt")"
@@ -54,8 +52,8 @@ sleep 2 # retries go on meanwhile; the refusal is logged once, as an error
     || fail "rebuild --in-place --wait: $(tail -n 5 "$WORK/r1.txt")"
 wait_caught_up orders 2500 120
 [ "$(sql "SELECT count(*) FROM customer_summary")" -ge "$before" ] || fail "customers missing after the rebuild"
-for _ in $(seq 1 100); do [ "$(get "$API/readyz")" = 200 ] && break; sleep 0.2; done
-[ "$(get "$API/readyz")" = 200 ] || fail "/readyz after the rebuild: $(cat "$WORK/body")"
+for _ in $(seq 1 100); do [ "$(http_get "$API/readyz")" = 200 ] && break; sleep 0.2; done
+[ "$(http_get "$API/readyz")" = 200 ] || fail "/readyz after the rebuild: $(cat "$WORK/body")"
 [ "$(sql "SELECT count(*) FROM projector.table_identity WHERE projection = 'orders'
     AND oid = to_regclass(table_name)::oid")" = 2 ] || fail "identity not recorded anew: $(sql "SELECT * FROM projector.table_identity")"
 
@@ -65,7 +63,7 @@ tail -n +2501 "$WORK/events.ndjson" | kcat -b "$BROKERS" -P -t order-events -K $
 wait_caught_up orders "$total" 120
 [ "$(sql "SELECT count(*) FROM projector.table_identity WHERE projection = 'orders'
     AND oid = to_regclass(table_name)::oid")" = 2 ] || fail "identity after the switch: $(sql "SELECT * FROM projector.table_identity")"
-[ "$(get "$API/readyz")" = 200 ] || fail "/readyz after the switch: $(cat "$WORK/body")"
+[ "$(http_get "$API/readyz")" = 200 ] || fail "/readyz after the switch: $(cat "$WORK/body")"
 stop_clean "$pid"
 assert_orders_match "$WORK/expected"
 assert_applied_exactly "$WORK/expected"
