@@ -67,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!set)
         setup();
-    plan_event_t ev[2];
+    event_t ev[2];
     memset(ev, 0, sizeof(ev));
     json_error_t jerr;
     json_t *doc = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &jerr);
@@ -78,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* The same event twice: the second sees the first's writes through the planner. */
     for (int i = 0; i < 2; i++) {
         ev[i].ev = (mapping_event_t){doc, "fuzz", 0, i, 1700000000000, "k", 1, "OrderCreated"};
-        ev[i].state = PLAN_PENDING;
+        ev[i].state = EVENT_PENDING;
     }
     planner_begin(planner, ev, 0, 2, arena, 0);
     for (size_t l = 0; l < mapping_lookup_count(mapping_set_get(set, 0)); l++) {

@@ -30,7 +30,7 @@ static int setup_sets(void **state)
 #define DECODE_FAILED "(decode failed)"
 
 typedef struct batch {
-    plan_event_t ev[8];
+    event_t ev[8];
     size_t n;
 } batch_t;
 
@@ -38,15 +38,15 @@ static void batch_build(batch_t *b, const char *const *texts, size_t max)
 {
     memset(b, 0, sizeof(*b));
     for (; b->n < max && texts[b->n]; b->n++) {
-        plan_event_t *e = &b->ev[b->n];
+        event_t *e = &b->ev[b->n];
         e->ev.topic = "order-events";
         e->ev.partition = 0;
         e->ev.offset = 100 + (int64_t)b->n;
         e->ev.timestamp_ms = -1;
-        e->state = PLAN_PENDING;
+        e->state = EVENT_PENDING;
         if (strcmp(texts[b->n], DECODE_FAILED) == 0) {
-            e->state = PLAN_DEAD;
-            e->stage = "decode";
+            e->state = EVENT_DEAD;
+            e->stage = EVENT_STAGE_DECODE;
             e->error = "not JSON";
             continue;
         }
@@ -423,17 +423,17 @@ static void check_states(const plan_row_t *r, const batch_t *b)
     if (strlen(r->states) != b->n)
         fail_msg("%s: the row lists %zu states for %zu events", r->name, strlen(r->states), b->n);
     for (size_t i = 0; i < b->n; i++) {
-        const plan_event_t *e = &b->ev[i];
+        const event_t *e = &b->ev[i];
         static const char names[] = {'P', 'S', 'D', 'A'};
         char got = names[e->state];
         if (got != r->states[i])
             fail_msg("%s: event %zu is %c, expected %c", r->name, i, got, r->states[i]);
-        if (e->state != PLAN_DEAD)
+        if (e->state != EVENT_DEAD)
             continue;
         const char *stage = e->ev.doc ? "map" : "decode";
-        if (!e->stage || strcmp(e->stage, stage) != 0)
+        if (strcmp(event_stage_name(e->stage), stage) != 0)
             fail_msg("%s: event %zu dead at stage %s, expected %s", r->name, i,
-                     e->stage ? e->stage : "NULL", stage);
+                     event_stage_name(e->stage), stage);
         if (!e->error || !strstr(e->error, r->dead_error))
             fail_msg("%s: event %zu error \"%s\" does not contain \"%s\"", r->name, i,
                      e->error ? e->error : "NULL", r->dead_error);
@@ -510,7 +510,7 @@ static void test_cut_and_resume(void **state)
     assert_string_equal(g->params[0], "{\"x\",\"y\"}");
     assert_string_equal(g->params[1], "{\"6\",\"6\"}");
     for (size_t i = 0; i < b.n; i++)
-        assert_int_equal(b.ev[i].state, PLAN_PENDING);
+        assert_int_equal(b.ev[i].state, EVENT_PENDING);
 
     planner_destroy(p);
     arena_destroy(err_arena);

@@ -13,12 +13,11 @@
 #include <time.h>
 
 #include "arena.h"
+#include "decode.h"
 #include "generation.h"
 #include "log.h"
 #include "mapping.h"
-#include "planner.h"
 #include "schema.h"
-#include "service.h"
 #include "sink_es.h"
 #include "sink_pg.h"
 
@@ -261,7 +260,7 @@ static int replay_one(const config_t *cfg, PGresult *r, int i, sink_pg_t *sink, 
     unsigned char *value = PQgetisnull(r, i, 6)
                                ? NULL
                                : PQunescapeBytea((const unsigned char *)PQgetvalue(r, i, 6), &vlen);
-    plan_event_t ev;
+    event_t ev;
     memset(&ev, 0, sizeof(ev));
     ev.ev.topic = PQgetvalue(r, i, 2);
     ev.ev.partition = atoi(PQgetvalue(r, i, 3));
@@ -270,7 +269,8 @@ static int replay_one(const config_t *cfg, PGresult *r, int i, sink_pg_t *sink, 
     ev.ev.key = (const char *)key;
     ev.ev.key_len = klen;
     ev.ev.type_header = PQgetisnull(r, i, 7) ? NULL : PQgetvalue(r, i, 7);
-    plan_event_decode(&ev, value, vlen, (size_t)config_int(cfg, CFG_MAX_EVENT_BYTES), arena);
+    event_decode(&ev, event_decoder_find("json"), value, vlen,
+                 (size_t)config_int(cfg, CFG_MAX_EVENT_BYTES), arena);
     char err[1024];
     sink_rc_t rc =
         sink_pg_replay(sink, strtoll(PQgetvalue(r, i, 0), NULL, 10), &ev, arena, err, sizeof(err));
@@ -282,8 +282,8 @@ static int replay_one(const config_t *cfg, PGresult *r, int i, sink_pg_t *sink, 
         failed = 1;
     } else if (rc == SINK_STALE) {
         printf("id %s: already replayed\n", id);
-    } else if (ev.state == PLAN_DEAD) {
-        printf("id %s: fails again (%s): %s\n", id, ev.stage, ev.error);
+    } else if (ev.state == EVENT_DEAD) {
+        printf("id %s: fails again (%s): %s\n", id, event_stage_name(ev.stage), ev.error);
         failed = 1;
     } else {
         printf("id %s: replayed (%s/%s/%s)\n", id, ev.ev.topic, PQgetvalue(r, i, 3),
@@ -336,7 +336,7 @@ static int discard(PGconn *c, const dlq_cmd_opts_t *o)
 
 static int replay(const config_t *cfg, PGconn *c, const dlq_cmd_opts_t *o)
 {
-    mapping_set_t *set = service_prepare_mappings(cfg, c);
+    mapping_set_t *set = schema_prepare_mappings(cfg, c);
     if (!set)
         return 2;
     PGresult *r = query(c,

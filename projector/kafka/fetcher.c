@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "backoff.h"
+#include "decode.h"
 #include "kafka_conf.h"
 #include "log.h"
 #include "sink_pg.h"
@@ -29,7 +30,8 @@ typedef struct part_state {
 struct fetcher {
     const config_t *cfg;
     const mapping_t *m;
-    generation_t gen; /* consumer group, positions key and log label */
+    const event_decoder_t *decoder; /* the topics' format */
+    generation_t gen;               /* consumer group, positions key and log label */
     rd_kafka_t *rk;
     sink_pg_t *positions; /* its own connection, to read stored positions on assignment */
     char **dlq_topics;    /* per mapping topic */
@@ -111,7 +113,7 @@ void fetcher_rewind(fetcher_t *f)
     pthread_mutex_unlock(&f->mu);
 }
 
-size_t fetcher_assigned(fetcher_t *f, sink_position_t *pos, size_t max)
+size_t fetcher_assigned(fetcher_t *f, event_position_t *pos, size_t max)
 {
     pthread_mutex_lock(&f->mu);
     size_t n = 0;
@@ -136,7 +138,7 @@ void fetcher_commit(fetcher_t *f, rd_kafka_topic_partition_list_t *offsets)
  * them as the list's offsets and records them. Returns 0, or -1 when stopped first. */
 static int load_positions(fetcher_t *f, rd_kafka_topic_partition_list_t *list)
 {
-    sink_position_t *pos = calloc((size_t)list->cnt + 1, sizeof(*pos));
+    event_position_t *pos = calloc((size_t)list->cnt + 1, sizeof(*pos));
     if (!pos)
         abort();
     for (int i = 0; i < list->cnt; i++) {
@@ -238,7 +240,7 @@ static const char *dlq_topic_for(const fetcher_t *f, const char *topic)
 }
 
 /* Fills e from msg: metadata, and the value parsed once. */
-static void decode(fetcher_t *f, fetch_batch_t *b, rd_kafka_message_t *msg, plan_event_t *e)
+static void decode(fetcher_t *f, fetch_batch_t *b, rd_kafka_message_t *msg, event_t *e)
 {
     memset(e, 0, sizeof(*e));
     e->source = msg;
@@ -249,16 +251,17 @@ static void decode(fetcher_t *f, fetch_batch_t *b, rd_kafka_message_t *msg, plan
     e->ev.key = msg->key;
     e->ev.key_len = msg->key_len;
     e->dlq_topic = dlq_topic_for(f, e->ev.topic);
-    plan_event_decode(e, msg->payload, msg->len, (size_t)config_int(f->cfg, CFG_MAX_EVENT_BYTES),
-                      b->arena);
+    event_decode(e, f->decoder, msg->payload, msg->len,
+                 (size_t)config_int(f->cfg, CFG_MAX_EVENT_BYTES), b->arena);
     const char *hname = mapping_type_header(f->m);
     rd_kafka_headers_t *hdrs;
     const void *hv;
     size_t hlen;
-    if (e->state == PLAN_PENDING && hname &&
+    if (e->state == EVENT_PENDING && hname &&
         rd_kafka_message_headers(msg, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR &&
         rd_kafka_header_get_last(hdrs, hname, &hv, &hlen) == RD_KAFKA_RESP_ERR_NO_ERROR && hv)
         e->ev.type_header = arena_strndup(b->arena, hv, hlen);
+    event_resolve(e, f->m);
 }
 
 /* ---- batches ---- */
@@ -477,13 +480,14 @@ fetcher_t *fetcher_new(const config_t *cfg, const mapping_t *m, const generation
         abort();
     f->cfg = cfg;
     f->m = m;
+    f->decoder = event_decoder_find("json");
     f->gen = *gen;
     f->cap = (size_t)config_int(cfg, CFG_BATCH_MAX_EVENTS);
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->cond, NULL);
     for (int i = 0; i < FETCH_BATCHES; i++) {
         f->batches[i].msgs = calloc(f->cap, sizeof(rd_kafka_message_t *));
-        f->batches[i].events = calloc(f->cap, sizeof(plan_event_t));
+        f->batches[i].events = calloc(f->cap, sizeof(event_t));
         f->batches[i].arena = arena_new();
         if (!f->batches[i].msgs || !f->batches[i].events)
             abort();

@@ -109,6 +109,9 @@ typedef struct mapping_event {
     const char *key;      /* may be NULL */
     size_t key_len;
     const char *type_header; /* the type header's value, when the mapping reads it from one */
+    /* the event's rule, once mapping_event_resolve() found it (NULL: its type is not mapped) */
+    const struct event_rule *rule;
+    int resolved; /* 1: rule is set; 0: looked up at each evaluation */
 } mapping_event_t;
 
 /* One row operation produced by an event: values are text or NULL (SQL NULL). */
@@ -186,6 +189,10 @@ const char *mapping_index(const mapping_t *m, size_t i);
 mapping_result_t mapping_eval_docs(const mapping_t *m, const mapping_event_t *ev, arena_t *arena,
                                    mapping_doc_op_t *ops, size_t *nops, char *errstr,
                                    size_t errstr_size);
+/* Finds ev's rule once, so that evaluations do not look it up again: returns 0 (ev->rule set,
+ * NULL when its type is not mapped), or -1 when the event has no readable type (errstr says why;
+ * the evaluations report it again). Does not block. */
+int mapping_event_resolve(const mapping_t *m, mapping_event_t *ev, char *errstr, size_t errsz);
 /* 1 when the event's type has any lookup (so it must be evaluated for prefetching). */
 int mapping_event_has_lookups(const mapping_t *m, const mapping_event_t *ev);
 

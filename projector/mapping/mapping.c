@@ -1055,6 +1055,8 @@ static const event_rule_t *find_rule(const mapping_t *m, const mapping_event_t *
 {
     const char *type = NULL;
     *bad = 0;
+    if (ev->resolved)
+        return ev->rule;
     if (m->type_header) {
         type = ev->type_header;
         if (!type) {
@@ -1077,6 +1079,17 @@ static const event_rule_t *find_rule(const mapping_t *m, const mapping_event_t *
         if (strcmp(m->rules[i].type, type) == 0)
             return &m->rules[i];
     return NULL;
+}
+
+int mapping_event_resolve(const mapping_t *m, mapping_event_t *ev, char *errstr, size_t errsz)
+{
+    int bad;
+    ev->resolved = 0;
+    ev->rule = find_rule(m, ev, errstr, errsz, &bad);
+    if (bad)
+        return -1;
+    ev->resolved = 1;
+    return 0;
 }
 
 int mapping_event_has_lookups(const mapping_t *m, const mapping_event_t *ev)

@@ -42,7 +42,7 @@ struct planner {
     const mapping_t *m;
     arena_t *values; /* op values and overlay values of the current sub-batch */
     arena_t *err_arena;
-    plan_event_t *events;
+    event_t *events;
     size_t lo, hi;
     int serial;
     /* levels */
@@ -66,42 +66,6 @@ struct planner {
     size_t nbufs, bufs_cap, ptrs_cap;
     strbuf_t key; /* scratch for key encoding */
 };
-
-static void decode_dead(plan_event_t *e, const char *why, arena_t *arena)
-{
-    e->state = PLAN_DEAD;
-    e->stage = "decode";
-    e->error = arena_strndup(arena, why, strlen(why));
-}
-
-void plan_event_decode(plan_event_t *e, const void *value, size_t len, size_t max_bytes,
-                       arena_t *arena)
-{
-    e->value = value;
-    e->value_len = len;
-    e->state = PLAN_PENDING;
-    e->ev.doc = NULL;
-    char why[512];
-    if (len > max_bytes) {
-        snprintf(why, sizeof(why), "the event is %zu bytes, over max.event.bytes (%zu)", len,
-                 max_bytes);
-        decode_dead(e, why, arena);
-        return;
-    }
-    if (!value) {
-        decode_dead(e, "the message has no value (a tombstone)", arena);
-        return;
-    }
-    json_error_t jerr;
-    e->ev.doc = json_loadb(value, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!e->ev.doc) {
-        snprintf(why, sizeof(why), "invalid JSON at line %d, column %d: %s", jerr.line, jerr.column,
-                 jerr.text);
-        decode_dead(e, why, arena);
-    } else if (!json_is_object(e->ev.doc)) {
-        decode_dead(e, "$: the event is not a JSON object", arena);
-    }
-}
 
 static void *xrealloc(void *p, size_t n)
 {
@@ -245,7 +209,7 @@ static int overlay_lookup(void *ctx, int id, const char *const *keys, const char
     return 0;
 }
 
-void planner_begin(planner_t *p, plan_event_t *events, size_t lo, size_t hi, arena_t *err_arena,
+void planner_begin(planner_t *p, event_t *events, size_t lo, size_t hi, arena_t *err_arena,
                    int serial)
 {
     arena_reset(p->values);
@@ -268,8 +232,8 @@ void planner_begin(planner_t *p, plan_event_t *events, size_t lo, size_t hi, are
         return;
     char err[8];
     for (size_t i = lo; i < hi; i++) {
-        plan_event_t *e = &events[i];
-        if (e->state != PLAN_PENDING || !mapping_event_has_lookups(p->m, &e->ev))
+        event_t *e = &events[i];
+        if (e->state != EVENT_PENDING || !mapping_event_has_lookups(p->m, &e->ev))
             continue;
         size_t n;
         mapping_eval(p->m, &e->ev, p->values, collect_lookup, p, p->ev_ops, &n, err, sizeof(err));
@@ -466,8 +430,8 @@ size_t planner_plan(planner_t *p)
     size_t i;
     char err[1024];
     for (i = p->lo; i < p->hi; i++) {
-        plan_event_t *e = &p->events[i];
-        if (e->state != PLAN_PENDING)
+        event_t *e = &p->events[i];
+        if (e->state != EVENT_PENDING)
             continue;
         size_t n;
         mapping_result_t rc = mapping_eval(p->m, &e->ev, p->values, overlay_lookup, p, p->ev_ops,
@@ -475,12 +439,12 @@ size_t planner_plan(planner_t *p)
         if (rc == MAPPING_CUT && i > p->lo)
             break;
         if (rc == MAPPING_SKIP) {
-            e->state = PLAN_SKIPPED;
+            e->state = EVENT_SKIPPED;
         } else if (rc == MAPPING_BAD || rc == MAPPING_CUT) {
             if (rc == MAPPING_CUT) /* cannot happen: the first event sees fetched rows only */
                 snprintf(err, sizeof(err), "internal: lookup could not be resolved");
-            e->state = PLAN_DEAD;
-            e->stage = "map";
+            e->state = EVENT_DEAD;
+            e->stage = EVENT_STAGE_MAP;
             e->error = arena_strndup(p->err_arena, err, strlen(err));
         } else {
             for (size_t k = 0; k < n; k++)

@@ -26,8 +26,4 @@ typedef struct service_check_opts {
  * code: 0; 1 when the database cannot be reached (and not offline); 2 for problems found. */
 int service_check(const config_t *cfg, const service_check_opts_t *o);
 
-/* Loads the mappings and binds them to the (migrated) database's column types. Blocks. Returns
- * the set (caller owns), or NULL after printing every problem as "file: json.path: message". */
-mapping_set_t *service_prepare_mappings(const config_t *cfg, PGconn *conn);
-
 #endif

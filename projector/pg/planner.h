@@ -5,27 +5,8 @@
 #include <stddef.h>
 
 #include "arena.h"
+#include "event.h"
 #include "mapping.h"
-
-typedef enum {
-    PLAN_PENDING, /* not yet applied */
-    PLAN_SKIPPED, /* its type is not in the mapping: counted, nothing written */
-    PLAN_DEAD,    /* cannot be projected: goes to the dead-letter topic */
-    PLAN_APPLIED, /* its writes are part of the batch */
-} plan_state_t;
-
-/* One event of a batch. The consumer fills ev, value and dlq_topic; decode failures arrive
- * already PLAN_DEAD with stage and error set. */
-typedef struct plan_event {
-    mapping_event_t ev; /* ev.doc is NULL when the value could not be decoded */
-    const void *value;
-    size_t value_len;
-    const char *dlq_topic;
-    const void *source; /* the consumer's message (rd_kafka_message_t), for dead letters */
-    plan_state_t state;
-    const char *stage; /* for PLAN_DEAD: "decode", "map" or "apply" */
-    const char *error; /* for PLAN_DEAD: why, naming the JSON path */
-} plan_event_t;
 
 /* One statement: an action applied to nrows rows at once (params are text[] literals), or a
  * sql action for one event (params are its values). */
@@ -36,12 +17,6 @@ typedef struct plan_group {
     const char *const *params;
 } plan_group_t;
 
-/* Sets e's value and parses it once into e->ev.doc (PLAN_PENDING), or marks e PLAN_DEAD at
- * stage "decode" with the reason (in arena): over max_bytes, no value, invalid JSON or UTF-8,
- * duplicate keys, not an object. The caller owns e->ev.doc (json_decref). */
-void plan_event_decode(plan_event_t *e, const void *value, size_t len, size_t max_bytes,
-                       arena_t *arena);
-
 typedef struct planner planner_t;
 
 /* Returns a planner for mapping m (borrowed; must outlive it). Caller owns the planner. */
@@ -51,7 +26,7 @@ void planner_destroy(planner_t *p);
 /* Starts a sub-batch at events[lo, hi): resets the plan and collects the lookup keys the events
  * need. Error texts of events marked dead are allocated in err_arena. serial=1 plans one
  * statement per row operation (the fallback when keys of one row are spelled differently). */
-void planner_begin(planner_t *p, plan_event_t *events, size_t lo, size_t hi, arena_t *err_arena,
+void planner_begin(planner_t *p, event_t *events, size_t lo, size_t hi, arena_t *err_arena,
                    int serial);
 /* The keys of lookup id to fetch before planning: returns how many (0: none) and sets *params to
  * one text[] literal per key column. */
@@ -61,7 +36,7 @@ size_t planner_prefetch(planner_t *p, int id, const char *const **params);
 void planner_prefetch_result(planner_t *p, int id, size_t ord, const char *value);
 /* Evaluates events from lo on and plans their statements. Returns the end of the planned range:
  * hi, or an earlier event that needs the database state after the planned ones (apply them,
- * then begin again there). Marks events PLAN_SKIPPED or PLAN_DEAD (stage "map") as it goes. */
+ * then begin again there). Marks events EVENT_SKIPPED or EVENT_DEAD (stage "map") as it goes. */
 size_t planner_plan(planner_t *p);
 size_t planner_group_count(const planner_t *p);
 const plan_group_t *planner_group(const planner_t *p, size_t i);

@@ -481,3 +481,25 @@ void schema_check_mappings(PGconn *conn, schema_t *s, mapping_set_t *set, errlis
         }
     }
 }
+
+mapping_set_t *schema_prepare_mappings(const config_t *cfg, PGconn *conn)
+{
+    errlist_t *errs = errlist_new();
+    mapping_set_t *set = mapping_set_load(config_str(cfg, CFG_MAPPINGS), errs);
+    if (set) {
+        char err[1024];
+        schema_t *schema = schema_load(conn, err, sizeof(err));
+        if (!schema)
+            errlist_add(errs, "database", NULL, "%s", err);
+        else
+            schema_check_mappings(conn, schema, set, errs);
+        schema_destroy(schema);
+    }
+    if (errlist_count(errs)) {
+        errlist_print(errs, stderr);
+        mapping_set_destroy(set);
+        set = NULL;
+    }
+    errlist_destroy(errs);
+    return set;
+}

@@ -17,8 +17,6 @@
 #include "sqlgen.h"
 #include "strbuf.h"
 
-const char sink_pg_stage_document[] = "map";
-
 static const char sql_doc_version[] = "SELECT nextval('projector.document_versions')";
 
 int sink_pg_docs_prepare(sink_pg_t *s, char *errstr, size_t errstr_size)
@@ -50,7 +48,7 @@ void sink_pg_docs_free(sink_pg_t *s)
     s->doc_arena = NULL;
 }
 
-void sink_pg_docs_eval(sink_pg_t *s, plan_event_t *ev, size_t n)
+void sink_pg_docs_eval(sink_pg_t *s, event_t *ev, size_t n)
 {
     if (!s->doc_arena)
         s->doc_arena = arena_new();
@@ -61,14 +59,14 @@ void sink_pg_docs_eval(sink_pg_t *s, plan_event_t *ev, size_t n)
     for (size_t i = 0; i < n; i++) {
         s->doc_ops[i] = NULL;
         s->ndoc_ops[i] = 0;
-        if (ev[i].state != PLAN_PENDING || !ev[i].ev.doc || !max)
+        if (ev[i].state != EVENT_PENDING || !ev[i].ev.doc || !max)
             continue;
         mapping_doc_op_t *ops = arena_alloc(s->doc_arena, max * sizeof(*ops));
         char err[1024];
         if (mapping_eval_docs(s->m, &ev[i].ev, s->doc_arena, ops, &s->ndoc_ops[i], err,
                               sizeof(err)) == MAPPING_BAD) {
-            ev[i].state = PLAN_DEAD;
-            ev[i].stage = sink_pg_stage_document;
+            ev[i].state = EVENT_DEAD;
+            ev[i].stage = EVENT_STAGE_DOCUMENT;
             ev[i].error = arena_strndup(s->err_arena, err, strlen(err));
             s->ndoc_ops[i] = 0;
             continue;
@@ -79,18 +77,18 @@ void sink_pg_docs_eval(sink_pg_t *s, plan_event_t *ev, size_t n)
 
 /* One document per (index, id): the last event of the batch that writes it decides. Fills
  * s->docs, with the op each came from in ops[] (doc_arena). */
-static const mapping_doc_op_t **coalesce(sink_pg_t *s, plan_event_t *ev, size_t n)
+static const mapping_doc_op_t **coalesce(sink_pg_t *s, event_t *ev, size_t n)
 {
     size_t total = 0;
     for (size_t i = 0; i < n; i++)
-        total += ev[i].state == PLAN_PENDING ? s->ndoc_ops[i] : 0;
+        total += ev[i].state == EVENT_PENDING ? s->ndoc_ops[i] : 0;
     s->docs = arena_alloc(s->doc_arena, (total + 1) * sizeof(*s->docs));
     const mapping_doc_op_t **ops = arena_alloc(s->doc_arena, (total + 1) * sizeof(*ops));
     s->ndocs = 0;
     hmap_t *seen = hmap_new();
     strbuf_t key = STRBUF_INIT;
     for (size_t i = 0; i < n; i++) {
-        for (size_t k = 0; ev[i].state == PLAN_PENDING && k < s->ndoc_ops[i]; k++) {
+        for (size_t k = 0; ev[i].state == EVENT_PENDING && k < s->ndoc_ops[i]; k++) {
             const mapping_doc_op_t *op = &s->doc_ops[i][k];
             strbuf_reset(&key);
             strbuf_puts(&key, op->doc->index);
@@ -100,7 +98,7 @@ static const mapping_doc_op_t **coalesce(sink_pg_t *s, plan_event_t *ev, size_t 
             int64_t *slot = hmap_put(seen, key.data, key.len, &created);
             if (created)
                 *slot = (int64_t)s->ndocs++;
-            s->docs[*slot] = (sink_doc_t){op->doc->index, op->id, op->body, i, NULL};
+            s->docs[*slot] = (event_doc_t){op->doc->index, op->id, op->body, i, NULL};
             ops[*slot] = op;
         }
     }
@@ -169,25 +167,25 @@ void sink_pg_docs_result(sink_pg_t *s, PGresult *r, const q_expect_t *q)
 }
 
 /* Marks the events of the documents the indexer refused dead; returns how many. */
-static size_t refuse(sink_pg_t *s, plan_event_t *ev)
+static size_t refuse(sink_pg_t *s, event_t *ev)
 {
     size_t dead = 0;
     for (size_t i = 0; i < s->ndocs; i++) {
-        const sink_doc_t *d = &s->docs[i];
-        if (!d->error || ev[d->event].state != PLAN_PENDING)
+        const event_doc_t *d = &s->docs[i];
+        if (!d->error || ev[d->event].state != EVENT_PENDING)
             continue;
         char msg[1536];
         snprintf(msg, sizeof(msg), "search engine refused document %s of index %s: %s", d->id,
                  d->index, d->error);
-        ev[d->event].state = PLAN_DEAD;
-        ev[d->event].stage = "index";
+        ev[d->event].state = EVENT_DEAD;
+        ev[d->event].stage = EVENT_STAGE_INDEX;
         ev[d->event].error = arena_strndup(s->err_arena, msg, strlen(msg));
         dead++;
     }
     return dead;
 }
 
-err_class_t sink_pg_docs_index(sink_pg_t *s, plan_event_t *ev, size_t n)
+err_class_t sink_pg_docs_index(sink_pg_t *s, event_t *ev, size_t n)
 {
     const mapping_doc_op_t **ops = coalesce(s, ev, n);
     if (!s->ndocs)

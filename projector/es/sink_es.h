@@ -8,8 +8,8 @@
 #include "arena.h"
 #include "config.h"
 #include "es_client.h"
+#include "event.h"
 #include "mapping.h"
-#include "sink_pg.h"
 #include "stats.h"
 
 typedef struct sink_es sink_es_t;
@@ -30,7 +30,7 @@ void sink_es_destroy(sink_es_t *s);
  * document holds this version or a newer one: written. 429/5xx items and failed requests make
  * the call fail retriably (-1); documents refused for good (400, ...) get their error (1). A
  * request refused as a whole is split until the refused document is alone. Blocks. */
-int sink_es_write(void *ctx, sink_doc_t *docs, size_t n, int64_t version, arena_t *arena,
+int sink_es_write(void *ctx, event_doc_t *docs, size_t n, int64_t version, arena_t *arena,
                   char *errstr, size_t errstr_size);
 
 /* Reads the definition of index (an alias) that mapping m writes: <views>/<index>.es.json, a JSON

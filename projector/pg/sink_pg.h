@@ -12,18 +12,6 @@
 
 typedef struct sink_pg sink_pg_t;
 
-/* A partition's position within one batch. */
-typedef struct sink_position {
-    const char *topic;
-    int32_t partition;
-    int64_t expected; /* next offset stored, as this instance believes; -1: none stored yet */
-    int64_t next;     /* next offset once the batch is applied */
-    /* filled by sink_pg_apply(): */
-    int64_t applied, skipped, dead;
-    int stale;      /* the stored position differed from expected */
-    int64_t actual; /* the stored position when stale (-1: none) */
-} sink_position_t;
-
 typedef enum {
     SINK_OK,          /* committed: the batch's writes and positions */
     SINK_STALE,       /* nothing written: a position moved under us (see stale/actual); re-seek */
@@ -38,23 +26,14 @@ typedef enum {
 
 /* Called once the batch's dead events are known, before the commit: publish them (the
  * dead-letter topic) and return 0, or -1 to roll back and retry the batch. */
-typedef int (*sink_dead_fn)(void *ctx, plan_event_t *events, size_t n);
-
-/* A document write of a batch, as the indexer gets it. */
-typedef struct sink_doc {
-    const char *index; /* the index (alias) */
-    const char *id;
-    const char *body;  /* the document's JSON, or NULL: delete the document */
-    size_t event;      /* the batch's event whose writes the document reflects last */
-    const char *error; /* set by the indexer when it refuses the document for good */
-} sink_doc_t;
+typedef int (*sink_dead_fn)(void *ctx, event_t *events, size_t n);
 
 /* Writes docs[0, n) with external version `version` (texts in arena). Returns 0 when every
  * document is written (or already holds a newer version), -1 when the writes failed retriably
  * (errstr says why), 1 when some documents were refused for good (their error is set; the others
  * are written). Blocks. */
-typedef int (*sink_index_fn)(void *ctx, sink_doc_t *docs, size_t n, int64_t version, arena_t *arena,
-                             char *errstr, size_t errstr_size);
+typedef int (*sink_index_fn)(void *ctx, event_doc_t *docs, size_t n, int64_t version,
+                             arena_t *arena, char *errstr, size_t errstr_size);
 
 /* Returns a sink for projection m (borrowed) applying to generation gen (copied): the live
  * tables, or a generation being built (its schema first on the search path, its own positions
@@ -71,23 +50,23 @@ void sink_pg_set_indexer(sink_pg_t *s, sink_index_fn fn, void *ctx);
  * pos[i].expected (-1: none stored yet; a build generation: -2 when the partition has no row,
  * i.e. the build is over or the partition is not part of it). Blocks. Returns 0, or -1 with errstr
  * set (retriable: the database is unreachable). */
-int sink_pg_positions(sink_pg_t *s, sink_position_t *pos, size_t npos, char *errstr,
+int sink_pg_positions(sink_pg_t *s, event_position_t *pos, size_t npos, char *errstr,
                       size_t errstr_size) __attribute__((warn_unused_result));
 
 /* Applies events[0, n) (partition order within each partition) and advances pos in one
  * transaction, committing only if every stored position still equals pos[i].expected. Events
- * that fail for themselves are isolated (bisection under savepoints) and marked PLAN_DEAD; every
+ * that fail for themselves are isolated (bisection under savepoints) and marked EVENT_DEAD; every
  * other event is applied once. Error texts go to err_arena. Blocks. */
-sink_rc_t sink_pg_apply(sink_pg_t *s, plan_event_t *events, size_t n, arena_t *err_arena,
-                        sink_position_t *pos, size_t npos, sink_dead_fn dead_fn, void *dead_ctx,
+sink_rc_t sink_pg_apply(sink_pg_t *s, event_t *events, size_t n, arena_t *err_arena,
+                        event_position_t *pos, size_t npos, sink_dead_fn dead_fn, void *dead_ctx,
                         char *errstr, size_t errstr_size) __attribute__((warn_unused_result));
 
 /* Applies one dead-lettered event again (projector.dead_letters row dead_id, after a mapping
  * fix), outside the stream, in one transaction that locks the dead letter while unresolved:
- * SINK_OK with ev->state PLAN_APPLIED (resolved; the partition's counters move it from
- * dead-lettered to applied) or PLAN_DEAD (failed again; its record holds the new error);
+ * SINK_OK with ev->state EVENT_APPLIED (resolved; the partition's counters move it from
+ * dead-lettered to applied) or EVENT_DEAD (failed again; its record holds the new error);
  * SINK_STALE when it was resolved already; SINK_RETRY on a database failure. Blocks. */
-sink_rc_t sink_pg_replay(sink_pg_t *s, int64_t dead_id, plan_event_t *ev, arena_t *err_arena,
+sink_rc_t sink_pg_replay(sink_pg_t *s, int64_t dead_id, event_t *ev, arena_t *err_arena,
                          char *errstr, size_t errstr_size) __attribute__((warn_unused_result));
 
 /* Records (best effort: the database may be down) that this worker, instance ("host:pid"), has

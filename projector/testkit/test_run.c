@@ -14,9 +14,9 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "decode.h"
 #include "generation.h"
 #include "schema.h"
-#include "service.h"
 #include "sink_pg.h"
 #include "sqlgen.h"
 #include "strbuf.h"
@@ -189,7 +189,7 @@ test_run_t *test_run_new(const config_t *cfg, int *exit_code)
         *exit_code = 2;
         goto fail;
     }
-    if (!(r->set = service_prepare_mappings(cfg, r->conn))) {
+    if (!(r->set = schema_prepare_mappings(cfg, r->conn))) {
         *exit_code = 2;
         goto fail;
     }
@@ -263,7 +263,7 @@ static int reset(test_run_t *r, char *errstr, size_t errsz)
 }
 
 /* sink_index_fn: keeps the documents as a search engine would hold them. */
-static int store_docs(void *ctx, sink_doc_t *docs, size_t n, int64_t version, arena_t *arena,
+static int store_docs(void *ctx, event_doc_t *docs, size_t n, int64_t version, arena_t *arena,
                       char *errstr, size_t errstr_size)
 {
     test_run_t *r = ctx;
@@ -297,7 +297,7 @@ static int consumes(const mapping_t *m, const char *topic)
 
 /* Fills ev with the events of c that m consumes, decoded; returns how many. */
 static size_t build_events(const test_run_t *r, const mapping_t *m, const testcase_t *c,
-                           plan_event_t *ev, arena_t *arena)
+                           event_t *ev, arena_t *arena)
 {
     size_t n = 0, max = (size_t)config_int(r->cfg, CFG_MAX_EVENT_BYTES);
     const char *header = mapping_type_header(m), *suffix = config_str(r->cfg, CFG_DLQ_SUFFIX);
@@ -305,7 +305,7 @@ static size_t build_events(const test_run_t *r, const mapping_t *m, const testca
         const testcase_event_t *e = &c->events[i];
         if (!consumes(m, e->topic))
             continue;
-        plan_event_t *p = &ev[n++];
+        event_t *p = &ev[n++];
         memset(p, 0, sizeof(*p));
         p->ev.topic = e->topic;
         p->ev.partition = e->partition;
@@ -321,13 +321,14 @@ static size_t build_events(const test_run_t *r, const mapping_t *m, const testca
             sprintf(t, "%s%s", e->topic, suffix);
             p->dlq_topic = t;
         }
-        plan_event_decode(p, e->value, e->value_len, max, arena);
+        event_decode(p, event_decoder_find("json"), e->value, e->value_len, max, arena);
+        event_resolve(p, m);
     }
     return n;
 }
 
 /* The distinct partitions of ev[0, n) into pos (room for n); returns how many. */
-static size_t partitions_of(const plan_event_t *ev, size_t n, sink_position_t *pos)
+static size_t partitions_of(const event_t *ev, size_t n, event_position_t *pos)
 {
     size_t np = 0;
     for (size_t i = 0; i < n; i++) {
@@ -345,7 +346,7 @@ static size_t partitions_of(const plan_event_t *ev, size_t n, sink_position_t *p
     return np;
 }
 
-static size_t position_index(const sink_position_t *pos, size_t np, const plan_event_t *e)
+static size_t position_index(const event_position_t *pos, size_t np, const event_t *e)
 {
     size_t k = 0;
     while (k + 1 < np &&
@@ -365,10 +366,10 @@ static const char *const sink_rc_names[] = {
 };
 
 /* Applies ev[0, n) through sink: one batch, or one event per batch. */
-static int apply_events(sink_pg_t *sink, plan_event_t *ev, size_t n, int single, arena_t *arena,
+static int apply_events(sink_pg_t *sink, event_t *ev, size_t n, int single, arena_t *arena,
                         char *errstr, size_t errsz)
 {
-    sink_position_t *pos = calloc(n + 1, sizeof(*pos));
+    event_position_t *pos = calloc(n + 1, sizeof(*pos));
     if (!pos)
         abort();
     size_t np = partitions_of(ev, n, pos);
@@ -379,7 +380,7 @@ static int apply_events(sink_pg_t *sink, plan_event_t *ev, size_t n, int single,
         src = sink_pg_apply(sink, ev, n, arena, pos, np, NULL, NULL, err, sizeof(err));
     } else {
         for (size_t i = 0; rc == 0 && src == SINK_OK && i < n; i++) {
-            sink_position_t *p = &pos[position_index(pos, np, &ev[i])];
+            event_position_t *p = &pos[position_index(pos, np, &ev[i])];
             p->next = ev[i].ev.offset + 1;
             src = sink_pg_apply(sink, &ev[i], 1, arena, p, 1, NULL, NULL, err, sizeof(err));
         }
@@ -396,7 +397,7 @@ static int apply_events(sink_pg_t *sink, plan_event_t *ev, size_t n, int single,
 static int run_mapping(test_run_t *r, const mapping_t *m, const testcase_t *c, int single,
                        char *errstr, size_t errsz)
 {
-    plan_event_t *ev = calloc(c->nevents + 1, sizeof(*ev));
+    event_t *ev = calloc(c->nevents + 1, sizeof(*ev));
     arena_t *arena = arena_new();
     if (!ev)
         abort();

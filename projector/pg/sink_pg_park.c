@@ -22,7 +22,7 @@ int sink_pg_park_prepare(sink_pg_t *s, char *errstr, size_t errstr_size)
 }
 
 /* Hex of an event's key, in the arena; NULL when it has none. */
-static const char *key_hex(const plan_event_t *e, arena_t *arena)
+static const char *key_hex(const event_t *e, arena_t *arena)
 {
     if (!e->ev.key)
         return NULL;
@@ -36,15 +36,15 @@ static const char *key_hex(const plan_event_t *e, arena_t *arena)
     return hex;
 }
 
-static void park(sink_pg_t *s, plan_event_t *e, const char *topic, long long dead_offset)
+static void park(sink_pg_t *s, event_t *e, const char *topic, long long dead_offset)
 {
     char why[512];
     snprintf(why, sizeof(why),
              "parked: the event of the same key at %s offset %lld is dead-lettered; it applies "
              "after that one is replayed or discarded",
              topic, dead_offset);
-    e->state = PLAN_DEAD;
-    e->stage = "parked";
+    e->state = EVENT_DEAD;
+    e->stage = EVENT_STAGE_PARKED;
     e->error = arena_strndup(s->err_arena, why, strlen(why));
 }
 
@@ -55,9 +55,9 @@ void sink_pg_park_from_rows(sink_pg_t *s, PGresult *r)
         const char *topic = PQgetvalue(r, i, 0), *hex = PQgetvalue(r, i, 1);
         long long off = strtoll(PQgetvalue(r, i, 2), NULL, 10);
         for (size_t k = 0; k < s->nev; k++) {
-            plan_event_t *e = &s->ev[k];
+            event_t *e = &s->ev[k];
             const char *h = s->key_hexes[k];
-            if (e->state == PLAN_PENDING && h && strcmp(h, hex) == 0 &&
+            if (e->state == EVENT_PENDING && h && strcmp(h, hex) == 0 &&
                 strcmp(e->ev.topic, topic) == 0)
                 park(s, e, topic, off);
         }
@@ -72,7 +72,7 @@ void sink_pg_park_send_query(sink_pg_t *s)
     strbuf_puts(&keys, "{");
     s->key_hexes = arena_alloc(s->err_arena, (s->nev + 1) * sizeof(char *));
     for (size_t i = 0; i < s->nev; i++) {
-        const char *h = s->ev[i].state == PLAN_PENDING ? key_hex(&s->ev[i], s->err_arena) : NULL;
+        const char *h = s->ev[i].state == EVENT_PENDING ? key_hex(&s->ev[i], s->err_arena) : NULL;
         s->key_hexes[i] = h;
         if (!h)
             continue;
@@ -94,21 +94,21 @@ err_class_t sink_pg_park_followers(sink_pg_t *s)
     err_class_t e = ERR_NONE;
     strbuf_t k = STRBUF_INIT;
     for (size_t i = 0; i < s->nev; i++) {
-        plan_event_t *ev = &s->ev[i];
-        if (!ev->ev.key || (ev->state != PLAN_DEAD && !dead))
+        event_t *ev = &s->ev[i];
+        if (!ev->ev.key || (ev->state != EVENT_DEAD && !dead))
             continue;
         strbuf_reset(&k);
         strbuf_puts(&k, ev->ev.topic);
         strbuf_append(&k, "", 1);
         strbuf_append(&k, ev->ev.key, ev->ev.key_len);
-        if (ev->state == PLAN_DEAD) {
+        if (ev->state == EVENT_DEAD) {
             if (!dead)
                 dead = hmap_new();
             int created;
             int64_t *off = hmap_put(dead, k.data, k.len, &created);
             if (created)
                 *off = ev->ev.offset;
-        } else if (ev->state == PLAN_PENDING) {
+        } else if (ev->state == EVENT_PENDING) {
             int64_t *off = hmap_get(dead, k.data, k.len);
             if (off) {
                 park(s, ev, ev->ev.topic, (long long)*off);

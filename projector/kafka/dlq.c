@@ -43,7 +43,7 @@ typedef struct delivery {
 /* One dead letter in flight. */
 typedef struct slot {
     delivery_t *dv;
-    const plan_event_t *e;
+    const event_t *e;
     rd_kafka_resp_err_t err; /* its delivery report's */
 } slot_t;
 
@@ -142,7 +142,7 @@ static size_t headers_size(const rd_kafka_headers_t *h)
 }
 
 /* The dead letter's headers: the event's own (DLQ_WHOLE) and the projector.* ones. */
-static rd_kafka_headers_t *dead_headers(const dlq_t *d, const plan_event_t *e, dlq_form_t form)
+static rd_kafka_headers_t *dead_headers(const dlq_t *d, const event_t *e, dlq_form_t form)
 {
     const rd_kafka_message_t *src = e->source;
     rd_kafka_headers_t *orig = NULL, *h;
@@ -152,7 +152,7 @@ static rd_kafka_headers_t *dead_headers(const dlq_t *d, const plan_event_t *e, d
     h = form == DLQ_WHOLE && norig ? rd_kafka_headers_copy(orig) : rd_kafka_headers_new(10);
     char num[32];
     add_header(h, "projector.error", e->error ? e->error : "");
-    add_header(h, "projector.stage", e->stage ? e->stage : "");
+    add_header(h, "projector.stage", event_stage_name(e->stage));
     add_header(h, "projector.projection", d->projection);
     add_header(h, "projector.topic", e->ev.topic);
     snprintf(num, sizeof(num), "%d", e->ev.partition);
@@ -168,8 +168,7 @@ static rd_kafka_headers_t *dead_headers(const dlq_t *d, const plan_event_t *e, d
 
 /* How many bytes of e's value fit in a message with headers h (already holding every other
  * header); adds projector.value_truncated (the original size) when not all of it does. */
-static size_t value_fit(const dlq_t *d, const plan_event_t *e, rd_kafka_headers_t *h,
-                        dlq_form_t form)
+static size_t value_fit(const dlq_t *d, const event_t *e, rd_kafka_headers_t *h, dlq_form_t form)
 {
     size_t room = 0, fixed = DLQ_SLACK + e->ev.key_len + headers_size(h) + 64;
     if (d->max_bytes > fixed)
@@ -194,7 +193,7 @@ static size_t value_fit(const dlq_t *d, const plan_event_t *e, rd_kafka_headers_
  * message the producer refuses for its size (sets s->err) is not an error. */
 static int produce_one(dlq_t *d, slot_t *s, dlq_form_t form, char *errstr, size_t errsz)
 {
-    const plan_event_t *e = s->e;
+    const event_t *e = s->e;
     rd_kafka_headers_t *h = dead_headers(d, e, form);
     size_t len = value_fit(d, e, h, form);
     s->err = RD_KAFKA_RESP_ERR_NO_ERROR;
@@ -263,7 +262,7 @@ static int publish_refused(dlq_t *d, slot_t *slots, int count, delivery_t *dv, c
     return rc;
 }
 
-int dlq_publish(dlq_t *d, plan_event_t *events, size_t n, char *errstr, size_t errstr_size)
+int dlq_publish(dlq_t *d, event_t *events, size_t n, char *errstr, size_t errstr_size)
 {
     delivery_t dv = {0, 0, ""};
     int rc = 0, count = 0;
@@ -271,7 +270,7 @@ int dlq_publish(dlq_t *d, plan_event_t *events, size_t n, char *errstr, size_t e
     if (!slots)
         abort();
     for (size_t i = 0; i < n && rc == 0; i++) {
-        if (events[i].state != PLAN_DEAD)
+        if (events[i].state != EVENT_DEAD)
             continue;
         slots[count] = (slot_t){&dv, &events[i], RD_KAFKA_RESP_ERR_NO_ERROR};
         rc = produce_one(d, &slots[count++], DLQ_WHOLE, errstr, errstr_size);

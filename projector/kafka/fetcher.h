@@ -18,7 +18,7 @@
  * the fetcher; lent to the applier between fetcher_next() and fetcher_release(). */
 typedef struct fetch_batch {
     rd_kafka_message_t **msgs;
-    plan_event_t *events; /* events[i] decodes msgs[i] */
+    event_t *events; /* events[i] decodes msgs[i] */
     size_t n;
     arena_t *arena; /* error texts and header values of this batch */
     uint64_t generation;
@@ -55,7 +55,7 @@ void fetcher_advance(fetcher_t *f, const char *topic, int32_t partition, int64_t
 void fetcher_rewind(fetcher_t *f);
 /* Copies up to max assigned partitions with their recorded positions (topic strings stay valid
  * until the next rebalance) into pos; returns how many. */
-size_t fetcher_assigned(fetcher_t *f, sink_position_t *pos, size_t max);
+size_t fetcher_assigned(fetcher_t *f, event_position_t *pos, size_t max);
 /* Commits offsets to Kafka asynchronously, for lag tools (positions live in PostgreSQL). */
 void fetcher_commit(fetcher_t *f, rd_kafka_topic_partition_list_t *offsets);
 

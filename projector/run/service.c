@@ -122,28 +122,6 @@ static int migrate_indices(const config_t *cfg, PGconn *conn, const mapping_set_
     return 0;
 }
 
-mapping_set_t *service_prepare_mappings(const config_t *cfg, PGconn *conn)
-{
-    errlist_t *errs = errlist_new();
-    mapping_set_t *set = mapping_set_load(config_str(cfg, CFG_MAPPINGS), errs);
-    if (set) {
-        char err[1024];
-        schema_t *schema = schema_load(conn, err, sizeof(err));
-        if (!schema)
-            errlist_add(errs, "database", NULL, "%s", err);
-        else
-            schema_check_mappings(conn, schema, set, errs);
-        schema_destroy(schema);
-    }
-    if (errlist_count(errs)) {
-        errlist_print(errs, stderr);
-        mapping_set_destroy(set);
-        set = NULL;
-    }
-    errlist_destroy(errs);
-    return set;
-}
-
 static int run_workers(const config_t *cfg, mapping_set_t *set, stats_t *const *stats,
                        const sigset_t *signals)
 {
@@ -209,7 +187,7 @@ int service_run(const config_t *cfg)
         PQfinish(conn);
         return EXIT_INVALID;
     }
-    mapping_set_t *set = service_prepare_mappings(cfg, conn);
+    mapping_set_t *set = schema_prepare_mappings(cfg, conn);
     int ix = set ? migrate_indices(cfg, conn, set, &signals) : 0;
     PQfinish(conn);
     if (!set)
@@ -255,7 +233,7 @@ int service_serve(const config_t *cfg)
     PGconn *conn = connect_waiting(cfg, &signals, &refused);
     if (!conn)
         return refused ? EXIT_FAILURE_RUNTIME : EXIT_OK;
-    mapping_set_t *set = service_prepare_mappings(cfg, conn);
+    mapping_set_t *set = schema_prepare_mappings(cfg, conn);
     PQfinish(conn);
     if (!set)
         return EXIT_INVALID;

@@ -263,7 +263,7 @@ static void handle_rows(sink_pg_t *s, PGresult *r, const q_expect_t *q)
             s->pos[k].actual = -2; /* no row */
         for (int i = 0; i < PQntuples(r); i++) {
             for (size_t k = 0; k < s->npos; k++) {
-                sink_position_t *p = &s->pos[k];
+                event_position_t *p = &s->pos[k];
                 if (strcmp(p->topic, PQgetvalue(r, i, 0)) == 0 &&
                     p->partition == atoi(PQgetvalue(r, i, 1)))
                     p->actual = PQgetisnull(r, i, 2) ? -1 : strtoll(PQgetvalue(r, i, 2), NULL, 10);
@@ -319,7 +319,8 @@ static err_class_t run_sql(sink_pg_t *s, const char *sql)
 /* ---- positions ---- */
 
 /* Builds the text[]/int[] literals of the positions' topics and partitions. */
-static void position_arrays(const sink_position_t *pos, size_t n, strbuf_t *topics, strbuf_t *parts)
+static void position_arrays(const event_position_t *pos, size_t n, strbuf_t *topics,
+                            strbuf_t *parts)
 {
     strbuf_reset(topics);
     strbuf_reset(parts);
@@ -343,7 +344,7 @@ static void send_lock(sink_pg_t *s, strbuf_t *topics, strbuf_t *parts)
     sink_pg_send(s, "pos_lock", 3, params, NULL, NULL, Q_LOCK, 0, NULL);
 }
 
-int sink_pg_positions(sink_pg_t *s, sink_position_t *pos, size_t npos, char *errstr,
+int sink_pg_positions(sink_pg_t *s, event_position_t *pos, size_t npos, char *errstr,
                       size_t errstr_size)
 {
     if (sink_pg_connect(s, errstr, errstr_size) != 0)
@@ -374,8 +375,7 @@ int sink_pg_positions(sink_pg_t *s, sink_position_t *pos, size_t npos, char *err
 /* ---- applying ---- */
 
 /* Applies events[lo, hi) inside the open transaction, sub-batch by sub-batch. */
-static err_class_t apply_range(sink_pg_t *s, plan_event_t *ev, size_t lo, size_t hi,
-                               arena_t *err_arena)
+static err_class_t apply_range(sink_pg_t *s, event_t *ev, size_t lo, size_t hi, arena_t *err_arena)
 {
     for (size_t i = lo; i < hi;) {
         planner_begin(s->planner, ev, i, hi, err_arena, s->serial);
@@ -410,36 +410,26 @@ static err_class_t apply_range(sink_pg_t *s, plan_event_t *ev, size_t lo, size_t
 
 /* Whether a dead event stays dead through another attempt at its batch: what did not depend on
  * the attempt (decoding, documents that cannot be built) or was decided by an earlier one. */
-static int sticky(const char *stage)
-{
-    static const char *const stages[] = {"decode", "parked", "index"};
-    if (stage == sink_pg_stage_document)
-        return 1;
-    for (size_t i = 0; i < sizeof(stages) / sizeof(stages[0]); i++)
-        if (strcmp(stage, stages[i]) == 0)
-            return 1;
-    return 0;
-}
-
 /* Makes events pending again for another attempt, but for what does not depend on it. */
-static void reset_states(plan_event_t *ev, size_t lo, size_t hi)
+static void reset_states(event_t *ev, size_t lo, size_t hi)
 {
     for (size_t i = lo; i < hi; i++) {
-        if (ev[i].state == PLAN_DEAD && sticky(ev[i].stage))
+        if (ev[i].state == EVENT_DEAD && event_stage_sticky(ev[i].stage))
             continue;
-        ev[i].state = PLAN_PENDING;
-        ev[i].stage = ev[i].error = NULL;
+        ev[i].state = EVENT_PENDING;
+        ev[i].stage = EVENT_STAGE_NONE;
+        ev[i].error = NULL;
     }
 }
 
 /* Applies events[lo, hi) under a savepoint; when an event's data fails, halves the range until
  * the failing events are found alone, and marks them dead. */
-static err_class_t apply_careful(sink_pg_t *s, plan_event_t *ev, size_t lo, size_t hi,
+static err_class_t apply_careful(sink_pg_t *s, event_t *ev, size_t lo, size_t hi,
                                  arena_t *err_arena)
 {
     size_t pending = 0, last = lo;
     for (size_t i = lo; i < hi; i++)
-        if (ev[i].state == PLAN_PENDING) {
+        if (ev[i].state == EVENT_PENDING) {
             pending++;
             last = i;
         }
@@ -464,8 +454,8 @@ static err_class_t apply_careful(sink_pg_t *s, plan_event_t *ev, size_t lo, size
         return e;
     reset_states(ev, lo, hi);
     if (pending == 1) {
-        ev[last].state = PLAN_DEAD;
-        ev[last].stage = "apply";
+        ev[last].state = EVENT_DEAD;
+        ev[last].stage = EVENT_STAGE_APPLY;
         ev[last].error = arena_strndup(err_arena, msg, strlen(msg));
         return ERR_NONE;
     }
@@ -474,7 +464,7 @@ static err_class_t apply_careful(sink_pg_t *s, plan_event_t *ev, size_t lo, size
     return e != ERR_NONE ? e : apply_careful(s, ev, mid, hi, err_arena);
 }
 
-static sink_position_t *position_of(sink_pg_t *s, const plan_event_t *e)
+static event_position_t *position_of(sink_pg_t *s, const event_t *e)
 {
     for (size_t k = 0; k < s->npos; k++)
         if (s->pos[k].partition == e->ev.partition && strcmp(s->pos[k].topic, e->ev.topic) == 0)
@@ -482,7 +472,7 @@ static sink_position_t *position_of(sink_pg_t *s, const plan_event_t *e)
     return NULL;
 }
 
-static void send_dead_letter(sink_pg_t *s, const plan_event_t *e)
+static void send_dead_letter(sink_pg_t *s, const event_t *e)
 {
     char part[16], off[24], ts[24];
     snprintf(part, sizeof(part), "%d", e->ev.partition);
@@ -494,7 +484,7 @@ static void send_dead_letter(sink_pg_t *s, const plan_event_t *e)
                               off,
                               e->ev.key,
                               (const char *)e->value,
-                              e->stage,
+                              event_stage_name(e->stage),
                               e->error,
                               e->dlq_topic,
                               e->ev.type_header,
@@ -505,19 +495,18 @@ static void send_dead_letter(sink_pg_t *s, const plan_event_t *e)
 }
 
 /* Sends the dead letters, the advanced positions and COMMIT. */
-static err_class_t finish(sink_pg_t *s, plan_event_t *ev, size_t n, strbuf_t *topics,
-                          strbuf_t *parts)
+static err_class_t finish(sink_pg_t *s, event_t *ev, size_t n, strbuf_t *topics, strbuf_t *parts)
 {
     for (size_t k = 0; k < s->npos; k++)
         s->pos[k].applied = s->pos[k].skipped = s->pos[k].dead = 0;
     for (size_t i = 0; i < n; i++) {
-        sink_position_t *p = position_of(s, &ev[i]);
-        if (ev[i].state == PLAN_DEAD) {
+        event_position_t *p = position_of(s, &ev[i]);
+        if (ev[i].state == EVENT_DEAD) {
             send_dead_letter(s, &ev[i]);
             if (p)
                 p->dead++;
         } else if (p) {
-            if (ev[i].state == PLAN_SKIPPED)
+            if (ev[i].state == EVENT_SKIPPED)
                 p->skipped++;
             else
                 p->applied++;
@@ -527,7 +516,7 @@ static err_class_t finish(sink_pg_t *s, plan_event_t *ev, size_t n, strbuf_t *to
     for (int a = 0; a < 4; a++)
         strbuf_puts(&arr[a], "{");
     for (size_t k = 0; k < s->npos; k++) {
-        const sink_position_t *p = &s->pos[k];
+        const event_position_t *p = &s->pos[k];
         strbuf_printf(&arr[0], "%s%lld", k ? "," : "", (long long)p->next);
         strbuf_printf(&arr[1], "%s%lld", k ? "," : "", (long long)p->applied);
         strbuf_printf(&arr[2], "%s%lld", k ? "," : "", (long long)p->skipped);
@@ -563,7 +552,7 @@ static err_class_t begin_checked(sink_pg_t *s, strbuf_t *topics, strbuf_t *parts
         return ERR_PAUSED;
     *stale = 0;
     for (size_t k = 0; k < s->npos; k++) {
-        sink_position_t *p = &s->pos[k];
+        event_position_t *p = &s->pos[k];
         p->stale = p->actual != p->expected || p->expected < -1; /* -2: no row to advance */
         *stale |= p->stale;
     }
@@ -571,7 +560,7 @@ static err_class_t begin_checked(sink_pg_t *s, strbuf_t *topics, strbuf_t *parts
 }
 
 /* One attempt at the whole batch. */
-static err_class_t attempt(sink_pg_t *s, plan_event_t *ev, size_t n, arena_t *err_arena,
+static err_class_t attempt(sink_pg_t *s, event_t *ev, size_t n, arena_t *err_arena,
                            strbuf_t *topics, strbuf_t *parts, sink_dead_fn dead_fn, void *dead_ctx,
                            int *stale)
 {
@@ -599,7 +588,7 @@ static err_class_t attempt(sink_pg_t *s, plan_event_t *ev, size_t n, arena_t *er
         return e;
     int dead = 0;
     for (size_t i = 0; i < n; i++)
-        dead += ev[i].state == PLAN_DEAD;
+        dead += ev[i].state == EVENT_DEAD;
     if (dead && dead_fn && dead_fn(dead_ctx, ev, n) != 0) {
         snprintf(s->errmsg, sizeof(s->errmsg), "publishing %d dead letter(s) failed", dead);
         return ERR_RETRY;
@@ -607,8 +596,8 @@ static err_class_t attempt(sink_pg_t *s, plan_event_t *ev, size_t n, arena_t *er
     return finish(s, ev, n, topics, parts);
 }
 
-sink_rc_t sink_pg_apply(sink_pg_t *s, plan_event_t *events, size_t n, arena_t *err_arena,
-                        sink_position_t *pos, size_t npos, sink_dead_fn dead_fn, void *dead_ctx,
+sink_rc_t sink_pg_apply(sink_pg_t *s, event_t *events, size_t n, arena_t *err_arena,
+                        event_position_t *pos, size_t npos, sink_dead_fn dead_fn, void *dead_ctx,
                         char *errstr, size_t errstr_size)
 {
     if (sink_pg_connect(s, errstr, errstr_size) != 0)
@@ -663,8 +652,8 @@ sink_rc_t sink_pg_apply(sink_pg_t *s, plan_event_t *events, size_t n, arena_t *e
         return e == ERR_INDEX ? SINK_RETRY_INDEX : e == ERR_SCHEMA ? SINK_SCHEMA : SINK_RETRY;
     }
     for (size_t i = 0; i < n; i++)
-        if (events[i].state == PLAN_PENDING)
-            events[i].state = PLAN_APPLIED;
+        if (events[i].state == EVENT_PENDING)
+            events[i].state = EVENT_APPLIED;
     for (size_t k = 0; k < npos; k++)
         pos[k].expected = pos[k].next;
     s->rows_written += s->rows_pending;
@@ -673,7 +662,7 @@ sink_rc_t sink_pg_apply(sink_pg_t *s, plan_event_t *events, size_t n, arena_t *e
 
 /* Applies a replayed event inside the replay's transaction, with its documents: an event whose
  * documents are refused is undone (savepoint) and stays dead. */
-static err_class_t replay_apply(sink_pg_t *s, plan_event_t *ev, arena_t *err_arena)
+static err_class_t replay_apply(sink_pg_t *s, event_t *ev, arena_t *err_arena)
 {
     s->ev = ev;
     s->nev = 1;
@@ -681,19 +670,19 @@ static err_class_t replay_apply(sink_pg_t *s, plan_event_t *ev, arena_t *err_are
     if (!s->index_fn)
         return apply_careful(s, ev, 0, 1, err_arena);
     sink_pg_docs_eval(s, ev, 1);
-    if (ev->state != PLAN_PENDING)
+    if (ev->state != EVENT_PENDING)
         return ERR_NONE;
     err_class_t e = run_sql(s, "SAVEPOINT replay");
     if (e == ERR_NONE)
         e = apply_careful(s, ev, 0, 1, err_arena);
-    if (e == ERR_NONE && ev->state == PLAN_PENDING)
+    if (e == ERR_NONE && ev->state == EVENT_PENDING)
         e = sink_pg_docs_index(s, ev, 1);
     if (e == ERR_AGAIN) /* refused by the search engine: ev is dead, its writes go */
         e = run_sql(s, "ROLLBACK TO SAVEPOINT replay");
     return e;
 }
 
-sink_rc_t sink_pg_replay(sink_pg_t *s, int64_t dead_id, plan_event_t *ev, arena_t *err_arena,
+sink_rc_t sink_pg_replay(sink_pg_t *s, int64_t dead_id, event_t *ev, arena_t *err_arena,
                          char *errstr, size_t errstr_size)
 {
     if (sink_pg_connect(s, errstr, errstr_size) != 0)
@@ -710,11 +699,11 @@ sink_rc_t sink_pg_replay(sink_pg_t *s, int64_t dead_id, plan_event_t *ev, arena_
         run_sql(s, "ROLLBACK");
         return SINK_STALE; /* replayed already, or gone */
     }
-    if (e == ERR_NONE && ev->state == PLAN_PENDING)
+    if (e == ERR_NONE && ev->state == EVENT_PENDING)
         e = replay_apply(s, ev, err_arena);
     if (e == ERR_NONE) {
-        if (ev->state == PLAN_DEAD) {
-            params[1] = ev->stage;
+        if (ev->state == EVENT_DEAD) {
+            params[1] = event_stage_name(ev->stage);
             params[2] = ev->error;
             sink_pg_send(s, "replay_failed", 3, params, NULL, NULL, Q_PLAIN, 0, NULL);
         } else {
@@ -729,8 +718,8 @@ sink_rc_t sink_pg_replay(sink_pg_t *s, int64_t dead_id, plan_event_t *ev, arena_
             run_sql(s, "ROLLBACK");
         return e == ERR_INDEX ? SINK_RETRY_INDEX : SINK_RETRY;
     }
-    if (ev->state == PLAN_PENDING)
-        ev->state = PLAN_APPLIED;
+    if (ev->state == EVENT_PENDING)
+        ev->state = EVENT_APPLIED;
     s->rows_written += s->rows_pending;
     return SINK_OK;
 }

@@ -14,7 +14,7 @@ typedef struct dlq dlq_t;
 dlq_t *dlq_new(const config_t *cfg, const char *projection, char *errstr, size_t errstr_size);
 void dlq_destroy(dlq_t *d);
 
-/* Publishes every PLAN_DEAD event of events[0, n) to its dlq_topic with the original key, value
+/* Publishes every EVENT_DEAD event of events[0, n) to its dlq_topic with the original key, value
  * and headers plus projector.* headers naming the error, stage, projection, topic, partition and
  * offset, and waits until all are acknowledged. A dead letter larger than the producer's
  * message.max.bytes has its value cut to fit (header projector.value_truncated: the original
@@ -23,7 +23,7 @@ void dlq_destroy(dlq_t *d);
  * topic (logged): projector.dead_letters holds every one whole. Blocks (up to
  * message.timeout.ms, 10 s by default). Returns 0, or -1 with errstr set when any was not
  * acknowledged for a reason that may pass (retry the batch). */
-int dlq_publish(dlq_t *d, plan_event_t *events, size_t n, char *errstr, size_t errstr_size)
+int dlq_publish(dlq_t *d, event_t *events, size_t n, char *errstr, size_t errstr_size)
     __attribute__((warn_unused_result));
 
 #endif

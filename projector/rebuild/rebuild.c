@@ -22,7 +22,6 @@
 #include "mapping.h"
 #include "rebuild_status.h"
 #include "schema.h"
-#include "service.h"
 #include "strbuf.h"
 
 typedef struct partition_mark {
@@ -385,7 +384,7 @@ int rebuild_run(const config_t *cfg, const rebuild_opts_t *o)
     }
     int rc = 1;
     rd_kafka_t *rk = NULL;
-    mapping_set_t *set = service_prepare_mappings(cfg, c);
+    mapping_set_t *set = schema_prepare_mappings(cfg, c);
     const mapping_t *m = NULL;
     for (size_t i = 0; set && i < mapping_set_count(set); i++)
         if (strcmp(mapping_name(mapping_set_get(set, i)), o->projection) == 0)

@@ -103,7 +103,7 @@ static void put_string(strbuf_t *sb, const char *s)
 }
 
 /* Appends the action (and source) lines of one document. */
-static void put_doc(strbuf_t *sb, const sink_doc_t *d, int64_t version, int generation)
+static void put_doc(strbuf_t *sb, const event_doc_t *d, int64_t version, int generation)
 {
     strbuf_puts(sb, d->body ? "{\"index\":{\"_index\":" : "{\"delete\":{\"_index\":");
     char index[300];
@@ -121,7 +121,7 @@ static void put_doc(strbuf_t *sb, const sink_doc_t *d, int64_t version, int gene
 
 /* Sends docs[0, n) in one request. Returns 0 (items recorded in out and the docs' errors) or -1
  * (retriable, errstr). A request refused as a whole is halved until the document is alone. */
-static int send_chunk(sink_es_t *s, sink_doc_t *docs, size_t n, int64_t version, arena_t *arena,
+static int send_chunk(sink_es_t *s, event_doc_t *docs, size_t n, int64_t version, arena_t *arena,
                       outcome_t *out, char *errstr, size_t errsz)
 {
     strbuf_reset(&s->body);
@@ -168,7 +168,7 @@ static int send_chunk(sink_es_t *s, sink_doc_t *docs, size_t n, int64_t version,
     return 0;
 }
 
-int sink_es_write(void *ctx, sink_doc_t *docs, size_t n, int64_t version, arena_t *arena,
+int sink_es_write(void *ctx, event_doc_t *docs, size_t n, int64_t version, arena_t *arena,
                   char *errstr, size_t errstr_size)
 {
     sink_es_t *s = ctx;

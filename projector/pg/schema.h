@@ -6,6 +6,7 @@
 #include <libpq-fe.h>
 #include <stddef.h>
 
+#include "config.h"
 #include "errlist.h"
 #include "mapping.h"
 
@@ -55,5 +56,10 @@ int schema_connect_refused(const char *errstr);
 
 /* Routes conn's notices through the log, as schema_connect() does. */
 void schema_log_notices(PGconn *conn);
+
+/* Loads the mappings (CFG_MAPPINGS) and binds them to the (migrated) database's column types.
+ * Blocks. Returns the set (caller owns), or NULL after printing every problem as
+ * "file: json.path: message". */
+mapping_set_t *schema_prepare_mappings(const config_t *cfg, PGconn *conn);
 
 #endif

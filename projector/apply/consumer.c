@@ -32,7 +32,7 @@ struct consumer {
     volatile sig_atomic_t *stop;
     consumer_state_t state;
     stats_t *stats;
-    sink_position_t *pos; /* of the batch being applied */
+    event_position_t *pos; /* of the batch being applied */
     size_t npos;
     int build_over; /* a build generation found a partition without a position row */
     /* progress */
@@ -124,8 +124,8 @@ static int build_positions(consumer_t *c, const fetch_batch_t *b)
 {
     c->npos = 0;
     for (size_t i = 0; i < b->n; i++) {
-        const plan_event_t *e = &b->events[i];
-        sink_position_t *p = NULL;
+        const event_t *e = &b->events[i];
+        event_position_t *p = NULL;
         for (size_t k = 0; k < c->npos && !p; k++)
             if (c->pos[k].partition == e->ev.partition && strcmp(c->pos[k].topic, e->ev.topic) == 0)
                 p = &c->pos[k];
@@ -142,17 +142,17 @@ static int build_positions(consumer_t *c, const fetch_batch_t *b)
     return 0;
 }
 
-static int on_dead(void *ctx, plan_event_t *events, size_t n)
+static int on_dead(void *ctx, event_t *events, size_t n)
 {
     consumer_t *c = ctx;
     for (size_t i = 0; i < n; i++) {
-        const plan_event_t *e = &events[i];
-        if (e->state == PLAN_DEAD)
+        const event_t *e = &events[i];
+        if (e->state == EVENT_DEAD)
             LOG(LOG_WARN,
                 "projection=%s topic=%s partition=%d offset=%lld stage=%s dead-lettered "
                 "to %s: %s",
-                c->gen.key, e->ev.topic, e->ev.partition, (long long)e->ev.offset, e->stage,
-                e->dlq_topic, e->error);
+                c->gen.key, e->ev.topic, e->ev.partition, (long long)e->ev.offset,
+                event_stage_name(e->stage), e->dlq_topic, e->error);
     }
     if (dlq_publish(c->dlq, events, n, c->dlq_error, sizeof(c->dlq_error)) != 0) {
         stats_dlq_error(c->stats);
@@ -200,8 +200,8 @@ static void record_latency(consumer_t *c, const fetch_batch_t *b)
 {
     int64_t now_ms = wall_ms();
     for (size_t i = 0; i < b->n; i++) {
-        const plan_event_t *e = &b->events[i];
-        if (e->state != PLAN_APPLIED || e->ev.timestamp_ms < 0 || replayed(c, &e->ev))
+        const event_t *e = &b->events[i];
+        if (e->state != EVENT_APPLIED || e->ev.timestamp_ms < 0 || replayed(c, &e->ev))
             continue;
         int64_t ms = now_ms - e->ev.timestamp_ms;
         stats_event(c->stats, e->ev.timestamp_ms, ms);
@@ -229,7 +229,7 @@ static void after_commit(consumer_t *c, const fetch_batch_t *b)
     record_latency(c, b);
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)c->npos);
     for (size_t k = 0; k < c->npos; k++) {
-        const sink_position_t *p = &c->pos[k];
+        const event_position_t *p = &c->pos[k];
         fetcher_advance(c->fetcher, p->topic, p->partition, p->next);
         rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = p->next;
         c->applied += (uint64_t)p->applied;
@@ -258,7 +258,7 @@ static void build_row_gone(consumer_t *c, const char *topic, int32_t partition)
 static void on_stale(consumer_t *c)
 {
     for (size_t k = 0; k < c->npos; k++) {
-        const sink_position_t *p = &c->pos[k];
+        const event_position_t *p = &c->pos[k];
         if (!p->stale)
             continue;
         if (c->gen.number && p->actual < -1) { /* a build's rows go at its switch or cancel */

@@ -56,11 +56,11 @@ struct sink_pg {
     uint64_t rows_pending, rows_written;
     int counted; /* rows of the last Q_COUNT result */
     int paused;  /* the last Q_PAUSED result */
-    sink_position_t *pos;
+    event_position_t *pos;
     size_t npos;
     int serial;
     /* the batch being applied, for results that mark its events */
-    plan_event_t *ev;
+    event_t *ev;
     size_t nev;
     arena_t *err_arena;
     const char **key_hexes; /* per event, the key in hex (parking projections), or NULL */
@@ -70,7 +70,7 @@ struct sink_pg {
     arena_t *doc_arena;         /* per sink_pg_apply() call */
     mapping_doc_op_t **doc_ops; /* per event: its document writes */
     size_t *ndoc_ops;
-    sink_doc_t *docs; /* the batch's documents, one per (index, id) */
+    event_doc_t *docs; /* the batch's documents, one per (index, id) */
     size_t ndocs;
     const char ***doc_rows; /* per from_row action: the documents read, by ordinality - 1 */
     size_t *ndoc_rows;
@@ -97,20 +97,16 @@ err_class_t sink_pg_sync(sink_pg_t *s);
 
 /* ---- documents (sink_pg_docs.c) ---- */
 
-/* The stage of events whose documents cannot be built: "map", like the other mapping failures,
- * but this very string, so that attempts at the batch keep them dead (see sticky()). */
-extern const char sink_pg_stage_document[];
-
 /* Prepares the document statements on the new connection. Returns 0 or -1 (errstr). */
 int sink_pg_docs_prepare(sink_pg_t *s, char *errstr, size_t errstr_size);
 /* Evaluates the document actions of the pending events of ev[0, n); marks those whose documents
- * cannot be built dead (stage sink_pg_stage_document). */
-void sink_pg_docs_eval(sink_pg_t *s, plan_event_t *ev, size_t n);
+ * cannot be built dead (EVENT_STAGE_DOCUMENT). */
+void sink_pg_docs_eval(sink_pg_t *s, event_t *ev, size_t n);
 /* Inside the batch's transaction, once its writes are sent: reads the documents, takes the
  * batch's document version and hands the documents to the indexer. Returns ERR_NONE, ERR_AGAIN
  * (documents refused: their events are marked dead, stage "index"), ERR_INDEX or a database
  * error. Blocks. */
-err_class_t sink_pg_docs_index(sink_pg_t *s, plan_event_t *ev, size_t n);
+err_class_t sink_pg_docs_index(sink_pg_t *s, event_t *ev, size_t n);
 /* Takes a Q_DOC_ROWS or Q_DOC_VERSION result. */
 void sink_pg_docs_result(sink_pg_t *s, PGresult *r, const q_expect_t *q);
 void sink_pg_docs_free(sink_pg_t *s);

@@ -1,0 +1,54 @@
+/* The table of decoders, and what every format shares: the size limit, tombstones, the rule. */
+#include "decode.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const event_decoder_t decoders[] = {
+    {"json", event_decode_json},
+};
+
+const event_decoder_t *event_decoder_find(const char *format)
+{
+    for (size_t i = 0; i < sizeof(decoders) / sizeof(decoders[0]); i++)
+        if (strcmp(decoders[i].format, format) == 0)
+            return &decoders[i];
+    return NULL;
+}
+
+static void dead(event_t *e, event_stage_t stage, const char *why, arena_t *arena)
+{
+    event_kill(e, stage, arena_strndup(arena, why, strlen(why)));
+}
+
+void event_decode(event_t *e, const event_decoder_t *d, const void *value, size_t len,
+                  size_t max_bytes, arena_t *arena)
+{
+    e->value = value;
+    e->value_len = len;
+    e->state = EVENT_PENDING;
+    e->stage = EVENT_STAGE_NONE;
+    e->error = NULL;
+    e->ev.doc = NULL;
+    e->ev.rule = NULL;
+    e->ev.resolved = 0;
+    char why[512];
+    if (len > max_bytes) {
+        snprintf(why, sizeof(why), "the event is %zu bytes, over max.event.bytes (%zu)", len,
+                 max_bytes);
+        dead(e, EVENT_STAGE_DECODE, why, arena);
+        return;
+    }
+    if (!value) {
+        dead(e, EVENT_STAGE_DECODE, "the message has no value (a tombstone)", arena);
+        return;
+    }
+    d->decode(e, value, len, arena);
+}
+
+void event_resolve(event_t *e, const mapping_t *m)
+{
+    char why[8];
+    if (e->state == EVENT_PENDING)
+        (void)mapping_event_resolve(m, &e->ev, why, sizeof(why));
+}
