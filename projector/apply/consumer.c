@@ -18,6 +18,7 @@
 #include "sink_pg.h"
 #include "stall.h"
 #include "strbuf.h"
+#include "xalloc.h"
 
 #define LATENCY_BUCKETS 10000 /* 0..9999 ms; the last slot counts anything longer */
 
@@ -65,17 +66,13 @@ static double now_s(void)
 consumer_t *consumer_new(const config_t *cfg, const mapping_t *m, const generation_t *gen,
                          stats_t *stats, char *errstr, size_t errstr_size)
 {
-    consumer_t *c = calloc(1, sizeof(*c));
-    if (!c)
-        abort();
+    consumer_t *c = xcalloc(1, sizeof(*c));
     c->cfg = cfg;
     c->m = m;
     c->gen = *gen;
     c->stats = stats;
     stall_instance(c->instance, sizeof(c->instance));
-    c->pos = calloc((size_t)config_int(cfg, CFG_BATCH_MAX_EVENTS), sizeof(*c->pos));
-    if (!c->pos)
-        abort();
+    c->pos = xcalloc((size_t)config_int(cfg, CFG_BATCH_MAX_EVENTS), sizeof(*c->pos));
     c->sink = sink_pg_new(config_str(cfg, CFG_PG), m, gen);
     if (mapping_doc_count(m)) {
         char err[512];
@@ -470,9 +467,7 @@ static void check_idle(consumer_t *c, double *last)
         fetcher_assigned(c->fetcher, c->pos, (size_t)config_int(c->cfg, CFG_BATCH_MAX_EVENTS));
     if (!n)
         return;
-    int64_t *was = calloc(n, sizeof(*was));
-    if (!was)
-        abort();
+    int64_t *was = xcalloc(n, sizeof(*was));
     for (size_t i = 0; i < n; i++)
         was[i] = c->pos[i].expected;
     char err[512];

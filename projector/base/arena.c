@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xalloc.h"
+
 typedef struct block {
     struct block *next;
     size_t used, size;
@@ -19,11 +21,7 @@ struct arena {
 
 static block_t *block_new(size_t size, block_t *next)
 {
-    block_t *b = malloc(sizeof(block_t) + size);
-    if (!b) {
-        fputs("projector: out of memory\n", stderr);
-        abort();
-    }
+    block_t *b = xmalloc(sizeof(block_t) + size);
     b->next = next;
     b->used = 0;
     b->size = size;
@@ -32,9 +30,7 @@ static block_t *block_new(size_t size, block_t *next)
 
 arena_t *arena_new(void)
 {
-    arena_t *a = malloc(sizeof(*a));
-    if (!a)
-        abort();
+    arena_t *a = xmalloc(sizeof(*a));
     a->head = block_new(ARENA_BLOCK, NULL);
     return a;
 }

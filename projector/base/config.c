@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "xalloc.h"
+
 typedef enum { T_STRING, T_INT, T_ENUM } setting_type_t;
 
 typedef struct setting {
@@ -155,19 +157,9 @@ struct config {
     size_t nkafka;
 };
 
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s);
-    if (!d)
-        abort();
-    return d;
-}
-
 config_t *config_new(void)
 {
-    config_t *cfg = calloc(1, sizeof(*cfg));
-    if (!cfg)
-        abort();
+    config_t *cfg = xcalloc(1, sizeof(*cfg));
     for (int i = 0; i < CFG__COUNT; i++) {
         cfg->values[i] = xstrdup(settings[i].def);
         cfg->origins[i] = "default";
@@ -263,9 +255,7 @@ int config_set(config_t *cfg, const char *name, const char *value, const char *o
 
 void config_add_kafka(config_t *cfg, const char *key, const char *value)
 {
-    kv_t *k = realloc(cfg->kafka, (cfg->nkafka + 1) * sizeof(*k));
-    if (!k)
-        abort();
+    kv_t *k = xrealloc(cfg->kafka, (cfg->nkafka + 1) * sizeof(*k));
     cfg->kafka = k;
     k[cfg->nkafka++] = (kv_t){xstrdup(key), xstrdup(value)};
 }

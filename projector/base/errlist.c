@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xalloc.h"
+
 struct errlist {
     char **items;
     size_t n;
@@ -12,9 +14,7 @@ struct errlist {
 
 errlist_t *errlist_new(void)
 {
-    errlist_t *e = calloc(1, sizeof(*e));
-    if (!e)
-        abort();
+    errlist_t *e = xcalloc(1, sizeof(*e));
     return e;
 }
 
@@ -39,9 +39,8 @@ void errlist_add(errlist_t *e, const char *file, const char *where, const char *
         snprintf(line, sizeof(line), "%s: %s: %s", file, where, msg);
     else
         snprintf(line, sizeof(line), "%s: %s", file, msg);
-    char **items = realloc(e->items, (e->n + 1) * sizeof(char *));
-    if (!items || !(items[e->n] = strdup(line)))
-        abort();
+    char **items = xrealloc(e->items, (e->n + 1) * sizeof(char *));
+    items[e->n] = xstrdup(line);
     e->items = items;
     e->n++;
 }

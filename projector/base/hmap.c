@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xalloc.h"
+
 typedef struct slot {
     uint64_t hash; /* 0 marks an empty slot */
     size_t keyoff; /* offset of the key in the arena */
@@ -19,16 +21,6 @@ struct hmap {
     char *arena; /* key bytes, back to back */
     size_t arena_len, arena_cap;
 };
-
-static void *xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n);
-    if (!q) {
-        fputs("projector: out of memory\n", stderr);
-        abort();
-    }
-    return q;
-}
 
 static uint64_t hash_bytes(const char *s, size_t n)
 {

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xalloc.h"
+
 static const double batch_size_bounds[] = {1, 10, 100, 1000, 5000, 10000, 50000};
 static const double seconds_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 #define NSIZE (sizeof(batch_size_bounds) / sizeof(batch_size_bounds[0]))
@@ -35,9 +37,8 @@ struct stats {
 
 stats_t *stats_new(const char *projection)
 {
-    stats_t *s = calloc(1, sizeof(*s));
-    if (!s || !(s->projection = strdup(projection)))
-        abort();
+    stats_t *s = xcalloc(1, sizeof(*s));
+    s->projection = xstrdup(projection);
     atomic_store(&s->last_event_ms, -1);
     pthread_mutex_init(&s->lock, NULL);
     return s;

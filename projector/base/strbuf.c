@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xalloc.h"
+
 static void strbuf_grow(strbuf_t *sb, size_t extra)
 {
     size_t need = sb->len + extra + 1;
@@ -14,11 +16,7 @@ static void strbuf_grow(strbuf_t *sb, size_t extra)
     size_t cap = sb->cap ? sb->cap : 256;
     while (cap < need)
         cap *= 2;
-    char *p = realloc(sb->data, cap);
-    if (!p) {
-        fputs("projector: out of memory\n", stderr);
-        abort();
-    }
+    char *p = xrealloc(sb->data, cap);
     sb->data = p;
     sb->cap = cap;
 }

@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "log.h"
+#include "xalloc.h"
 
 struct es_client {
     CURL *curl;        /* one easy handle: its connection is kept alive between requests */
@@ -654,9 +655,7 @@ static int cmp_str(const void *a, const void *b)
 static json_t *sorted_keys(json_t *obj)
 {
     size_t n = json_object_size(obj), i = 0;
-    const char **keys = calloc(n ? n : 1, sizeof(*keys));
-    if (!keys)
-        abort();
+    const char **keys = xcalloc(n ? n : 1, sizeof(*keys));
     const char *key;
     json_t *v;
     json_object_foreach(obj, key, v) keys[i++] = key;

@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "strbuf.h"
+#include "xalloc.h"
 
 struct sink_es {
     es_client_t *client;
@@ -59,9 +60,7 @@ sink_es_t *sink_es_new(const config_t *cfg, stats_t *stats, int generation, char
                  "no Elasticsearch URL: set --es-url (PROJECTOR_ES_URL, config key es.url)");
         return NULL;
     }
-    sink_es_t *s = calloc(1, sizeof(*s));
-    if (!s)
-        abort();
+    sink_es_t *s = xcalloc(1, sizeof(*s));
     s->stats = stats;
     s->generation = generation;
     s->max_docs = (size_t)config_int(cfg, CFG_ES_BULK_MAX_DOCS);
@@ -129,9 +128,7 @@ static int send_chunk(sink_es_t *s, event_doc_t *docs, size_t n, int64_t version
         put_doc(&s->body, &docs[i], version, s->generation);
     if (n > s->results_cap) {
         s->results_cap = n;
-        s->results = realloc(s->results, n * sizeof(*s->results));
-        if (!s->results)
-            abort();
+        s->results = xrealloc(s->results, n * sizeof(*s->results));
     }
     count(s, STATS_ES_REQUESTS, 1);
     int rc =

@@ -24,6 +24,7 @@
 #include "stall.h"
 #include "strbuf.h"
 #include "version.h"
+#include "xalloc.h"
 
 extern const char projector_openapi_json[]; /* api/openapi.json, embedded by the build */
 
@@ -456,9 +457,7 @@ int http_route(http_ctx_t *ctx, http_req_t *req, int on_loop)
 http_api_t *http_api_start(const config_t *cfg, const mapping_set_t *set, stats_t *const *stats,
                            size_t nstats, char *errstr, size_t errstr_size)
 {
-    http_api_t *api = calloc(1, sizeof(*api));
-    if (!api)
-        abort();
+    http_api_t *api = xcalloc(1, sizeof(*api));
     http_ctx_t *c = &api->shared;
     c->cfg = cfg;
     c->set = set;

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "xalloc.h"
 
 #define LOG_EVERY_S 10
 
@@ -166,9 +167,7 @@ static struct bufferevent *new_bev(struct event_base *base, void *arg)
     struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
     if (!bev)
         return NULL; /* evhttp tries itself */
-    http_conn_t *c = calloc(1, sizeof(*c));
-    if (!c)
-        abort();
+    http_conn_t *c = xcalloc(1, sizeof(*c));
     c->cs = cs;
     c->bev = bev;
     c->foreign = -1;
@@ -312,9 +311,7 @@ static void on_output(struct evbuffer *out, const struct evbuffer_cb_info *info,
 http_conns_t *http_conns_new(struct event_base *base, struct evhttp *http,
                              struct evconnlistener *listener)
 {
-    http_conns_t *cs = calloc(1, sizeof(*cs));
-    if (!cs)
-        abort();
+    http_conns_t *cs = xcalloc(1, sizeof(*cs));
     cs->base = base;
     cs->listener = listener;
     LIST_INIT(&cs->all);

@@ -9,14 +9,13 @@
 #include <strings.h>
 
 #include "http_internal.h"
+#include "xalloc.h"
 
 static char *dup_or_null(const char *s, size_t n)
 {
     if (!s)
         return NULL;
-    char *d = malloc(n + 1);
-    if (!d)
-        abort();
+    char *d = xmalloc(n + 1);
     memcpy(d, s, n);
     d[n] = '\0';
     return d;
@@ -25,9 +24,7 @@ static char *dup_or_null(const char *s, size_t n)
 http_req_t *http_req_new(enum evhttp_cmd_type method, const char *path, const char *query,
                          const char *body, size_t body_len)
 {
-    http_req_t *req = calloc(1, sizeof(*req));
-    if (!req)
-        abort();
+    http_req_t *req = xcalloc(1, sizeof(*req));
     req->method = method;
     req->path = dup_or_null(path ? path : "/", strlen(path ? path : "/"));
     req->query = query ? dup_or_null(query, strlen(query)) : NULL;
@@ -38,9 +35,7 @@ http_req_t *http_req_new(enum evhttp_cmd_type method, const char *path, const ch
 
 void http_req_add_header(http_req_t *req, const char *name, const char *value)
 {
-    req->headers = realloc(req->headers, (req->nheaders + 2) * sizeof(char *));
-    if (!req->headers)
-        abort();
+    req->headers = xrealloc(req->headers, (req->nheaders + 2) * sizeof(char *));
     req->headers[req->nheaders++] = dup_or_null(name, strlen(name));
     req->headers[req->nheaders++] = dup_or_null(value, strlen(value));
 }
@@ -162,9 +157,7 @@ static int hexval(int c)
 
 int http_decode(const char *s, size_t n, int plus, char **out)
 {
-    char *d = malloc(n + 1);
-    if (!d)
-        abort();
+    char *d = xmalloc(n + 1);
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         int hi = i + 2 < n ? hexval((unsigned char)s[i + 1]) : -1;
@@ -229,9 +222,7 @@ int http_req_parse_args(http_req_t *req)
                 free(key);
                 return -1;
             }
-            req->args = realloc(req->args, (req->nargs + 1) * sizeof(*req->args));
-            if (!req->args)
-                abort();
+            req->args = xrealloc(req->args, (req->nargs + 1) * sizeof(*req->args));
             req->args[req->nargs].key = key;
             req->args[req->nargs++].value = value;
         }

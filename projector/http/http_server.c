@@ -28,6 +28,7 @@
 #include "log.h"
 #include "schema.h"
 #include "sink_es.h"
+#include "xalloc.h"
 
 #define HTTP_LIBEVENT_MAX_BODY (4 * HTTP_MAX_BODY) /* libevent's own limit; ours is lower */
 
@@ -274,17 +275,13 @@ http_server_t *http_server_start(const http_ctx_t *shared, int workers, char *er
                                  size_t errstr_size)
 {
     evthread_use_pthreads();
-    http_server_t *s = calloc(1, sizeof(*s));
-    if (!s)
-        abort();
+    http_server_t *s = xcalloc(1, sizeof(*s));
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     s->todo_tail = &s->todo;
     s->done_tail = &s->done;
     s->loop_ctx = *shared;
-    s->workers = calloc((size_t)workers, sizeof(*s->workers));
-    if (!s->workers)
-        abort();
+    s->workers = xcalloc((size_t)workers, sizeof(*s->workers));
     s->nworkers = workers;
     for (int i = 0; i < workers; i++)
         if (worker_init(&s->workers[i], s, shared, errstr, errstr_size) != 0)

@@ -8,6 +8,7 @@
 #include "http_internal.h"
 #include "sqlgen.h"
 #include "strbuf.h"
+#include "xalloc.h"
 
 #define LIST_LIMIT_DEFAULT 100
 #define LIST_LIMIT_MAX 1000
@@ -35,9 +36,7 @@ static int load_columns(PGconn *conn, http_view_t *v, char *errstr, size_t errsz
         return -1;
     }
     v->ncols = (size_t)PQntuples(r);
-    v->cols = calloc(v->ncols, sizeof(*v->cols));
-    if (!v->cols)
-        abort();
+    v->cols = xcalloc(v->ncols, sizeof(*v->cols));
     for (size_t i = 0; i < v->ncols; i++) {
         v->cols[i].name = strdup(PQgetvalue(r, (int)i, 0));
         v->cols[i].type = strdup(PQgetvalue(r, (int)i, 1));
@@ -52,9 +51,7 @@ static int add_view(http_view_t **views, size_t *nviews, const mapping_t *m,
     for (size_t i = 0; i < *nviews; i++)
         if (strcmp((*views)[i].table, a->table) == 0)
             return 0;
-    *views = realloc(*views, (*nviews + 1) * sizeof(**views));
-    if (!*views)
-        abort();
+    *views = xrealloc(*views, (*nviews + 1) * sizeof(**views));
     http_view_t *v = &(*views)[(*nviews)++];
     memset(v, 0, sizeof(*v));
     v->table = strdup(a->table);
@@ -238,9 +235,7 @@ typedef struct list_query {
 
 static void add_param(list_query_t *q, const char *value)
 {
-    q->params = realloc(q->params, (size_t)(q->nparams + 1) * sizeof(char *));
-    if (!q->params)
-        abort();
+    q->params = xrealloc(q->params, (size_t)(q->nparams + 1) * sizeof(char *));
     q->params[q->nparams++] = value;
 }
 

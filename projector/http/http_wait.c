@@ -16,6 +16,7 @@
 #include "hmap.h"
 #include "http_internal.h"
 #include "strbuf.h"
+#include "xalloc.h"
 
 #define WAIT_MS_DEFAULT 5000
 #define WAIT_MS_MAX 30000
@@ -112,9 +113,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg);
 
 http_waits_t *http_waits_new(http_server_t *s)
 {
-    http_waits_t *w = calloc(1, sizeof(*w));
-    if (!w)
-        abort();
+    http_waits_t *w = xcalloc(1, sizeof(*w));
     w->s = s;
     w->timer = evtimer_new(http_server_base(s), on_timer, w);
     return w;

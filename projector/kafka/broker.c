@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "xalloc.h"
+
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -60,9 +62,7 @@ static void run_command(rd_kafka_mock_cluster_t *mc, char *line)
         err = rd_kafka_mock_partition_set_leader(mc, argv[1], atoi(argv[2]), atoi(argv[3]));
     } else if (strcmp(argv[0], "error") == 0 && argc == 4 && atoi(argv[2]) > 0) {
         size_t cnt = (size_t)atoi(argv[2]);
-        rd_kafka_resp_err_t *errs = calloc(cnt, sizeof(*errs));
-        if (!errs)
-            abort();
+        rd_kafka_resp_err_t *errs = xcalloc(cnt, sizeof(*errs));
         for (size_t i = 0; i < cnt; i++)
             errs[i] = (rd_kafka_resp_err_t)atoi(argv[3]);
         rd_kafka_mock_push_request_errors_array(mc, (int16_t)atoi(argv[1]), cnt, errs);

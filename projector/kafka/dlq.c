@@ -16,6 +16,7 @@
 
 #include "kafka_conf.h"
 #include "log.h"
+#include "xalloc.h"
 
 /* Bytes kept free of a message's budget: librdkafka's per-record overhead (36) and the record
  * batch header (61), with room to spare. */
@@ -107,9 +108,8 @@ dlq_t *dlq_new(const config_t *cfg, const char *projection, char *errstr, size_t
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
-    dlq_t *d = calloc(1, sizeof(*d));
-    if (!d || !(d->projection = strdup(projection)))
-        abort();
+    dlq_t *d = xcalloc(1, sizeof(*d));
+    d->projection = xstrdup(projection);
     d->rk = rk;
     d->max_bytes = max_bytes;
     return d;
@@ -266,9 +266,7 @@ int dlq_publish(dlq_t *d, event_t *events, size_t n, char *errstr, size_t errstr
 {
     delivery_t dv = {0, 0, ""};
     int rc = 0, count = 0;
-    slot_t *slots = calloc(n ? n : 1, sizeof(*slots));
-    if (!slots)
-        abort();
+    slot_t *slots = xcalloc(n ? n : 1, sizeof(*slots));
     for (size_t i = 0; i < n && rc == 0; i++) {
         if (events[i].state != EVENT_DEAD)
             continue;

@@ -18,6 +18,7 @@
 #include "kafka_conf.h"
 #include "log.h"
 #include "sink_pg.h"
+#include "xalloc.h"
 
 #define FETCH_BATCHES 4 /* one being filled, up to two ready, one being applied */
 
@@ -67,9 +68,7 @@ static void set_part(fetcher_t *f, const char *topic, int32_t partition, int64_t
 {
     part_state_t *p = find_part(f, topic, partition);
     if (!p) {
-        f->parts = realloc(f->parts, (f->nparts + 1) * sizeof(*f->parts));
-        if (!f->parts)
-            abort();
+        f->parts = xrealloc(f->parts, (f->nparts + 1) * sizeof(*f->parts));
         p = &f->parts[f->nparts++];
         p->topic = strdup(topic);
         p->partition = partition;
@@ -138,9 +137,7 @@ void fetcher_commit(fetcher_t *f, rd_kafka_topic_partition_list_t *offsets)
  * them as the list's offsets and records them. Returns 0, or -1 when stopped first. */
 static int load_positions(fetcher_t *f, rd_kafka_topic_partition_list_t *list)
 {
-    event_position_t *pos = calloc((size_t)list->cnt + 1, sizeof(*pos));
-    if (!pos)
-        abort();
+    event_position_t *pos = xcalloc((size_t)list->cnt + 1, sizeof(*pos));
     for (int i = 0; i < list->cnt; i++) {
         pos[i].topic = list->elems[i].topic;
         pos[i].partition = list->elems[i].partition;
@@ -475,9 +472,7 @@ void fetcher_release(fetcher_t *f, fetch_batch_t *b)
 fetcher_t *fetcher_new(const config_t *cfg, const mapping_t *m, const generation_t *gen,
                        char *errstr, size_t errstr_size)
 {
-    fetcher_t *f = calloc(1, sizeof(*f));
-    if (!f)
-        abort();
+    fetcher_t *f = xcalloc(1, sizeof(*f));
     f->cfg = cfg;
     f->m = m;
     f->decoder = event_decoder_find("json");
@@ -486,15 +481,11 @@ fetcher_t *fetcher_new(const config_t *cfg, const mapping_t *m, const generation
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->cond, NULL);
     for (int i = 0; i < FETCH_BATCHES; i++) {
-        f->batches[i].msgs = calloc(f->cap, sizeof(rd_kafka_message_t *));
-        f->batches[i].events = calloc(f->cap, sizeof(event_t));
+        f->batches[i].msgs = xcalloc(f->cap, sizeof(rd_kafka_message_t *));
+        f->batches[i].events = xcalloc(f->cap, sizeof(event_t));
         f->batches[i].arena = arena_new();
-        if (!f->batches[i].msgs || !f->batches[i].events)
-            abort();
     }
-    f->dlq_topics = calloc(mapping_topic_count(m), sizeof(char *));
-    if (!f->dlq_topics)
-        abort();
+    f->dlq_topics = xcalloc(mapping_topic_count(m), sizeof(char *));
     for (size_t i = 0; i < mapping_topic_count(m); i++) {
         char t[512];
         snprintf(t, sizeof(t), "%s%s", mapping_topic(m, i), config_str(cfg, CFG_DLQ_SUFFIX));

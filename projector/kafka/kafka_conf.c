@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "xalloc.h"
 
 /* librdkafka's properties with the clients they apply to ('C', 'P' or '*'), read once from its
  * own table (rd_kafka_conf_properties_show(): "name | C/P | range | ..."). */
@@ -34,9 +35,7 @@ static void scopes_read(void)
             continue;
         if (nscopes == cap) {
             cap = cap ? 2 * cap : 256;
-            prop_scope_t *grown = realloc(scopes, cap * sizeof(*scopes));
-            if (!grown)
-                abort();
+            prop_scope_t *grown = xrealloc(scopes, cap * sizeof(*scopes));
             scopes = grown;
         }
         snprintf(scopes[nscopes].name, sizeof(scopes[nscopes].name), "%s", name);

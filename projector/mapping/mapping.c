@@ -11,6 +11,7 @@
 #include "jpath.h"
 #include "mapping_internal.h"
 #include "mapping_value.h"
+#include "xalloc.h"
 
 struct mapping_action {
     mapping_action_info_t info; /* first: mapping_action_info() returns it */
@@ -78,17 +79,13 @@ static int mapping_register_lookup(void *mp, const char *table, const char *colu
 
 void *mapping_xcalloc(size_t n, size_t size)
 {
-    void *p = calloc(n ? n : 1, size);
-    if (!p)
-        abort();
+    void *p = xcalloc(n ? n : 1, size);
     return p;
 }
 
 char *mapping_xstrdup(const char *s)
 {
-    char *d = strdup(s);
-    if (!d)
-        abort();
+    char *d = xstrdup(s);
     return d;
 }
 
@@ -216,9 +213,7 @@ static int mapping_register_lookup(void *mp, const char *table, const char *colu
         mapping_free_columns(keys, nkeys);
         return -1;
     }
-    m->lookups = realloc(m->lookups, (m->nlookups + 1) * sizeof(*m->lookups));
-    if (!m->lookups)
-        abort();
+    m->lookups = xrealloc(m->lookups, (m->nlookups + 1) * sizeof(*m->lookups));
     lookup_spec_t *l = &m->lookups[m->nlookups];
     memset(l, 0, sizeof(*l));
     l->keys = keys;
@@ -482,18 +477,14 @@ static int add_doc(pctx_t *pc, event_rule_t *r, json_t *j, const char *where)
     if (!d)
         return -1;
     mapping_doc_info_of(d)->id = (int)m->ndocs;
-    m->docs = realloc(m->docs, (m->ndocs + 1) * sizeof(*m->docs));
-    if (!m->docs)
-        abort();
+    m->docs = xrealloc(m->docs, (m->ndocs + 1) * sizeof(*m->docs));
     m->docs[m->ndocs++] = d;
     r->docs[r->ndocs++] = d;
     const char *index = mapping_doc_info_of(d)->index;
     for (size_t i = 0; i < m->nindices; i++)
         if (strcmp(m->indices[i], index) == 0)
             return 0;
-    m->indices = realloc(m->indices, (m->nindices + 1) * sizeof(*m->indices));
-    if (!m->indices)
-        abort();
+    m->indices = xrealloc(m->indices, (m->nindices + 1) * sizeof(*m->indices));
     m->indices[m->nindices++] = mapping_xstrdup(index);
     return 0;
 }
@@ -540,9 +531,7 @@ static int parse_rules(pctx_t *pc, json_t *events)
             if (check_lookup_order(pc, r, lookups_before, aw) != 0)
                 rc = -1;
             a->info.id = (int)m->nactions;
-            m->actions = realloc(m->actions, (m->nactions + 1) * sizeof(*m->actions));
-            if (!m->actions)
-                abort();
+            m->actions = xrealloc(m->actions, (m->nactions + 1) * sizeof(*m->actions));
             m->actions[m->nactions++] = a;
             r->actions[r->nactions++] = a;
             r->has_lookup |= a->has_lookup;
@@ -812,9 +801,7 @@ mapping_set_t *mapping_set_load(const char *dir, errlist_t *errs)
     while ((de = readdir(d))) {
         if (de->d_name[0] == '.' || !ends_with(de->d_name, ".json"))
             continue;
-        names = realloc(names, (n + 1) * sizeof(char *));
-        if (!names)
-            abort();
+        names = xrealloc(names, (n + 1) * sizeof(char *));
         names[n++] = mapping_xstrdup(de->d_name);
     }
     closedir(d);
@@ -1018,9 +1005,7 @@ void mapping_add_sql_table(mapping_t *m, const char *table)
     for (size_t i = 0; i < m->nsql_tables; i++)
         if (strcmp(m->sql_tables[i], table) == 0)
             return;
-    m->sql_tables = realloc(m->sql_tables, (m->nsql_tables + 1) * sizeof(char *));
-    if (!m->sql_tables)
-        abort();
+    m->sql_tables = xrealloc(m->sql_tables, (m->nsql_tables + 1) * sizeof(char *));
     m->sql_tables[m->nsql_tables++] = mapping_xstrdup(table);
 }
 size_t mapping_sql_table_count(const mapping_t *m)

@@ -9,13 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-static char *xstrdup(const char *s)
-{
-    char *d = strdup(s);
-    if (!d)
-        abort();
-    return d;
-}
+#include "xalloc.h"
 
 void value_spec_free(value_spec_t *vs)
 {

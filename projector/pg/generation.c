@@ -18,6 +18,7 @@
 #include "schema.h"
 #include "sink_es.h"
 #include "strbuf.h"
+#include "xalloc.h"
 
 void generation_live(generation_t *g, const config_t *cfg, const mapping_t *m)
 {
@@ -101,10 +102,8 @@ static int views_into(PGconn *c, const config_t *cfg, const char *schema, char *
              " || ', ' || current_setting('search_path'), true)",
              1, params, &r, "setting the search path", errstr, errsz) != 0)
         return -1;
-    char *saved = strdup(PQgetvalue(r, 0, 0));
+    char *saved = xstrdup(PQgetvalue(r, 0, 0));
     PQclear(r);
-    if (!saved)
-        abort();
     int rc = schema_run_views(c, config_str(cfg, CFG_VIEWS), errstr, errsz);
     const char *restore[] = {saved};
     if (rc == 0)

@@ -17,6 +17,7 @@
 
 #include "hmap.h"
 #include "strbuf.h"
+#include "xalloc.h"
 
 typedef enum { OV_ABSENT, OV_PRESENT, OV_UNKNOWN } ov_state_t;
 
@@ -66,14 +67,6 @@ struct planner {
     size_t nbufs, bufs_cap, ptrs_cap;
     strbuf_t key; /* scratch for key encoding */
 };
-
-static void *xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n ? n : 1);
-    if (!q)
-        abort();
-    return q;
-}
 
 /* For each (action, lookup) on the same table: which column of the action is the looked-up one
  * (-1: the action does not set it; -2: not the same table). */

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "sqlgen.h"
 #include "strbuf.h"
+#include "xalloc.h"
 
 static const char internal_ddl[] =
     "CREATE SCHEMA IF NOT EXISTS projector;\n"
@@ -249,9 +250,7 @@ static int list_sql(const char *dir, char ***out, char *errstr, size_t errsz)
         size_t len = strlen(de->d_name);
         if (de->d_name[0] == '.' || len < 5 || strcmp(de->d_name + len - 4, ".sql") != 0)
             continue;
-        char **nn = realloc(names, (size_t)(n + 1) * sizeof(char *));
-        if (!nn)
-            abort();
+        char **nn = xrealloc(names, (size_t)(n + 1) * sizeof(char *));
         names = nn;
         names[n++] = strdup(de->d_name);
     }
@@ -351,9 +350,7 @@ schema_t *schema_load(PGconn *conn, char *errstr, size_t errstr_size)
         PQclear(r);
         return NULL;
     }
-    schema_t *s = calloc(1, sizeof(*s));
-    if (!s)
-        abort();
+    schema_t *s = xcalloc(1, sizeof(*s));
     s->cols = hmap_new();
     s->types = calloc((size_t)PQntuples(r) + 1, sizeof(char *));
     for (int i = 0; i < PQntuples(r); i++) {

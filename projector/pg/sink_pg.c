@@ -18,6 +18,7 @@
 #include "sqlgen.h"
 #include "sqlstate.h"
 #include "strbuf.h"
+#include "xalloc.h"
 
 static const char sql_lock[] =
     "SELECT topic, partition, next_offset FROM projector.positions WHERE projection = $1"
@@ -53,9 +54,8 @@ static const char sql_replay_failed[] =
 
 sink_pg_t *sink_pg_new(const char *conninfo, const mapping_t *m, const generation_t *gen)
 {
-    sink_pg_t *s = calloc(1, sizeof(*s));
-    if (!s || !(s->conninfo = strdup(conninfo ? conninfo : "")))
-        abort();
+    sink_pg_t *s = xcalloc(1, sizeof(*s));
+    s->conninfo = xstrdup(conninfo ? conninfo : "");
     s->m = m;
     s->gen = *gen;
     s->planner = planner_new(m);
@@ -175,9 +175,7 @@ static void expect(sink_pg_t *s, q_kind_t kind, int id, const mapping_action_inf
 {
     if (s->nq == s->qcap) {
         s->qcap = s->qcap ? 2 * s->qcap : 64;
-        s->q = realloc(s->q, s->qcap * sizeof(q_expect_t));
-        if (!s->q)
-            abort();
+        s->q = xrealloc(s->q, s->qcap * sizeof(q_expect_t));
     }
     s->q[s->nq++] = (q_expect_t){kind, id, act};
 }

@@ -16,6 +16,7 @@
 #include "sink_pg_internal.h"
 #include "sqlgen.h"
 #include "strbuf.h"
+#include "xalloc.h"
 
 static const char sql_doc_version[] = "SELECT nextval('projector.document_versions')";
 
@@ -120,9 +121,7 @@ static void send_reads(sink_pg_t *s, const mapping_doc_op_t **ops, size_t *ord)
         s->doc_rows[a] = NULL;
         if (!d->table || d->kind != MAPPING_DOC_INDEX)
             continue;
-        strbuf_t *arrays = calloc(d->nkeys, sizeof(*arrays));
-        if (!arrays)
-            abort();
+        strbuf_t *arrays = xcalloc(d->nkeys, sizeof(*arrays));
         for (size_t i = 0; i < s->ndocs; i++) {
             if (ops[i]->doc != d)
                 continue;

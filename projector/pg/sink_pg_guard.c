@@ -19,6 +19,7 @@
 
 #include "sink_pg_internal.h"
 #include "strbuf.h"
+#include "xalloc.h"
 
 static const char sql_tables_check[] =
     "SELECT t, i.oid, to_regclass(quote_ident(t))::oid, EXISTS (SELECT 1 FROM"
@@ -169,9 +170,7 @@ int sink_pg_instance_clear(sink_pg_t *s, const char *instance)
 void sink_pg_targets_result(sink_pg_t *s, PGresult *r)
 {
     int n = PQntuples(r);
-    sink_target_t *t = realloc(s->targets, ((size_t)n + 1) * sizeof(*t));
-    if (!t)
-        abort();
+    sink_target_t *t = xrealloc(s->targets, ((size_t)n + 1) * sizeof(*t));
     s->targets = t;
     s->ntargets = 0;
     for (int k = 0; k < n; k++, s->ntargets++) {

@@ -23,6 +23,7 @@
 #include "rebuild_status.h"
 #include "schema.h"
 #include "strbuf.h"
+#include "xalloc.h"
 
 typedef struct partition_mark {
     char *topic;
@@ -70,9 +71,7 @@ static int read_marks(rd_kafka_t *rk, const mapping_t *m, marks_t *out, char *er
                 rd_kafka_metadata_destroy(md);
                 return -1;
             }
-            out->p = realloc(out->p, (out->n + 1) * sizeof(*out->p));
-            if (!out->p)
-                abort();
+            out->p = xrealloc(out->p, (out->n + 1) * sizeof(*out->p));
             out->p[out->n++] = mk;
         }
         rd_kafka_metadata_destroy(md);

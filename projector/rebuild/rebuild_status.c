@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xalloc.h"
+
 static const char sql_by_id[] =
     "SELECT id, projection, mode, state, generation, old_generation, keep_old,"
     " extract(epoch FROM now() - coalesce(started_at, requested_at)), coalesce(error, '')"
@@ -75,9 +77,7 @@ static int read_parts(PGconn *c, rd_kafka_t *rk, rebuild_status_t *s, char *errs
         return -1;
     }
     s->nparts = (size_t)PQntuples(r);
-    s->parts = calloc(s->nparts + 1, sizeof(*s->parts));
-    if (!s->parts)
-        abort();
+    s->parts = xcalloc(s->nparts + 1, sizeof(*s->parts));
     int switched = strcmp(s->mode, "blue-green") == 0 &&
                    (s->state == REBUILD_SWITCHING || s->state == REBUILD_DONE);
     s->caught_up = 1;

@@ -34,6 +34,7 @@
 #include "schema.h"
 #include "sink_es.h"
 #include "stats.h"
+#include "xalloc.h"
 
 #define POLL_MS 2000        /* the fallback poll when no notification comes */
 #define SWITCH_CHECK_S 1.0  /* how often a building rebuild's lag is checked */
@@ -491,14 +492,10 @@ static void *rebuilder_main(void *arg)
 rebuilder_t *rebuilder_start(const config_t *cfg, const mapping_set_t *set, char *errstr,
                              size_t errstr_size)
 {
-    rebuilder_t *rb = calloc(1, sizeof(*rb));
-    if (!rb)
-        abort();
+    rebuilder_t *rb = xcalloc(1, sizeof(*rb));
     rb->cfg = cfg;
     rb->set = set;
-    rb->workers = calloc(mapping_set_count(set) + 1, sizeof(*rb->workers));
-    if (!rb->workers)
-        abort();
+    rb->workers = xcalloc(mapping_set_count(set) + 1, sizeof(*rb->workers));
     rd_kafka_conf_t *kc = kafka_conf_new(cfg, KAFKA_CONF_PRODUCER, NULL, NULL, errstr, errstr_size);
     if (!kc || !(rb->rk = rd_kafka_new(RD_KAFKA_PRODUCER, kc, errstr, errstr_size))) {
         if (kc)

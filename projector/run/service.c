@@ -21,6 +21,7 @@
 #include "rebuilder.h"
 #include "schema.h"
 #include "sink_es.h"
+#include "xalloc.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -126,9 +127,7 @@ static int run_workers(const config_t *cfg, mapping_set_t *set, stats_t *const *
                        const sigset_t *signals)
 {
     size_t n = mapping_set_count(set);
-    worker_t *w = calloc(n, sizeof(*w));
-    if (!w)
-        abort();
+    worker_t *w = xcalloc(n, sizeof(*w));
     int rc = EXIT_OK;
     for (size_t i = 0; i < n; i++) {
         char err[512];
@@ -197,9 +196,7 @@ int service_run(const config_t *cfg)
         return ix > 0 ? EXIT_OK : EXIT_INVALID;
     }
     size_t n = mapping_set_count(set);
-    stats_t **stats = calloc(n + 1, sizeof(*stats));
-    if (!stats)
-        abort();
+    stats_t **stats = xcalloc(n + 1, sizeof(*stats));
     for (size_t i = 0; i < n; i++)
         stats[i] = stats_new(mapping_name(mapping_set_get(set, i)));
     http_api_t *api = NULL;

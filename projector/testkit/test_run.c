@@ -21,6 +21,7 @@
 #include "sqlgen.h"
 #include "strbuf.h"
 #include "teststate.h"
+#include "xalloc.h"
 
 struct test_run {
     const config_t *cfg;
@@ -369,9 +370,7 @@ static const char *const sink_rc_names[] = {
 static int apply_events(sink_pg_t *sink, event_t *ev, size_t n, int single, arena_t *arena,
                         char *errstr, size_t errsz)
 {
-    event_position_t *pos = calloc(n + 1, sizeof(*pos));
-    if (!pos)
-        abort();
+    event_position_t *pos = xcalloc(n + 1, sizeof(*pos));
     size_t np = partitions_of(ev, n, pos);
     int rc = np ? sink_pg_positions(sink, pos, np, errstr, errsz) : 0;
     sink_rc_t src = SINK_OK;

@@ -10,15 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-static char *xstrndup(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (!d)
-        abort();
-    memcpy(d, s, n);
-    d[n] = '\0';
-    return d;
-}
+#include "xalloc.h"
 
 /* Parses an RFC 3339 time (YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)) into ms since the
  * epoch. Returns 0 or -1. */
@@ -215,9 +207,7 @@ static int load_events(testcase_t *c, const char *default_topic, errlist_t *errs
         }
         e.line = no;
         e.offset = next_offset(c->events, c->nevents, &e);
-        c->events = realloc(c->events, (c->nevents + 1) * sizeof(*c->events));
-        if (!c->events)
-            abort();
+        c->events = xrealloc(c->events, (c->nevents + 1) * sizeof(*c->events));
         c->events[c->nevents++] = e;
     }
     free(line);
@@ -328,9 +318,7 @@ static void check_expected(testcase_t *c, const char *default_topic, const char 
 testcase_t *testcase_load(const char *dir, const char *default_topic, int expected_optional,
                           errlist_t *errs)
 {
-    testcase_t *c = calloc(1, sizeof(*c));
-    if (!c)
-        abort();
+    testcase_t *c = xcalloc(1, sizeof(*c));
     size_t len = strlen(dir);
     while (len > 1 && dir[len - 1] == '/')
         len--;
