@@ -1,8 +1,10 @@
 /* A projection worker: applies the batches its fetcher decodes, exactly once.
  *
  * The positions stored in PostgreSQL are the truth: on assignment the fetcher seeks to them,
- * and a batch commits only where they still hold what this instance expects (sink_pg). Offsets
- * are committed to Kafka afterwards, for lag tools only. */
+ * and a batch commits only where they still hold what this instance expects (the expected
+ * positions the fetcher stamped on the batch when it cut it). Each batch goes through the stores
+ * in the applier's sequence (applier.c). Offsets are committed to Kafka afterwards, for lag
+ * tools only. */
 #include "consumer.h"
 
 #include <stdio.h>
@@ -10,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "applier.h"
 #include "backoff.h"
 #include "dlq.h"
 #include "fetcher.h"
@@ -28,14 +31,16 @@ struct consumer {
     generation_t gen;
     fetcher_t *fetcher;
     sink_pg_t *sink;
-    sink_es_t *es; /* when the mapping has index actions */
+    sink_pg_t *positions; /* the fetching thread's connection, for the positions at assignment */
+    sink_es_t *es;        /* when the mapping has index actions */
     dlq_t *dlq;
-    volatile sig_atomic_t *stop;
+    sink_docs_t docs;        /* the search sink as the document store */
+    applier_stores_t stores; /* what a batch goes through */
+    const atomic_int *stop;
     consumer_state_t state;
     stats_t *stats;
-    event_position_t *pos; /* of the batch being applied */
-    size_t npos;
-    int build_over; /* a build generation found a partition without a position row */
+    event_position_t *pos; /* scratch: the assigned partitions (idle checks, instance notes) */
+    int build_over;        /* a build generation found a partition without a position row */
     /* progress */
     uint64_t applied, skipped, dead, since_log;
     time_t last_retry_log;
@@ -63,82 +68,13 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-consumer_t *consumer_new(const config_t *cfg, const mapping_t *m, const generation_t *gen,
-                         stats_t *stats, char *errstr, size_t errstr_size)
+/* fetcher_positions_fn: the stored positions, on the fetcher's own connection. */
+static int read_positions(void *ctx, event_position_t *pos, size_t n, char *errstr, size_t errsz)
 {
-    consumer_t *c = xcalloc(1, sizeof(*c));
-    c->cfg = cfg;
-    c->m = m;
-    c->gen = *gen;
-    c->stats = stats;
-    stall_instance(c->instance, sizeof(c->instance));
-    c->pos = xcalloc((size_t)config_int(cfg, CFG_BATCH_MAX_EVENTS), sizeof(*c->pos));
-    c->sink = sink_pg_new(config_str(cfg, CFG_PG), m, gen);
-    if (mapping_doc_count(m)) {
-        char err[512];
-        c->es = sink_es_new(cfg, stats, gen->number, err, sizeof(err));
-        if (!c->es) {
-            snprintf(errstr, errstr_size, "projection %s (%s) writes documents: %s",
-                     mapping_name(m), mapping_file(m), err);
-            goto fail;
-        }
-        sink_pg_set_indexer(c->sink, sink_es_write, c->es);
-    }
-    c->dlq = dlq_new(cfg, mapping_name(m), errstr, errstr_size);
-    if (!c->dlq)
-        goto fail;
-    c->fetcher = fetcher_new(cfg, m, gen, errstr, errstr_size);
-    if (!c->fetcher)
-        goto fail;
-    return c;
-fail:
-    consumer_destroy(c);
-    return NULL;
+    return sink_pg_positions(ctx, pos, n, errstr, errsz);
 }
 
-void consumer_destroy(consumer_t *c)
-{
-    if (!c)
-        return;
-    fetcher_destroy(c->fetcher);
-    dlq_destroy(c->dlq);
-    sink_pg_destroy(c->sink);
-    sink_es_destroy(c->es);
-    free(c->pos);
-    free(c->replay);
-    free(c);
-}
-
-consumer_state_t consumer_state(const consumer_t *c)
-{
-    return c->state;
-}
-
-/* Collects the batch's partitions with the positions they are expected at. Returns 0, or -1
- * when a partition is no longer assigned here (the batch is then dropped: its new owner
- * applies it). */
-static int build_positions(consumer_t *c, const fetch_batch_t *b)
-{
-    c->npos = 0;
-    for (size_t i = 0; i < b->n; i++) {
-        const event_t *e = &b->events[i];
-        event_position_t *p = NULL;
-        for (size_t k = 0; k < c->npos && !p; k++)
-            if (c->pos[k].partition == e->ev.partition && strcmp(c->pos[k].topic, e->ev.topic) == 0)
-                p = &c->pos[k];
-        if (!p) {
-            p = &c->pos[c->npos++];
-            memset(p, 0, sizeof(*p));
-            p->topic = e->ev.topic;
-            p->partition = e->ev.partition;
-            if (fetcher_expected(c->fetcher, p->topic, p->partition, &p->expected) != 0)
-                return -1;
-        }
-        p->next = e->ev.offset + 1;
-    }
-    return 0;
-}
-
+/* sink_dead_fn: logs the batch's dead events and publishes them to the dead-letter topic. */
 static int on_dead(void *ctx, event_t *events, size_t n)
 {
     consumer_t *c = ctx;
@@ -158,6 +94,61 @@ static int on_dead(void *ctx, event_t *events, size_t n)
     }
     c->dlq_error[0] = '\0';
     return 0;
+}
+
+consumer_t *consumer_new(const config_t *cfg, const mapping_t *m, const generation_t *gen,
+                         stats_t *stats, char *errstr, size_t errstr_size)
+{
+    consumer_t *c = xcalloc(1, sizeof(*c));
+    c->cfg = cfg;
+    c->m = m;
+    c->gen = *gen;
+    c->stats = stats;
+    stall_instance(c->instance, sizeof(c->instance));
+    c->pos = xcalloc((size_t)config_int(cfg, CFG_BATCH_MAX_EVENTS), sizeof(*c->pos));
+    c->sink = sink_pg_new(config_str(cfg, CFG_PG), m, gen);
+    if (mapping_doc_count(m)) {
+        char err[512];
+        c->es = sink_es_new(cfg, stats, gen->number, err, sizeof(err));
+        if (!c->es) {
+            snprintf(errstr, errstr_size, "projection %s (%s) writes documents: %s",
+                     mapping_name(m), mapping_file(m), err);
+            goto fail;
+        }
+        c->docs = (sink_docs_t){sink_es_write, c->es};
+    }
+    c->dlq = dlq_new(cfg, mapping_name(m), errstr, errstr_size);
+    if (!c->dlq)
+        goto fail;
+    c->positions = sink_pg_new(config_str(cfg, CFG_PG), m, gen);
+    c->fetcher = fetcher_new(cfg, m, gen, read_positions, c->positions, errstr, errstr_size);
+    if (!c->fetcher)
+        goto fail;
+    c->stores =
+        (applier_stores_t){sink_pg_rows(c->sink), c->es ? &c->docs : NULL, on_dead, c, c->gen.key};
+    return c;
+fail:
+    consumer_destroy(c);
+    return NULL;
+}
+
+void consumer_destroy(consumer_t *c)
+{
+    if (!c)
+        return;
+    fetcher_destroy(c->fetcher);
+    dlq_destroy(c->dlq);
+    sink_pg_destroy(c->sink);
+    sink_pg_destroy(c->positions);
+    sink_es_destroy(c->es);
+    free(c->pos);
+    free(c->replay);
+    free(c);
+}
+
+consumer_state_t consumer_state(const consumer_t *c)
+{
+    return c->state;
 }
 
 /* Wall-clock time in ms since the epoch, as Kafka timestamps are. */
@@ -224,9 +215,9 @@ static double latency_quantile(const consumer_t *c, double q)
 static void after_commit(consumer_t *c, const fetch_batch_t *b)
 {
     record_latency(c, b);
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)c->npos);
-    for (size_t k = 0; k < c->npos; k++) {
-        const event_position_t *p = &c->pos[k];
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)b->npos);
+    for (size_t k = 0; k < b->npos; k++) {
+        const event_position_t *p = &b->pos[k];
         fetcher_advance(c->fetcher, p->topic, p->partition, p->next);
         rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = p->next;
         c->applied += (uint64_t)p->applied;
@@ -249,16 +240,16 @@ static void build_row_gone(consumer_t *c, const char *topic, int32_t partition)
             "the partition is newer than the rebuild): not applied by this build",
             c->gen.key, topic, partition);
     c->build_over = 1;
-    fetcher_advance(c->fetcher, topic, partition, -2);
+    fetcher_advance(c->fetcher, topic, partition, EVENT_POS_NO_ROW);
 }
 
-static void on_stale(consumer_t *c)
+static void on_stale(consumer_t *c, const fetch_batch_t *b)
 {
-    for (size_t k = 0; k < c->npos; k++) {
-        const event_position_t *p = &c->pos[k];
+    for (size_t k = 0; k < b->npos; k++) {
+        const event_position_t *p = &b->pos[k];
         if (!p->stale)
             continue;
-        if (c->gen.number && p->actual < -1) { /* a build's rows go at its switch or cancel */
+        if (c->gen.number && p->actual == EVENT_POS_NO_ROW) { /* rows go at a switch, cancel */
             build_row_gone(c, p->topic, p->partition);
             continue;
         }
@@ -266,7 +257,8 @@ static void on_stale(consumer_t *c)
             "projection=%s topic=%s partition=%d stored position is %lld, expected "
             "%lld: another instance applied it; re-reading from the stored position",
             c->gen.key, p->topic, p->partition, (long long)p->actual, (long long)p->expected);
-        fetcher_advance(c->fetcher, p->topic, p->partition, p->actual < -1 ? -1 : p->actual);
+        fetcher_advance(c->fetcher, p->topic, p->partition,
+                        p->actual == EVENT_POS_NO_ROW ? EVENT_POS_NONE : p->actual);
     }
     load_replay(c); /* a rebuild in place may be what moved them */
     fetcher_rewind(c->fetcher);
@@ -363,7 +355,7 @@ static int after_failure(consumer_t *c, const fetch_batch_t *b, sink_rc_t rc, co
     c->state = CONSUMER_RETRYING;
     stall_update(c, since, b->n, cause, reason);
     backoff_nap(c->stop, backoff_jitter(*backoff));
-    if (*c->stop) {
+    if (atomic_load(c->stop)) {
         LOG(LOG_WARN,
             "projection=%s stopping with a batch of %zu events not applied; it is "
             "consumed again at the next start",
@@ -384,22 +376,22 @@ static int while_paused(consumer_t *c)
             c->gen.key, mapping_name(c->m));
     c->state = CONSUMER_PAUSED;
     backoff_nap(c->stop, 250);
-    return *c->stop ? -1 : 0;
+    return atomic_load(c->stop) ? -1 : 0;
 }
 
 /* Applies batch b, waiting out database failures. Returns 0 when the batch is done (applied,
  * or dropped as stale), -1 when stopped while retrying. */
 static int apply_batch(consumer_t *c, fetch_batch_t *b)
 {
-    if (build_positions(c, b) != 0)
-        return 0;
+    if (!fetcher_current(c->fetcher, b))
+        return 0; /* a partition moved to another instance since: its new owner applies it */
+    sink_batch_t sb = {b->events, b->n, b->pos, b->npos, b->arena};
     long backoff = 100, max = (long)config_int(c->cfg, CFG_RETRY_BACKOFF_MAX_MS);
     double since = now_s();
     for (;;) {
         char err[1024];
         c->dlq_error[0] = '\0';
-        sink_rc_t rc = sink_pg_apply(c->sink, b->events, b->n, b->arena, c->pos, c->npos, on_dead,
-                                     c, err, sizeof(err));
+        sink_rc_t rc = applier_batch(&c->stores, &sb, err, sizeof(err));
         if (rc == SINK_OK) {
             stats_batch(c->stats, b->n, now_s() - since);
             if (c->state == CONSUMER_PAUSED)
@@ -415,7 +407,7 @@ static int apply_batch(consumer_t *c, fetch_batch_t *b)
         if (rc == SINK_STALE) {
             stall_clear(c, since);
             stats_stale(c->stats);
-            on_stale(c);
+            on_stale(c, b);
             return 0;
         }
         if (rc == SINK_PAUSED) {
@@ -477,7 +469,7 @@ static void check_idle(consumer_t *c, double *last)
             if (c->pos[i].expected == was[i])
                 continue;
             moved = 1;
-            if (c->gen.number && c->pos[i].expected < -1) {
+            if (c->gen.number && c->pos[i].expected == EVENT_POS_NO_ROW) {
                 build_row_gone(c, c->pos[i].topic, c->pos[i].partition);
                 continue;
             }
@@ -520,7 +512,7 @@ static void note_instance(consumer_t *c, double *last)
     load_replay(c); /* a rebuild in place requested meanwhile */
 }
 
-int consumer_run(consumer_t *c, volatile sig_atomic_t *stop)
+int consumer_run(consumer_t *c, const atomic_int *stop)
 {
     c->stop = stop;
     c->state = CONSUMER_STARTING;
@@ -531,7 +523,7 @@ int consumer_run(consumer_t *c, volatile sig_atomic_t *stop)
     }
     double last_log = now_s(), last_check = last_log, last_note = 0;
     int wait = (int)config_int(c->cfg, CFG_BATCH_WAIT_MS);
-    while (!*stop) {
+    while (!atomic_load(stop)) {
         fetch_batch_t *b = fetcher_next(c->fetcher, wait);
         if (b) {
             c->state = c->state == CONSUMER_STARTING ? CONSUMER_RUNNING : c->state;

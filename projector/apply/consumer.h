@@ -2,7 +2,7 @@
 #ifndef PROJECTOR_CONSUMER_H
 #define PROJECTOR_CONSUMER_H
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,7 +32,7 @@ void consumer_destroy(consumer_t *c);
 
 /* Consumes and applies until *stop becomes non-zero, then finishes the batch in hand, commits,
  * and leaves the group. Blocks. Returns 0 on a clean stop, -1 on failure. */
-int consumer_run(consumer_t *c, volatile sig_atomic_t *stop);
+int consumer_run(consumer_t *c, const atomic_int *stop);
 
 consumer_state_t consumer_state(const consumer_t *c);
 

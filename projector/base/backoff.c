@@ -27,9 +27,9 @@ struct timespec backoff_deadline(clockid_t clock, long ms)
     return ts;
 }
 
-void backoff_nap(const volatile sig_atomic_t *stop, long ms)
+void backoff_nap(const atomic_int *stop, long ms)
 {
-    while (ms > 0 && !*stop) {
+    while (ms > 0 && !atomic_load(stop)) {
         long slice = ms > 100 ? 100 : ms;
         usleep((useconds_t)slice * 1000);
         ms -= slice;

@@ -2,7 +2,7 @@
 #ifndef PROJECTOR_BACKOFF_H
 #define PROJECTOR_BACKOFF_H
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <time.h>
 
 /* The wait after `current` ms: doubled, at most max. */
@@ -12,6 +12,6 @@ long backoff_jitter(long ms);
 /* The time ms milliseconds from now on clock (for timed waits and deadlines). */
 struct timespec backoff_deadline(clockid_t clock, long ms);
 /* Sleeps ms milliseconds in slices of at most 100 ms, returning early once *stop is set. */
-void backoff_nap(const volatile sig_atomic_t *stop, long ms);
+void backoff_nap(const atomic_int *stop, long ms);
 
 #endif

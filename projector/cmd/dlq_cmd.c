@@ -244,14 +244,13 @@ static int open_sink(const config_t *cfg, const mapping_t *m, sink_pg_t **sink, 
     generation_t live;
     generation_live(&live, cfg, m);
     *sink = sink_pg_new(config_str(cfg, CFG_PG), m, &live);
-    if (*es)
-        sink_pg_set_indexer(*sink, sink_es_write, *es);
     return 0;
 }
 
-/* Replays row i of r (columns as in replay()'s query) with sink; returns 1 when it failed again
- * or could not be applied, else 0. */
-static int replay_one(const config_t *cfg, PGresult *r, int i, sink_pg_t *sink, arena_t *arena)
+/* Replays row i of r (columns as in replay()'s query) with sink, and es for its documents (NULL:
+ * none); returns 1 when it failed again or could not be applied, else 0. */
+static int replay_one(const config_t *cfg, PGresult *r, int i, sink_pg_t *sink, sink_es_t *es,
+                      arena_t *arena)
 {
     size_t klen = 0, vlen = 0;
     unsigned char *key = PQgetisnull(r, i, 5)
@@ -272,8 +271,9 @@ static int replay_one(const config_t *cfg, PGresult *r, int i, sink_pg_t *sink, 
     event_decode(&ev, event_decoder_find("json"), value, vlen,
                  (size_t)config_int(cfg, CFG_MAX_EVENT_BYTES), arena);
     char err[1024];
-    sink_rc_t rc =
-        sink_pg_replay(sink, strtoll(PQgetvalue(r, i, 0), NULL, 10), &ev, arena, err, sizeof(err));
+    sink_docs_t docs = {sink_es_write, es};
+    sink_rc_t rc = sink_pg_replay(sink, strtoll(PQgetvalue(r, i, 0), NULL, 10), &ev, arena,
+                                  es ? &docs : NULL, err, sizeof(err));
     const char *id = PQgetvalue(r, i, 0);
     int failed = 0;
     if (rc == SINK_RETRY || rc == SINK_RETRY_INDEX) {
@@ -382,7 +382,7 @@ static int replay(const config_t *cfg, PGconn *c, const dlq_cmd_opts_t *o)
             failed++;
             continue;
         }
-        int f = replay_one(cfg, r, i, sinks[k], arena);
+        int f = replay_one(cfg, r, i, sinks[k], indexers[k], arena);
         failed += f;
         done += !f;
     }

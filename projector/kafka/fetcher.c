@@ -4,10 +4,15 @@
  * the previous batch, so the two overlap. Batches carry a generation: a rebalance or a rewind
  * starts a new one, and batches of an older generation are dropped, never applied. Everything
  * fetched after a rewind starts at the stored positions, so each partition's stream stays
- * contiguous from what PostgreSQL holds. */
+ * contiguous from what PostgreSQL holds.
+ *
+ * Each batch is stamped, when it is cut, with the positions it moves: per partition, where the
+ * previous batch of the same generation ended, or the stored position the fetch (re)started
+ * from; the applier's commit holds only where PostgreSQL still stores exactly that. */
 #include "fetcher.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,15 +22,25 @@
 #include "decode.h"
 #include "kafka_conf.h"
 #include "log.h"
-#include "sink_pg.h"
 #include "xalloc.h"
 
 #define FETCH_BATCHES 4 /* one being filled, up to two ready, one being applied */
 
+/* Where a batch buffer is. */
+typedef enum {
+    BATCH_FREE,    /* empty: the fetching thread may take it */
+    BATCH_FILLING, /* being polled into and decoded on the fetching thread */
+    BATCH_READY,   /* decoded, in the FIFO for the applier */
+    BATCH_LENT,    /* with the applier, from fetcher_next() to fetcher_release() */
+} batch_state_t;
+
 typedef struct part_state {
     char *topic;
     int32_t partition;
-    int64_t expected; /* next offset stored in PostgreSQL; -1: none (start at the earliest) */
+    int64_t expected; /* next offset stored in PostgreSQL (EVENT_POS_NONE: start at the
+                         earliest; EVENT_POS_NO_ROW: not part of this build) */
+    int64_t cut;      /* where the next batch of the partition starts: the end of the last one
+                         cut, or the stored position the fetch (re)started from */
 } part_state_t;
 
 struct fetcher {
@@ -34,13 +49,14 @@ struct fetcher {
     const event_decoder_t *decoder; /* the topics' format */
     generation_t gen;               /* consumer group, positions key and log label */
     rd_kafka_t *rk;
-    sink_pg_t *positions; /* its own connection, to read stored positions on assignment */
-    char **dlq_topics;    /* per mapping topic */
-    size_t cap;           /* events per batch */
+    fetcher_positions_fn read_positions; /* on assignment, on the fetching thread */
+    void *positions_ctx;
+    char **dlq_topics; /* per mapping topic */
+    size_t cap;        /* events per batch */
     pthread_t thread;
     int running;
     int joined; /* the first assignment arrived (logged once) */
-    volatile sig_atomic_t stop;
+    atomic_int stop;
 
     pthread_mutex_t mu; /* guards everything below */
     pthread_cond_t cond;
@@ -51,7 +67,7 @@ struct fetcher {
     fetch_batch_t batches[FETCH_BATCHES];
     fetch_batch_t *ready[FETCH_BATCHES]; /* FIFO of decoded batches */
     size_t nready;
-    int in_use[FETCH_BATCHES]; /* 0 free, 1 filling, 2 ready, 3 lent to the applier */
+    batch_state_t state[FETCH_BATCHES];
 };
 
 /* ---- partition state (call with mu held) ---- */
@@ -70,10 +86,11 @@ static void set_part(fetcher_t *f, const char *topic, int32_t partition, int64_t
     if (!p) {
         f->parts = xrealloc(f->parts, (f->nparts + 1) * sizeof(*f->parts));
         p = &f->parts[f->nparts++];
-        p->topic = strdup(topic);
+        p->topic = xstrdup(topic);
         p->partition = partition;
     }
     p->expected = expected;
+    p->cut = expected;
 }
 
 static void remove_part(fetcher_t *f, const char *topic, int32_t partition)
@@ -85,7 +102,9 @@ static void remove_part(fetcher_t *f, const char *topic, int32_t partition)
     *p = f->parts[--f->nparts];
 }
 
-int fetcher_expected(fetcher_t *f, const char *topic, int32_t partition, int64_t *expected)
+/* The next offset stored for a partition, as this instance believes; returns 0, or -1 when the
+ * partition is not assigned here any more. */
+static int expected_of(fetcher_t *f, const char *topic, int32_t partition, int64_t *expected)
 {
     pthread_mutex_lock(&f->mu);
     part_state_t *p = find_part(f, topic, partition);
@@ -93,6 +112,43 @@ int fetcher_expected(fetcher_t *f, const char *topic, int32_t partition, int64_t
         *expected = p->expected;
     pthread_mutex_unlock(&f->mu);
     return p ? 0 : -1;
+}
+
+int fetcher_current(fetcher_t *f, const fetch_batch_t *b)
+{
+    pthread_mutex_lock(&f->mu);
+    int current = b->generation == f->generation;
+    pthread_mutex_unlock(&f->mu);
+    return current;
+}
+
+/* Stamps b with the positions of its partitions and moves their cut past it (mu held). Returns
+ * 0, or -1 when one of its partitions is no longer assigned here. */
+static int stamp_positions(fetcher_t *f, fetch_batch_t *b)
+{
+    b->npos = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        const event_t *e = &b->events[i];
+        event_position_t *p = NULL;
+        for (size_t k = b->npos; k > 0 && !p; k--)
+            if (b->pos[k - 1].partition == e->ev.partition &&
+                strcmp(b->pos[k - 1].topic, e->ev.topic) == 0)
+                p = &b->pos[k - 1];
+        if (!p) {
+            part_state_t *ps = find_part(f, e->ev.topic, e->ev.partition);
+            if (!ps)
+                return -1;
+            p = &b->pos[b->npos++];
+            memset(p, 0, sizeof(*p));
+            p->topic = e->ev.topic; /* the message's: valid while the batch is, revoked or not */
+            p->partition = e->ev.partition;
+            p->expected = ps->cut;
+        }
+        p->next = e->ev.offset + 1;
+    }
+    for (size_t k = 0; k < b->npos; k++)
+        find_part(f, b->pos[k].topic, b->pos[k].partition)->cut = b->pos[k].next;
+    return 0;
 }
 
 void fetcher_advance(fetcher_t *f, const char *topic, int32_t partition, int64_t next)
@@ -144,8 +200,8 @@ static int load_positions(fetcher_t *f, rd_kafka_topic_partition_list_t *list)
     }
     char err[1024];
     long backoff = 100, max = (long)config_int(f->cfg, CFG_RETRY_BACKOFF_MAX_MS);
-    while (sink_pg_positions(f->positions, pos, (size_t)list->cnt, err, sizeof(err)) != 0) {
-        if (f->stop) {
+    while (f->read_positions(f->positions_ctx, pos, (size_t)list->cnt, err, sizeof(err)) != 0) {
+        if (atomic_load(&f->stop)) {
             free(pos);
             return -1;
         }
@@ -212,9 +268,11 @@ static void seek_to_stored(fetcher_t *f)
 {
     pthread_mutex_lock(&f->mu);
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)f->nparts + 1);
-    for (size_t i = 0; i < f->nparts; i++)
+    for (size_t i = 0; i < f->nparts; i++) {
         rd_kafka_topic_partition_list_add(l, f->parts[i].topic, f->parts[i].partition)->offset =
             f->parts[i].expected >= 0 ? f->parts[i].expected : RD_KAFKA_OFFSET_BEGINNING;
+        f->parts[i].cut = f->parts[i].expected;
+    }
     pthread_mutex_unlock(&f->mu);
     if (l->cnt) {
         rd_kafka_error_t *e = rd_kafka_seek_partitions(f->rk, l, 10000);
@@ -278,8 +336,8 @@ static void clear_batch(fetch_batch_t *b)
 static fetch_batch_t *find_free(fetcher_t *f)
 {
     for (int i = 0; i < FETCH_BATCHES; i++) {
-        if (f->in_use[i] == 0) {
-            f->in_use[i] = 1;
+        if (f->state[i] == BATCH_FREE) {
+            f->state[i] = BATCH_FILLING;
             f->batches[i].generation = f->generation;
             return &f->batches[i];
         }
@@ -317,8 +375,8 @@ static void wait_paused(fetcher_t *f)
         pthread_mutex_lock(&f->mu);
         int free_one = 0;
         for (int i = 0; i < FETCH_BATCHES; i++)
-            free_one |= f->in_use[i] == 0;
-        if (free_one || f->stop) {
+            free_one |= f->state[i] == BATCH_FREE;
+        if (free_one || atomic_load(&f->stop)) {
             if (dropped) { /* batches fetched before what was dropped are dropped too */
                 f->generation++;
                 f->rewind = 1;
@@ -340,12 +398,12 @@ static fetch_batch_t *take_free(fetcher_t *f)
     for (int waited = 0; !b; waited++) {
         pthread_mutex_lock(&f->mu);
         b = find_free(f);
-        if (!b && !f->stop && waited < 50) {
+        if (!b && !atomic_load(&f->stop) && waited < 50) {
             struct timespec ts = backoff_deadline(CLOCK_REALTIME, 100);
             pthread_cond_timedwait(&f->cond, &f->mu, &ts);
             b = find_free(f);
         }
-        int stop = f->stop;
+        int stop = atomic_load(&f->stop);
         pthread_mutex_unlock(&f->mu);
         if (b || stop)
             break;
@@ -357,9 +415,9 @@ static fetch_batch_t *take_free(fetcher_t *f)
     return b;
 }
 
-static void set_state(fetcher_t *f, fetch_batch_t *b, int state)
+static void set_state(fetcher_t *f, fetch_batch_t *b, batch_state_t state)
 {
-    f->in_use[b - f->batches] = state;
+    f->state[b - f->batches] = state;
 }
 
 /* Is b still of the current generation (no rebalance, no rewind asked for since it began)? */
@@ -377,7 +435,7 @@ static int still_current(fetcher_t *f, fetch_batch_t *b)
 static int gather(fetcher_t *f, fetch_batch_t *b)
 {
     int wait = (int)config_int(f->cfg, CFG_BATCH_WAIT_MS);
-    while (b->n < f->cap && !f->stop) {
+    while (b->n < f->cap && !atomic_load(&f->stop)) {
         rd_kafka_message_t *msg = rd_kafka_consumer_poll(f->rk, b->n ? 0 : wait);
         if (!still_current(f, b)) {
             if (msg)
@@ -395,8 +453,8 @@ static int gather(fetcher_t *f, fetch_batch_t *b)
             continue;
         }
         int64_t expected;
-        if (fetcher_expected(f, rd_kafka_topic_name(msg->rkt), msg->partition, &expected) != 0 ||
-            expected < -1 || (expected >= 0 && msg->offset < expected)) {
+        if (expected_of(f, rd_kafka_topic_name(msg->rkt), msg->partition, &expected) != 0 ||
+            expected == EVENT_POS_NO_ROW || (expected >= 0 && msg->offset < expected)) {
             /* not ours, not part of this build (no position row), or already applied */
             rd_kafka_message_destroy(msg);
             continue;
@@ -409,7 +467,7 @@ static int gather(fetcher_t *f, fetch_batch_t *b)
 static void *fetch_main(void *arg)
 {
     fetcher_t *f = arg;
-    while (!f->stop) {
+    while (!atomic_load(&f->stop)) {
         fetch_batch_t *b = take_free(f);
         if (!b)
             break;
@@ -420,12 +478,12 @@ static void *fetch_main(void *arg)
         for (size_t i = 0; ok && i < b->n; i++)
             decode(f, b, b->msgs[i], &b->events[i]);
         pthread_mutex_lock(&f->mu);
-        if (ok && b->generation == f->generation) {
-            set_state(f, b, 2);
+        if (ok && b->generation == f->generation && stamp_positions(f, b) == 0) {
+            set_state(f, b, BATCH_READY);
             f->ready[f->nready++] = b;
             pthread_cond_broadcast(&f->cond);
         } else {
-            set_state(f, b, 0);
+            set_state(f, b, BATCH_FREE);
         }
         pthread_mutex_unlock(&f->mu);
     }
@@ -440,7 +498,7 @@ fetch_batch_t *fetcher_next(fetcher_t *f, int timeout_ms)
     fetch_batch_t *b = NULL;
     pthread_mutex_lock(&f->mu);
     while (!b) {
-        while (!f->nready && !f->stop)
+        while (!f->nready && !atomic_load(&f->stop))
             if (pthread_cond_timedwait(&f->cond, &f->mu, &ts) != 0)
                 break;
         if (!f->nready)
@@ -448,10 +506,10 @@ fetch_batch_t *fetcher_next(fetcher_t *f, int timeout_ms)
         b = f->ready[0];
         memmove(f->ready, f->ready + 1, --f->nready * sizeof(f->ready[0]));
         if (b->generation != f->generation) {
-            set_state(f, b, 0); /* from before a rebalance or rewind */
+            set_state(f, b, BATCH_FREE); /* from before a rebalance or rewind */
             b = NULL;
         } else {
-            set_state(f, b, 3);
+            set_state(f, b, BATCH_LENT);
         }
     }
     pthread_cond_broadcast(&f->cond);
@@ -462,7 +520,7 @@ fetch_batch_t *fetcher_next(fetcher_t *f, int timeout_ms)
 void fetcher_release(fetcher_t *f, fetch_batch_t *b)
 {
     pthread_mutex_lock(&f->mu);
-    set_state(f, b, 0);
+    set_state(f, b, BATCH_FREE);
     pthread_cond_broadcast(&f->cond);
     pthread_mutex_unlock(&f->mu);
 }
@@ -470,7 +528,8 @@ void fetcher_release(fetcher_t *f, fetch_batch_t *b)
 /* ---- life cycle ---- */
 
 fetcher_t *fetcher_new(const config_t *cfg, const mapping_t *m, const generation_t *gen,
-                       char *errstr, size_t errstr_size)
+                       fetcher_positions_fn read_positions, void *ctx, char *errstr,
+                       size_t errstr_size)
 {
     fetcher_t *f = xcalloc(1, sizeof(*f));
     f->cfg = cfg;
@@ -483,15 +542,17 @@ fetcher_t *fetcher_new(const config_t *cfg, const mapping_t *m, const generation
     for (int i = 0; i < FETCH_BATCHES; i++) {
         f->batches[i].msgs = xcalloc(f->cap, sizeof(rd_kafka_message_t *));
         f->batches[i].events = xcalloc(f->cap, sizeof(event_t));
+        f->batches[i].pos = xcalloc(f->cap, sizeof(event_position_t));
         f->batches[i].arena = arena_new();
     }
     f->dlq_topics = xcalloc(mapping_topic_count(m), sizeof(char *));
     for (size_t i = 0; i < mapping_topic_count(m); i++) {
         char t[512];
         snprintf(t, sizeof(t), "%s%s", mapping_topic(m, i), config_str(cfg, CFG_DLQ_SUFFIX));
-        f->dlq_topics[i] = strdup(mapping_dlq_topic(m) ? mapping_dlq_topic(m) : t);
+        f->dlq_topics[i] = xstrdup(mapping_dlq_topic(m) ? mapping_dlq_topic(m) : t);
     }
-    f->positions = sink_pg_new(config_str(cfg, CFG_PG), m, gen);
+    f->read_positions = read_positions;
+    f->positions_ctx = ctx;
     const char *group = gen->group;
     const kafka_prop_t defaults[] = {
         {"queued.max.messages.kbytes", "16384"}, {"fetch.wait.max.ms", "50"}, {NULL, NULL}};
@@ -547,7 +608,7 @@ void fetcher_stop(fetcher_t *f)
     if (!f->running)
         return;
     pthread_mutex_lock(&f->mu);
-    f->stop = 1;
+    atomic_store(&f->stop, 1);
     pthread_cond_broadcast(&f->cond);
     pthread_mutex_unlock(&f->mu);
     pthread_join(f->thread, NULL);
@@ -563,11 +624,11 @@ void fetcher_destroy(fetcher_t *f)
         clear_batch(&f->batches[i]);
         free(f->batches[i].msgs);
         free(f->batches[i].events);
+        free(f->batches[i].pos);
         arena_destroy(f->batches[i].arena);
     }
     if (f->rk)
         rd_kafka_destroy(f->rk);
-    sink_pg_destroy(f->positions);
     for (size_t i = 0; i < f->nparts; i++)
         free(f->parts[i].topic);
     free(f->parts);

@@ -3,7 +3,6 @@
 #define PROJECTOR_FETCHER_H
 
 #include <librdkafka/rdkafka.h>
-#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -12,7 +11,6 @@
 #include "generation.h"
 #include "mapping.h"
 #include "planner.h"
-#include "sink_pg.h"
 
 /* A batch of decoded events, in poll order (partition order within each partition). Owned by
  * the fetcher; lent to the applier between fetcher_next() and fetcher_release(). */
@@ -20,16 +18,30 @@ typedef struct fetch_batch {
     rd_kafka_message_t **msgs;
     event_t *events; /* events[i] decodes msgs[i] */
     size_t n;
+    /* the partitions of its events, stamped when the batch was cut: expected is where the
+     * previous batch of the partition ended (or the stored position the fetch started from),
+     * next follows its last event */
+    event_position_t *pos;
+    size_t npos;
     arena_t *arena; /* error texts and header values of this batch */
     uint64_t generation;
 } fetch_batch_t;
 
 typedef struct fetcher fetcher_t;
 
+/* Reads the stored positions of pos[0, n) (topic and partition set) into their expected
+ * (EVENT_POS_NONE: none stored yet; EVENT_POS_NO_ROW: a build's partition without a row).
+ * Called on the fetching thread at each assignment; returns 0, or -1 with errstr set (retried
+ * until it answers). Blocks. */
+typedef int (*fetcher_positions_fn)(void *ctx, event_position_t *pos, size_t n, char *errstr,
+                                    size_t errstr_size);
+
 /* Returns a fetcher for projection m and generation gen (copied; joins its consumer group once
- * started, resumes from its stored positions), or NULL with errstr set. Caller owns it. */
+ * started, resumes from the stored positions read_positions reads, with ctx: borrowed, used on
+ * the fetching thread only), or NULL with errstr set. Caller owns it. */
 fetcher_t *fetcher_new(const config_t *cfg, const mapping_t *m, const generation_t *gen,
-                       char *errstr, size_t errstr_size);
+                       fetcher_positions_fn read_positions, void *ctx, char *errstr,
+                       size_t errstr_size);
 /* Stops the thread if running, leaves the group, frees everything. */
 void fetcher_destroy(fetcher_t *f);
 
@@ -44,9 +56,9 @@ fetch_batch_t *fetcher_next(fetcher_t *f, int timeout_ms);
 /* Gives a batch back once applied or dropped; its messages are freed on the fetching thread. */
 void fetcher_release(fetcher_t *f, fetch_batch_t *b);
 
-/* The next offset stored for a partition, as this instance believes (-1: none stored); returns
- * 0, or -1 when the partition is not assigned here any more. */
-int fetcher_expected(fetcher_t *f, const char *topic, int32_t partition, int64_t *expected);
+/* 1 while batch b (lent) is still of the current generation: no rebalance or rewind since it
+ * was cut (else its partitions may be another instance's now). */
+int fetcher_current(fetcher_t *f, const fetch_batch_t *b);
 /* Records a partition's stored position: after a commit, or as found when stale (ignored when
  * the partition is no longer assigned here). */
 void fetcher_advance(fetcher_t *f, const char *topic, int32_t partition, int64_t next);

@@ -1,5 +1,5 @@
 /* A batch's search documents: built from its events or read from the rows its writes left, and
- * handed to the indexer inside the batch's transaction, before COMMIT.
+ * handed to the document store inside the batch's transaction, before COMMIT.
  *
  * Why inside: a batch's position commits only once both stores have the batch, so after any
  * crash the batch is replayed into both. Every attempt takes a new document version from the
@@ -108,6 +108,23 @@ static const mapping_doc_op_t **coalesce(sink_pg_t *s, event_t *ev, size_t n)
     return ops;
 }
 
+static void version_rows(sink_pg_t *s, PGresult *r, const q_expect_t *q)
+{
+    (void)q;
+    s->doc_version = PQntuples(r) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+}
+
+static void doc_rows(sink_pg_t *s, PGresult *r, const q_expect_t *q)
+{
+    size_t cap = s->ndoc_rows[q->id];
+    for (int i = 0; i < PQntuples(r); i++) {
+        size_t ord = strtoull(PQgetvalue(r, i, 0), NULL, 10);
+        if (ord >= 1 && ord <= cap && !PQgetisnull(r, i, 1))
+            s->doc_rows[q->id][ord - 1] =
+                arena_strndup(s->doc_arena, PQgetvalue(r, i, 1), (size_t)PQgetlength(r, i, 1));
+    }
+}
+
 /* Queues the reads of the from_row documents (one statement per action, ord[] numbering each
  * document within its action's keys) and the version. */
 static void send_reads(sink_pg_t *s, const mapping_doc_op_t **ops, size_t *ord)
@@ -141,50 +158,16 @@ static void send_reads(sink_pg_t *s, const mapping_doc_op_t **ops, size_t *ord)
             memset(s->doc_rows[a], 0, s->ndoc_rows[a] * sizeof(char *));
             char name[32];
             snprintf(name, sizeof(name), "d%d", d->id);
-            sink_pg_send(s, name, (int)d->nkeys, params, NULL, NULL, Q_DOC_ROWS, d->id, NULL);
+            sink_pg_send(s, name, (int)d->nkeys, params, NULL, NULL, doc_rows, d->id, NULL);
         }
         for (size_t k = 0; k < d->nkeys; k++)
             strbuf_free(&arrays[k]);
         free(arrays);
     }
-    sink_pg_send(s, "doc_version", 0, NULL, NULL, NULL, Q_DOC_VERSION, 0, NULL);
+    sink_pg_send(s, "doc_version", 0, NULL, NULL, NULL, version_rows, 0, NULL);
 }
 
-void sink_pg_docs_result(sink_pg_t *s, PGresult *r, const q_expect_t *q)
-{
-    if (q->kind == Q_DOC_VERSION) {
-        s->doc_version = PQntuples(r) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
-        return;
-    }
-    size_t cap = s->ndoc_rows[q->id];
-    for (int i = 0; i < PQntuples(r); i++) {
-        size_t ord = strtoull(PQgetvalue(r, i, 0), NULL, 10);
-        if (ord >= 1 && ord <= cap && !PQgetisnull(r, i, 1))
-            s->doc_rows[q->id][ord - 1] =
-                arena_strndup(s->doc_arena, PQgetvalue(r, i, 1), (size_t)PQgetlength(r, i, 1));
-    }
-}
-
-/* Marks the events of the documents the indexer refused dead; returns how many. */
-static size_t refuse(sink_pg_t *s, event_t *ev)
-{
-    size_t dead = 0;
-    for (size_t i = 0; i < s->ndocs; i++) {
-        const event_doc_t *d = &s->docs[i];
-        if (!d->error || ev[d->event].state != EVENT_PENDING)
-            continue;
-        char msg[1536];
-        snprintf(msg, sizeof(msg), "search engine refused document %s of index %s: %s", d->id,
-                 d->index, d->error);
-        ev[d->event].state = EVENT_DEAD;
-        ev[d->event].stage = EVENT_STAGE_INDEX;
-        ev[d->event].error = arena_strndup(s->err_arena, msg, strlen(msg));
-        dead++;
-    }
-    return dead;
-}
-
-err_class_t sink_pg_docs_index(sink_pg_t *s, event_t *ev, size_t n)
+err_class_t sink_pg_docs_collect(sink_pg_t *s, event_t *ev, size_t n)
 {
     const mapping_doc_op_t **ops = coalesce(s, ev, n);
     if (!s->ndocs)
@@ -201,16 +184,5 @@ err_class_t sink_pg_docs_index(sink_pg_t *s, event_t *ev, size_t n)
         else if (d->table) /* no row: the document goes too */
             s->docs[i].body = s->doc_rows[d->id][ord[i] - 1];
     }
-    char err[1024];
-    int rc = s->index_fn(s->index_ctx, s->docs, s->ndocs, s->doc_version, s->doc_arena, err,
-                         sizeof(err));
-    if (rc < 0) {
-        snprintf(s->errmsg, sizeof(s->errmsg), "%s", err);
-        return ERR_INDEX;
-    }
-    if (rc > 0 && refuse(s, ev) == 0) {
-        snprintf(s->errmsg, sizeof(s->errmsg), "the search engine refused documents: %s", err);
-        return ERR_INDEX;
-    }
-    return rc > 0 ? ERR_AGAIN : ERR_NONE;
+    return ERR_NONE;
 }

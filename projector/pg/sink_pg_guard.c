@@ -10,9 +10,7 @@
  * new OIDs are then recorded); a blue/green switch moves tables and forgets their identity. A
  * table without a recorded OID (a new projection, an upgrade) is recorded by the batch.
  *
- * Also here, the records a worker keeps of itself for readers elsewhere: its stall
- * (projector.stalls), that it consumes (projector.instances), and which offsets an in-place
- * rebuild replays (kept out of its latency). */
+ * The statements of sink_pg_notes.c are prepared here too (with the connection). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,16 +79,10 @@ int sink_pg_guard_prepare(sink_pg_t *s, char *errstr, size_t errstr_size)
                : 0;
 }
 
-void sink_pg_tables_send(sink_pg_t *s)
+/* The answer of the identity check: a refusal into s->tables_moved, or tables to record. */
+static void tables_rows(sink_pg_t *s, PGresult *r, const q_expect_t *q)
 {
-    const char *params[] = {s->gen.key, s->tables};
-    s->tables_moved[0] = '\0';
-    s->tables_unrecorded = 0;
-    sink_pg_send(s, "tables_check", 2, params, NULL, NULL, Q_TABLES, 0, NULL);
-}
-
-void sink_pg_tables_result(sink_pg_t *s, PGresult *r)
-{
+    (void)q;
     for (int i = 0; i < PQntuples(r); i++) {
         if (PQgetisnull(r, i, 2))
             continue; /* missing: its statements fail (the database's error) */
@@ -110,6 +102,14 @@ void sink_pg_tables_result(sink_pg_t *s, PGresult *r)
     }
 }
 
+void sink_pg_tables_send(sink_pg_t *s)
+{
+    const char *params[] = {s->gen.key, s->tables};
+    s->tables_moved[0] = '\0';
+    s->tables_unrecorded = 0;
+    sink_pg_send(s, "tables_check", 2, params, NULL, NULL, tables_rows, 0, NULL);
+}
+
 err_class_t sink_pg_tables_after(sink_pg_t *s)
 {
     if (s->tables_moved[0]) {
@@ -119,80 +119,6 @@ err_class_t sink_pg_tables_after(sink_pg_t *s)
     if (!s->tables_unrecorded)
         return ERR_NONE;
     const char *params[] = {s->gen.key, s->tables};
-    sink_pg_send(s, "tables_record", 2, params, NULL, NULL, Q_PLAIN, 0, NULL);
+    sink_pg_send(s, "tables_record", 2, params, NULL, NULL, NULL, 0, NULL);
     return sink_pg_sync(s);
-}
-
-/* Runs prepared statement `name` with params on its own (connecting first when needed); kind
- * says what its rows answer. Returns 0, or -1 when the database failed (best effort: the
- * callers' records expire). Blocks. */
-static int run_one(sink_pg_t *s, const char *name, int n, const char *const *params, q_kind_t kind)
-{
-    char err[256];
-    if (sink_pg_connect(s, err, sizeof(err)) != 0)
-        return -1;
-    sink_pg_send(s, name, n, params, NULL, NULL, kind, 0, NULL);
-    return sink_pg_sync(s) == ERR_NONE ? 0 : -1;
-}
-
-int sink_pg_stall_note(sink_pg_t *s, const char *instance, int64_t since_ms, const char *cause,
-                       const char *reason, int64_t ttl_ms)
-{
-    char since[24], ttl[24];
-    snprintf(since, sizeof(since), "%lld", (long long)since_ms);
-    snprintf(ttl, sizeof(ttl), "%lld", (long long)ttl_ms);
-    const char *params[] = {s->gen.key, instance, since, reason, ttl, cause};
-    return run_one(s, "stall_note", 6, params, Q_PLAIN);
-}
-
-int sink_pg_stall_clear(sink_pg_t *s, const char *instance)
-{
-    const char *params[] = {s->gen.key, instance};
-    return run_one(s, "stall_clear", 2, params, Q_PLAIN);
-}
-
-int sink_pg_instance_note(sink_pg_t *s, const char *instance, const char *partitions,
-                          int64_t ttl_ms)
-{
-    char ttl[24];
-    snprintf(ttl, sizeof(ttl), "%lld", (long long)ttl_ms);
-    const char *params[] = {s->gen.key, instance, partitions, ttl};
-    return run_one(s, "instance_note", 4, params, Q_PLAIN);
-}
-
-int sink_pg_instance_clear(sink_pg_t *s, const char *instance)
-{
-    const char *params[] = {s->gen.key, instance};
-    return run_one(s, "instance_clear", 2, params, Q_PLAIN);
-}
-
-/* The rows of replay_targets, into s->targets. */
-void sink_pg_targets_result(sink_pg_t *s, PGresult *r)
-{
-    int n = PQntuples(r);
-    sink_target_t *t = xrealloc(s->targets, ((size_t)n + 1) * sizeof(*t));
-    s->targets = t;
-    s->ntargets = 0;
-    for (int k = 0; k < n; k++, s->ntargets++) {
-        snprintf(t[k].topic, sizeof(t[k].topic), "%s", PQgetvalue(r, k, 0));
-        t[k].partition = atoi(PQgetvalue(r, k, 1));
-        t[k].until = strtoll(PQgetvalue(r, k, 2), NULL, 10);
-    }
-}
-
-int sink_pg_replay_targets(sink_pg_t *s, sink_target_t **out, size_t *n)
-{
-    const char *params[] = {s->gen.key};
-    s->targets = NULL;
-    s->ntargets = 0;
-    int rc = run_one(s, "replay_targets", 1, params, Q_TARGETS);
-    if (rc == 0) {
-        *out = s->targets;
-        *n = s->ntargets;
-    } else {
-        free(s->targets);
-    }
-    s->targets = NULL;
-    s->ntargets = 0;
-    return rc;
 }

@@ -43,14 +43,14 @@ static void park(sink_pg_t *s, event_t *e, const char *topic, long long dead_off
              "parked: the event of the same key at %s offset %lld is dead-lettered; it applies "
              "after that one is replayed or discarded",
              topic, dead_offset);
-    e->state = EVENT_DEAD;
-    e->stage = EVENT_STAGE_PARKED;
-    e->error = arena_strndup(s->err_arena, why, strlen(why));
+    event_kill(e, EVENT_STAGE_PARKED, arena_strndup(s->err_arena, why, strlen(why)));
 }
 
-/* Parks the batch's pending events whose (topic, key) has an unresolved dead letter. */
-void sink_pg_park_from_rows(sink_pg_t *s, PGresult *r)
+/* The answer of the parked-keys query: parks the batch's pending events whose (topic, key) has
+ * an unresolved dead letter. */
+static void parked_rows(sink_pg_t *s, PGresult *r, const q_expect_t *q)
 {
+    (void)q;
     for (int i = 0; i < PQntuples(r); i++) {
         const char *topic = PQgetvalue(r, i, 0), *hex = PQgetvalue(r, i, 1);
         long long off = strtoll(PQgetvalue(r, i, 2), NULL, 10);
@@ -65,7 +65,7 @@ void sink_pg_park_from_rows(sink_pg_t *s, PGresult *r)
 }
 
 /* Asks which of the batch's keys already have an unresolved dead letter (parking projections);
- * the keys' hex, computed once here, is what sink_pg_park_from_rows() compares the answer with. */
+ * the keys' hex, computed once here, is what parked_rows() compares the answer with. */
 void sink_pg_park_send_query(sink_pg_t *s)
 {
     strbuf_t keys = STRBUF_INIT;
@@ -82,7 +82,7 @@ void sink_pg_park_send_query(sink_pg_t *s)
     }
     strbuf_puts(&keys, "}");
     const char *params[] = {s->gen.key, keys.data};
-    sink_pg_send(s, "parked_keys", 2, params, NULL, NULL, Q_PARKED, 0, NULL);
+    sink_pg_send(s, "parked_keys", 2, params, NULL, NULL, parked_rows, 0, NULL);
     strbuf_free(&keys);
 }
 

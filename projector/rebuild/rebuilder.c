@@ -20,6 +20,7 @@
 
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +46,7 @@ typedef struct build_worker {
     consumer_t *consumer;
     stats_t *stats;
     pthread_t thread;
-    volatile sig_atomic_t stop;
+    atomic_int stop;
     double last_check, last_log;
 } build_worker_t;
 
@@ -53,7 +54,7 @@ struct rebuilder {
     const config_t *cfg;
     const mapping_set_t *set;
     pthread_t thread;
-    volatile sig_atomic_t stop;
+    atomic_int stop;
     PGconn *conn;            /* LISTENs, and carries out the steps */
     rd_kafka_t *rk;          /* for the watermarks (lag); no group */
     build_worker_t *workers; /* per projection of set */

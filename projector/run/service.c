@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@
 #include "sink_es.h"
 #include "xalloc.h"
 
-static volatile sig_atomic_t stop_requested;
+static atomic_int stop_requested;
 
 typedef struct worker {
     pthread_t thread;

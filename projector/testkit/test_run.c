@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "applier.h"
 #include "arena.h"
 #include "decode.h"
 #include "generation.h"
@@ -366,9 +367,9 @@ static const char *const sink_rc_names[] = {
     [SINK_SCHEMA] = "the views do not fit the mapping",
 };
 
-/* Applies ev[0, n) through sink: one batch, or one event per batch. */
-static int apply_events(sink_pg_t *sink, event_t *ev, size_t n, int single, arena_t *arena,
-                        char *errstr, size_t errsz)
+/* Applies ev[0, n) through sink (the row store of st): one batch, or one event per batch. */
+static int apply_events(sink_pg_t *sink, const applier_stores_t *st, event_t *ev, size_t n,
+                        int single, arena_t *arena, char *errstr, size_t errsz)
 {
     event_position_t *pos = xcalloc(n + 1, sizeof(*pos));
     size_t np = partitions_of(ev, n, pos);
@@ -376,12 +377,14 @@ static int apply_events(sink_pg_t *sink, event_t *ev, size_t n, int single, aren
     sink_rc_t src = SINK_OK;
     char err[1024] = "";
     if (rc == 0 && !single) {
-        src = sink_pg_apply(sink, ev, n, arena, pos, np, NULL, NULL, err, sizeof(err));
+        sink_batch_t b = {ev, n, pos, np, arena};
+        src = applier_batch(st, &b, err, sizeof(err));
     } else {
         for (size_t i = 0; rc == 0 && src == SINK_OK && i < n; i++) {
             event_position_t *p = &pos[position_index(pos, np, &ev[i])];
             p->next = ev[i].ev.offset + 1;
-            src = sink_pg_apply(sink, &ev[i], 1, arena, p, 1, NULL, NULL, err, sizeof(err));
+            sink_batch_t b = {&ev[i], 1, p, 1, arena};
+            src = applier_batch(st, &b, err, sizeof(err));
         }
     }
     if (rc == 0 && src != SINK_OK) {
@@ -404,9 +407,10 @@ static int run_mapping(test_run_t *r, const mapping_t *m, const testcase_t *c, i
     generation_t live;
     generation_live(&live, r->cfg, m);
     sink_pg_t *sink = sink_pg_new(r->conninfo, m, &live);
-    if (mapping_doc_count(m))
-        sink_pg_set_indexer(sink, store_docs, r);
-    int rc = apply_events(sink, ev, n, single, arena, errstr, errsz);
+    sink_docs_t docs = {store_docs, r};
+    applier_stores_t st = {sink_pg_rows(sink), mapping_doc_count(m) ? &docs : NULL, NULL, NULL,
+                           live.key};
+    int rc = apply_events(sink, &st, ev, n, single, arena, errstr, errsz);
     if (rc != 0) {
         char msg[1024];
         snprintf(msg, sizeof(msg), "%s", errstr);
