@@ -121,21 +121,6 @@ static char *join_names(const column_spec_t *cols, size_t n)
 
 /* ---- column lists ---- */
 
-/* Indexed by mapping_colop_t. */
-static const char *const colop_names[] = {"set",    "add",         "max",     "min",
-                                          "append", "set_if_null", "subtract"};
-
-static int parse_colop(const char *s, mapping_colop_t *op)
-{
-    for (size_t i = 0; i < sizeof(colop_names) / sizeof(colop_names[0]); i++) {
-        if (strcmp(s, colop_names[i]) == 0) {
-            *op = (mapping_colop_t)i;
-            return 0;
-        }
-    }
-    return -1;
-}
-
 /* Parses {"col": spec, ...} at where; allow_op permits an "op" in each spec. */
 static int parse_columns(pctx_t *pc, json_t *obj, const char *where, int allow_op, int allow_lookup,
                          column_spec_t **out, size_t *nout)
@@ -159,16 +144,19 @@ static int parse_columns(pctx_t *pc, json_t *obj, const char *where, int allow_o
         c->info.name = mapping_xstrdup(name);
         c->info.op = COLOP_SET;
         json_t *op = json_is_object(spec) ? json_object_get(spec, "op") : NULL;
+        const mapping_colop_def_t *def;
         if (op) {
             if (!allow_op) {
                 errlist_add(pc->errs, pc->file, w, "\"op\" is not allowed here");
                 rc = -1;
             } else if (!json_is_string(op) ||
-                       parse_colop(json_string_value(op), &c->info.op) != 0) {
-                errlist_add(pc->errs, pc->file, w,
-                            "unknown op (expected set, add, subtract, max, min, append or "
-                            "set_if_null)");
+                       !(def = mapping_colop_by_name(json_string_value(op)))) {
+                char names[256];
+                mapping_colop_expected(names, sizeof(names));
+                errlist_add(pc->errs, pc->file, w, "unknown op (expected %s)", names);
                 rc = -1;
+            } else {
+                c->info.op = def->op;
             }
         }
         if (value_spec_parse(&c->val, spec, pc->file, w,
@@ -867,9 +855,10 @@ static void bind_column(column_spec_t *c, const char *table, const char *where, 
     free((char *)c->info.type);
     c->info.type = mapping_xstrdup(type);
     c->val.target = value_target_of(type);
-    if (c->info.op == COLOP_APPEND && strcmp(type, "jsonb") != 0)
-        errlist_add(errs, file, where, "op \"append\" needs a jsonb column; %s.%s is %s", table,
-                    c->info.name, type);
+    const mapping_colop_def_t *op = mapping_colop_def(c->info.op);
+    if (op->column_type && strcmp(type, op->column_type) != 0)
+        errlist_add(errs, file, where, "op \"%s\" needs a %s column; %s.%s is %s", op->name,
+                    op->column_type, table, c->info.name, type);
 }
 
 void mapping_bind_list(column_spec_t *cols, mapping_column_info_t *infos, size_t n,
