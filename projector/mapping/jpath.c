@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xalloc.h"
+
 typedef enum { STEP_FIELD, STEP_INDEX, STEP_ALL } step_kind_t;
 
 typedef struct step {
@@ -42,16 +44,12 @@ void jpath_destroy(jpath_t *p)
     free(p);
 }
 
+/* Appends a step to p; p owns name afterwards. Returns 0. */
 static int add_step(jpath_t *p, step_kind_t kind, char *name, size_t index)
 {
     if (p->nsteps == p->cap) {
         size_t cap = p->cap ? 2 * p->cap : 4;
-        step_t *s = realloc(p->steps, cap * sizeof(*s));
-        if (!s) {
-            free(name);
-            return -1;
-        }
-        p->steps = s;
+        p->steps = xrealloc(p->steps, cap * sizeof(*p->steps));
         p->cap = cap;
     }
     p->steps[p->nsteps++] = (step_t){kind, name, index};
@@ -71,9 +69,7 @@ static char *parse_quoted(const char *expr, size_t *pos)
             end++;
     if (expr[end] != q || expr[end + 1] != ']')
         return NULL;
-    char *out = malloc(n + 1);
-    if (!out)
-        return NULL;
+    char *out = xmalloc(n + 1);
     n = 0;
     for (size_t i = *pos + 1; i < end; i++) {
         if (expr[i] == '\\' && i + 1 < end)
@@ -85,6 +81,7 @@ static char *parse_quoted(const char *expr, size_t *pos)
     return out;
 }
 
+/* Parses a [...] step at *pos (the '['), advancing *pos. Returns 0, or -1 with errstr set. */
 static int parse_bracket(jpath_t *p, const char *expr, size_t *pos, char *errstr, size_t errsz)
 {
     size_t i = *pos + 1;
@@ -116,6 +113,7 @@ static int parse_bracket(jpath_t *p, const char *expr, size_t *pos, char *errstr
     return add_step(p, STEP_INDEX, NULL, (size_t)idx);
 }
 
+/* Parses a .name step at *pos (the '.'), advancing *pos. Returns 0, or -1 with errstr set. */
 static int parse_field(jpath_t *p, const char *expr, size_t *pos, char *errstr, size_t errsz)
 {
     size_t i = *pos + 1, start = i;
@@ -125,9 +123,7 @@ static int parse_field(jpath_t *p, const char *expr, size_t *pos, char *errstr, 
         snprintf(errstr, errsz, "empty field name at position %zu", start);
         return -1;
     }
-    char *name = strndup(expr + start, i - start);
-    if (!name)
-        return -1;
+    char *name = xstrndup(expr + start, i - start);
     *pos = i;
     return add_step(p, STEP_FIELD, name, 0);
 }
@@ -139,9 +135,8 @@ int jpath_compile(const char *expr, jpath_t **out, char *errstr, size_t errstr_s
         snprintf(errstr, errstr_size, "a JSON path starts with '$', got \"%s\"", expr);
         return -1;
     }
-    jpath_t *p = calloc(1, sizeof(*p));
-    if (!p || !(p->text = strdup(expr)))
-        goto fail;
+    jpath_t *p = xcalloc(1, sizeof(*p));
+    p->text = xstrdup(expr);
     size_t pos = 1;
     while (expr[pos]) {
         int rc;
@@ -164,6 +159,7 @@ fail:
     return -1;
 }
 
+/* Returns the value step s leads to from v (borrowed), or NULL. */
 static json_t *step_into(const step_t *s, json_t *v)
 {
     if (s->kind == STEP_FIELD)
@@ -181,6 +177,7 @@ json_t *jpath_get(const jpath_t *p, json_t *root)
     return v;
 }
 
+/* Calls fn for every value steps i.. of p lead to from v. Returns how many there were. */
 static size_t each_from(const jpath_t *p, size_t i, json_t *v, void (*fn)(json_t *, void *),
                         void *ctx)
 {

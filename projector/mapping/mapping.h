@@ -9,6 +9,7 @@
 
 #include "arena.h"
 #include "errlist.h"
+#include "mapping_colop.h"
 
 typedef struct mapping mapping_t;         /* one projection: one mapping file */
 typedef struct mapping_set mapping_set_t; /* every projection of a directory */
@@ -22,17 +23,8 @@ typedef enum {
     MAPPING_SQL,    /* a parameterised statement of the user's */
 } mapping_kind_t;
 
-typedef enum {
-    COLOP_SET,         /* c = v */
-    COLOP_ADD,         /* c = c + v (on insert: v) */
-    COLOP_MAX,         /* c = greatest(c, v) */
-    COLOP_MIN,         /* c = least(c, v) */
-    COLOP_APPEND,      /* jsonb array c = c || [v] (on insert: [v]) */
-    COLOP_SET_IF_NULL, /* c = coalesce(c, v) */
-    COLOP_SUBTRACT,    /* c = c - v (on insert: -v) */
-} mapping_colop_t;
-
-/* A column of an action as the SQL builder sees it; type is set by mapping_bind_types(). */
+/* A column of an action as the SQL builder sees it; type is set by mapping_bind_types(). What op
+ * does in SQL is its row of the column operation table (mapping_colop_def()). */
 typedef struct mapping_column_info {
     const char *name;
     const char *type; /* PostgreSQL type as format_type() prints it */

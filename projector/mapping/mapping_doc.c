@@ -13,6 +13,7 @@
 
 #include "mapping_internal.h"
 #include "strbuf.h"
+#include "xalloc.h"
 
 #define DOC_ID_MAX 512 /* bytes; Elasticsearch refuses longer ids */
 
@@ -42,8 +43,8 @@ void mapping_doc_free(mapping_doc_t *d)
 {
     if (!d)
         return;
-    value_spec_free(&d->id);
-    mapping_free_columns(d->keys, d->info.nkeys);
+    mapping_value_free(&d->id);
+    mapping_column_free(d->keys, d->info.nkeys);
     free(d->key_infos);
     for (size_t i = 0; i < d->info.nfields; i++) {
         free((char *)d->fields[i].name);
@@ -53,7 +54,7 @@ void mapping_doc_free(mapping_doc_t *d)
     free(d->fields);
     for (size_t i = 0; i < d->nbuilt; i++) {
         free(d->built_names[i]);
-        value_spec_free(&d->built[i]);
+        mapping_value_free(&d->built[i]);
     }
     free(d->built_names);
     free(d->built);
@@ -72,6 +73,8 @@ static int valid_index_name(const char *s)
     return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_.-") == n;
 }
 
+/* Parses "from_row" (table and key) into d. Returns 0, or -1 after adding the problems to
+ * errs. */
 static int parse_from_row(mapping_doc_t *d, json_t *fr, const char *file, const char *where,
                           errlist_t *errs)
 {
@@ -84,10 +87,10 @@ static int parse_from_row(mapping_doc_t *d, json_t *fr, const char *file, const 
         errlist_add(errs, file, w, "expected {\"table\": name, \"key\": {column: value, ...}}");
         return -1;
     }
-    int rc = mapping_check_fields(file, errs, fr, w, allowed);
-    d->info.table = mapping_xstrdup(json_string_value(json_object_get(fr, "table")));
+    int rc = mapping_column_check_fields(file, errs, fr, w, allowed);
+    d->info.table = xstrdup(json_string_value(json_object_get(fr, "table")));
     json_t *key = json_object_get(fr, "key");
-    d->keys = mapping_xcalloc(json_object_size(key), sizeof(*d->keys));
+    d->keys = xcalloc(json_object_size(key), sizeof(*d->keys));
     const char *name;
     json_t *spec;
     json_object_foreach(key, name, spec)
@@ -95,15 +98,17 @@ static int parse_from_row(mapping_doc_t *d, json_t *fr, const char *file, const 
         char kw[700];
         snprintf(kw, sizeof(kw), "%s.key.%s", w, name);
         column_spec_t *c = &d->keys[d->info.nkeys++];
-        c->info.name = mapping_xstrdup(name);
-        if (value_spec_parse(&c->val, spec, file, kw, NULL, NULL, errs) != 0)
+        c->info.name = xstrdup(name);
+        if (mapping_value_parse(&c->val, spec, file, kw, NULL, NULL, errs) != 0)
             rc = -1;
     }
-    d->key_infos = mapping_infos_of(d->keys, d->info.nkeys);
+    d->key_infos = mapping_column_infos(d->keys, d->info.nkeys);
     d->info.keys = d->key_infos;
     return rc;
 }
 
+/* Parses "fields" of a from_row document into d. Returns 0, or -1 after adding the problems
+ * to errs. */
 static int parse_row_fields(mapping_doc_t *d, json_t *fields, const char *file, const char *where,
                             errlist_t *errs)
 {
@@ -115,18 +120,18 @@ static int parse_row_fields(mapping_doc_t *d, json_t *fields, const char *file, 
         return -1;
     }
     int rc = 0;
-    d->fields = mapping_xcalloc(json_object_size(fields), sizeof(*d->fields));
+    d->fields = xcalloc(json_object_size(fields), sizeof(*d->fields));
     const char *name;
     json_t *spec;
     json_object_foreach(fields, name, spec)
     {
         mapping_doc_field_t *f = &d->fields[d->info.nfields++];
-        f->name = mapping_xstrdup(name);
+        f->name = xstrdup(name);
         json_t *sql = json_is_object(spec) ? json_object_get(spec, "sql") : NULL;
         if (json_is_string(spec) && json_string_length(spec) > 0) {
-            f->column = mapping_xstrdup(json_string_value(spec));
+            f->column = xstrdup(json_string_value(spec));
         } else if (json_is_string(sql) && json_object_size(spec) == 1) {
-            f->sql = mapping_xstrdup(json_string_value(sql));
+            f->sql = xstrdup(json_string_value(sql));
         } else {
             char fw[700];
             snprintf(fw, sizeof(fw), "%s.%s", w, name);
@@ -140,6 +145,8 @@ static int parse_row_fields(mapping_doc_t *d, json_t *fields, const char *file, 
     return rc;
 }
 
+/* Parses "document" (fields built from the event) into d. Returns 0, or -1 after adding the
+ * problems to errs. */
 static int parse_built(mapping_doc_t *d, json_t *doc, const char *file, const char *where,
                        errlist_t *errs)
 {
@@ -150,8 +157,8 @@ static int parse_built(mapping_doc_t *d, json_t *doc, const char *file, const ch
         return -1;
     }
     int rc = 0;
-    d->built_names = mapping_xcalloc(json_object_size(doc), sizeof(char *));
-    d->built = mapping_xcalloc(json_object_size(doc), sizeof(value_spec_t));
+    d->built_names = xcalloc(json_object_size(doc), sizeof(char *));
+    d->built = xcalloc(json_object_size(doc), sizeof(value_spec_t));
     const char *name;
     json_t *spec;
     json_object_foreach(doc, name, spec)
@@ -159,18 +166,18 @@ static int parse_built(mapping_doc_t *d, json_t *doc, const char *file, const ch
         char fw[700];
         snprintf(fw, sizeof(fw), "%s.%s", w, name);
         json_t *s = json_string(name);
-        d->built_names[d->nbuilt] = s ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
+        d->built_names[d->nbuilt] = mapping_value_dumps(s);
         json_decref(s);
-        if (!d->built_names[d->nbuilt])
-            abort();
         value_spec_t *vs = &d->built[d->nbuilt++];
-        if (value_spec_parse(vs, spec, file, fw, NULL, NULL, errs) != 0)
+        if (mapping_value_parse(vs, spec, file, fw, NULL, NULL, errs) != 0)
             rc = -1;
         vs->target = TARGET_JSON;
     }
     return rc;
 }
 
+/* Parses what an index action indexes: from_row (with fields) or document. Returns 0, or -1
+ * after adding the problems to errs. */
 static int parse_body(mapping_doc_t *d, json_t *j, const char *file, const char *where,
                       errlist_t *errs)
 {
@@ -214,19 +221,20 @@ mapping_doc_t *mapping_doc_parse(json_t *j, const char *file, const char *where,
                     index ? "index" : "delete_document");
         return NULL;
     }
-    mapping_doc_t *d = mapping_xcalloc(1, sizeof(*d));
+    mapping_doc_t *d = xcalloc(1, sizeof(*d));
     d->info.kind = index ? MAPPING_DOC_INDEX : MAPPING_DOC_DELETE;
-    d->info.index = mapping_xstrdup(json_string_value(name));
+    d->info.index = xstrdup(json_string_value(name));
     char w[600];
     snprintf(w, sizeof(w), "%s: %s", file, where);
-    d->info.where = mapping_xstrdup(w);
-    int rc = mapping_check_fields(file, errs, j, where, index ? allowed_index : allowed_delete);
+    d->info.where = xstrdup(w);
+    int rc =
+        mapping_column_check_fields(file, errs, j, where, index ? allowed_index : allowed_delete);
     json_t *id = json_object_get(j, "id");
     snprintf(w, sizeof(w), "%s.id", where);
     if (!id) {
         errlist_add(errs, file, w, "a document action needs the document's \"id\"");
         rc = -1;
-    } else if (value_spec_parse(&d->id, id, file, w, NULL, NULL, errs) != 0) {
+    } else if (mapping_value_parse(&d->id, id, file, w, NULL, NULL, errs) != 0) {
         rc = -1;
     }
     if (parse_body(d, j, file, where, errs) != 0)
@@ -242,12 +250,7 @@ char *mapping_doc_key_names(const mapping_doc_t *d)
 {
     if (!d->info.table)
         return NULL;
-    strbuf_t sb = STRBUF_INIT;
-    for (size_t i = 0; i < d->info.nkeys; i++) {
-        strbuf_puts(&sb, i ? "," : "");
-        strbuf_puts(&sb, d->keys[i].info.name);
-    }
-    return sb.data;
+    return mapping_column_names(d->keys, d->info.nkeys);
 }
 
 void mapping_doc_bind(mapping_doc_t *d, mapping_type_fn fn, void *ctx, const char *file,
@@ -258,8 +261,8 @@ void mapping_doc_bind(mapping_doc_t *d, mapping_type_fn fn, void *ctx, const cha
     const char *where = d->info.where + strlen(file) + 2;
     char w[700];
     snprintf(w, sizeof(w), "%s.from_row", where);
-    mapping_bind_list(d->keys, d->key_infos, d->info.nkeys, d->info.table, w, "key", fn, ctx, file,
-                      errs);
+    mapping_column_bind_list(d->keys, d->key_infos, d->info.nkeys, d->info.table, w, "key", fn, ctx,
+                             file, errs);
     for (size_t i = 0; i < d->info.nfields; i++) {
         const mapping_doc_field_t *f = &d->fields[i];
         if (f->column && !fn(ctx, d->info.table, f->column)) {
@@ -287,7 +290,7 @@ static char *quote_json(arena_t *arena, const char *s)
 static value_rc_t built_field(const value_spec_t *vs, const value_ctx_t *vc, const char **out,
                               char *errstr, size_t errsz)
 {
-    value_rc_t rc = value_eval(vs, vc, out, errstr, errsz);
+    value_rc_t rc = mapping_value_eval(vs, vc, out, errstr, errsz);
     if (rc != VALUE_OK)
         return rc;
     if (!*out) {
@@ -305,6 +308,8 @@ static value_rc_t built_field(const value_spec_t *vs, const value_ctx_t *vc, con
     return VALUE_OK;
 }
 
+/* Renders a document built from the event as JSON text into *out (in vc->arena). Returns
+ * VALUE_OK, or VALUE_BAD with errstr set. */
 static value_rc_t build_document(const mapping_doc_t *d, const value_ctx_t *vc, const char **out,
                                  char *errstr, size_t errsz)
 {
@@ -328,7 +333,7 @@ value_rc_t mapping_doc_eval(const mapping_doc_t *d, const value_ctx_t *vc, mappi
 {
     memset(op, 0, sizeof(*op));
     op->doc = &d->info;
-    value_rc_t rc = value_eval(&d->id, vc, &op->id, errstr, errstr_size);
+    value_rc_t rc = mapping_value_eval(&d->id, vc, &op->id, errstr, errstr_size);
     if (rc != VALUE_OK)
         return rc;
     if (!op->id || !*op->id || strlen(op->id) > DOC_ID_MAX) {
@@ -344,7 +349,8 @@ value_rc_t mapping_doc_eval(const mapping_doc_t *d, const value_ctx_t *vc, mappi
         return VALUE_OK;
     const char **keys = arena_alloc(vc->arena, d->info.nkeys * sizeof(char *));
     for (size_t i = 0; i < d->info.nkeys; i++) {
-        if ((rc = value_eval(&d->keys[i].val, vc, &keys[i], errstr, errstr_size)) != VALUE_OK)
+        if ((rc = mapping_value_eval(&d->keys[i].val, vc, &keys[i], errstr, errstr_size)) !=
+            VALUE_OK)
             return rc;
         if (!keys[i]) {
             snprintf(errstr, errstr_size, "%s: key column %s.%s is null", d->keys[i].val.where,

@@ -11,7 +11,7 @@
 
 #include "xalloc.h"
 
-void value_spec_free(value_spec_t *vs)
+void mapping_value_free(value_spec_t *vs)
 {
     jpath_destroy(vs->path);
     free(vs->lit_text);
@@ -21,7 +21,7 @@ void value_spec_free(value_spec_t *vs)
     memset(vs, 0, sizeof(*vs));
 }
 
-value_target_t value_target_of(const char *pgtype)
+value_target_t mapping_value_target(const char *pgtype)
 {
     if (strcmp(pgtype, "jsonb") == 0 || strcmp(pgtype, "json") == 0)
         return TARGET_JSON;
@@ -84,7 +84,7 @@ static int parse_literal(value_spec_t *vs, json_t *v)
     char num[64];
     if (json_is_real(v)) {
         format_real(num, sizeof(num), json_real_value(v));
-        vs->lit_json = strdup(num);
+        vs->lit_json = xstrdup(num);
     } else {
         vs->lit_json = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
     }
@@ -185,8 +185,8 @@ static int parse_object(value_spec_t *vs, json_t *spec, const char *file, const 
     }
 }
 
-int value_spec_parse(value_spec_t *vs, json_t *spec, const char *file, const char *where,
-                     value_lookup_reg_fn reg, void *reg_ctx, errlist_t *errs)
+int mapping_value_parse(value_spec_t *vs, json_t *spec, const char *file, const char *where,
+                        value_lookup_reg_fn reg, void *reg_ctx, errlist_t *errs)
 {
     memset(vs, 0, sizeof(*vs));
     vs->where = xstrdup(where);
@@ -236,11 +236,19 @@ static value_rc_t string_text(const value_spec_t *vs, json_t *v, const char **ou
     return VALUE_OK;
 }
 
+char *mapping_value_dumps(const json_t *v)
+{
+    char *s = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    if (!s) { /* jansson fails only when out of memory here: do as xalloc.h does */
+        fputs("projector: out of memory\n", stderr);
+        abort();
+    }
+    return s;
+}
+
 static const char *dump_json(arena_t *a, json_t *v)
 {
-    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    if (!s)
-        abort();
+    char *s = mapping_value_dumps(v);
     const char *out = arena_strndup(a, s, strlen(s));
     free(s);
     return out;
@@ -480,8 +488,8 @@ static value_rc_t eval_meta(const value_spec_t *vs, const value_ctx_t *vc, const
     return VALUE_OK;
 }
 
-value_rc_t value_eval(const value_spec_t *vs, const value_ctx_t *vc, const char **out, char *errstr,
-                      size_t errstr_size)
+value_rc_t mapping_value_eval(const value_spec_t *vs, const value_ctx_t *vc, const char **out,
+                              char *errstr, size_t errstr_size)
 {
     *out = NULL;
     switch (vs->kind) {

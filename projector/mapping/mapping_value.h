@@ -52,14 +52,17 @@ typedef int (*value_lookup_reg_fn)(void *ctx, const char *table, const char *col
 
 /* Parses spec (found at file/where) into vs. Lookups are allowed only when reg is set.
  * Returns 0, or -1 after adding the problems to errs; vs is always safe to free. */
-int value_spec_parse(value_spec_t *vs, json_t *spec, const char *file, const char *where,
-                     value_lookup_reg_fn reg, void *reg_ctx, errlist_t *errs)
+int mapping_value_parse(value_spec_t *vs, json_t *spec, const char *file, const char *where,
+                        value_lookup_reg_fn reg, void *reg_ctx, errlist_t *errs)
     __attribute__((warn_unused_result));
-void value_spec_free(value_spec_t *vs);
+void mapping_value_free(value_spec_t *vs);
 /* The rendering a PostgreSQL type needs. */
-value_target_t value_target_of(const char *pgtype);
+value_target_t mapping_value_target(const char *pgtype);
+/* Returns the compact JSON text of v (caller frees); aborts, as xalloc.h does, when out of
+ * memory (v NULL: a failed jansson allocation). */
+char *mapping_value_dumps(const json_t *v);
 /* Evaluates a non-lookup spec against vc->ev: *out is text in vc->arena or the event, or NULL. */
-value_rc_t value_eval(const value_spec_t *vs, const value_ctx_t *vc, const char **out, char *errstr,
-                      size_t errstr_size);
+value_rc_t mapping_value_eval(const value_spec_t *vs, const value_ctx_t *vc, const char **out,
+                              char *errstr, size_t errstr_size);
 
 #endif

@@ -276,7 +276,7 @@ static void overlay_write(planner_t *p, const mapping_op_t *op)
         if (!slot)
             continue; /* no lookup of this sub-batch reads that row */
         ov_entry_t *e = &p->entries[*slot];
-        int set = col >= 0 && a->cols[col].op == COLOP_SET;
+        int set = col >= 0 && mapping_colop_def(a->cols[col].op)->yields_value;
         if (a->kind == MAPPING_DELETE && !a->guard) {
             *e = (ov_entry_t){OV_ABSENT, NULL};
         } else if (a->guard || a->kind == MAPPING_DELETE) {

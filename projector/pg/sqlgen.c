@@ -56,32 +56,42 @@ static void put_value(strbuf_t *sb, size_t i, const mapping_column_info_t *c)
     strbuf_printf(sb, "u.p%zu::%s", i, c->type);
 }
 
-/* The new value of column c given its current value (cur, e.g. t."c") and v (the event's). */
-static void put_op(strbuf_t *sb, const mapping_column_info_t *c, const char *cur, const char *v)
+/* The event's value of column c, parameter i (1-based), cast to the type c's op needs (the
+ * column's own type when the op takes any). */
+static void put_event_value(strbuf_t *sb, size_t i, const mapping_column_info_t *c)
 {
-    switch (c->op) {
-    case COLOP_SET:
-        strbuf_puts(sb, v);
-        break;
-    case COLOP_ADD:
-        strbuf_printf(sb, "coalesce(%s, 0) + coalesce(%s, 0)", cur, v);
-        break;
-    case COLOP_MAX:
-        strbuf_printf(sb, "greatest(%s, %s)", cur, v);
-        break;
-    case COLOP_MIN:
-        strbuf_printf(sb, "least(%s, %s)", cur, v);
-        break;
-    case COLOP_APPEND:
-        strbuf_printf(sb, "coalesce(%s, '[]'::jsonb) || %s", cur, v);
-        break;
-    case COLOP_SET_IF_NULL:
-        strbuf_printf(sb, "coalesce(%s, %s)", cur, v);
-        break;
-    case COLOP_SUBTRACT:
-        strbuf_printf(sb, "coalesce(%s, 0) - coalesce(%s, 0)", cur, v);
-        break;
-    }
+    const char *type = mapping_colop_def(c->op)->column_type;
+    strbuf_printf(sb, "u.p%zu::%s", i, type ? type : c->type);
+}
+
+/* What c's op combines with the current value: from parameter i. */
+static void put_operand(strbuf_t *sb, size_t i, const mapping_column_info_t *c)
+{
+    strbuf_t ev = STRBUF_INIT;
+    put_event_value(&ev, i, c);
+    mapping_colop_render(sb, mapping_colop_def(c->op)->operand, NULL, ev.data);
+    strbuf_free(&ev);
+}
+
+/* The value a new row gets in column c: from parameter i. */
+static void put_insert(strbuf_t *sb, size_t i, const mapping_column_info_t *c)
+{
+    strbuf_t operand = STRBUF_INIT;
+    put_operand(&operand, i, c);
+    mapping_colop_render(sb, mapping_colop_def(c->op)->insert, NULL, operand.data);
+    strbuf_free(&operand);
+}
+
+/* "c = <new value>": c's op over t."c" (the current value) and operand (SQL of the operand). */
+static void put_assign(strbuf_t *sb, const mapping_column_info_t *c, const char *operand)
+{
+    strbuf_t cur = STRBUF_INIT;
+    strbuf_puts(&cur, "t.");
+    sqlgen_put_ident(&cur, c->name);
+    sqlgen_put_ident(sb, c->name);
+    strbuf_puts(sb, " = ");
+    mapping_colop_render(sb, mapping_colop_def(c->op)->update, cur.data, operand);
+    strbuf_free(&cur);
 }
 
 static void put_key_match(strbuf_t *sb, const mapping_action_info_t *a)
@@ -125,15 +135,10 @@ static void gen_upsert(strbuf_t *sb, const mapping_action_info_t *a)
                                                                    : a->guard;
         if (i)
             strbuf_puts(sb, ", ");
-        int col = i >= a->nkeys && i < a->nkeys + a->ncols;
-        if (col && c->op == COLOP_APPEND) {
-            strbuf_printf(sb, "jsonb_build_array(u.p%zu::jsonb)", i + 1);
-        } else if (col && c->op == COLOP_SUBTRACT) { /* a new row starts from 0 - v */
-            strbuf_puts(sb, "-");
+        if (i >= a->nkeys && i < a->nkeys + a->ncols)
+            put_insert(sb, i + 1, c);
+        else
             put_value(sb, i + 1, c);
-        } else {
-            put_value(sb, i + 1, c);
-        }
     }
     strbuf_puts(sb, " FROM");
     put_unnest(sb, n, 0);
@@ -146,21 +151,16 @@ static void gen_upsert(strbuf_t *sb, const mapping_action_info_t *a)
     strbuf_puts(sb, ") DO UPDATE SET ");
     for (size_t i = 0; i < a->ncols + (a->guard ? 1 : 0); i++) {
         const mapping_column_info_t *c = i < a->ncols ? &a->cols[i] : a->guard;
-        strbuf_t cur = STRBUF_INIT, ex = STRBUF_INIT;
-        strbuf_puts(&cur, "t.");
-        sqlgen_put_ident(&cur, c->name);
-        /* EXCLUDED holds what the insert would have written: -v for subtract */
-        strbuf_puts(&ex, c->op == COLOP_SUBTRACT ? "(-EXCLUDED." : "EXCLUDED.");
+        /* EXCLUDED holds what the insert would have written; the op's row undoes that */
+        strbuf_t ex = STRBUF_INIT, operand = STRBUF_INIT;
+        strbuf_puts(&ex, "EXCLUDED.");
         sqlgen_put_ident(&ex, c->name);
-        if (c->op == COLOP_SUBTRACT)
-            strbuf_puts(&ex, ")");
+        mapping_colop_render(&operand, mapping_colop_def(c->op)->excluded, NULL, ex.data);
         if (i)
             strbuf_puts(sb, ", ");
-        sqlgen_put_ident(sb, c->name);
-        strbuf_puts(sb, " = ");
-        put_op(sb, c, cur.data, ex.data);
-        strbuf_free(&cur);
+        put_assign(sb, c, operand.data);
         strbuf_free(&ex);
+        strbuf_free(&operand);
     }
     if (a->ncols == 0 && !a->guard) {
         /* Only keys: nothing to update, but the row must exist. */
@@ -185,20 +185,12 @@ static void gen_update(strbuf_t *sb, const mapping_action_info_t *a)
     strbuf_puts(sb, " AS t SET ");
     for (size_t i = 0; i < a->ncols + (a->guard ? 1 : 0); i++) {
         const mapping_column_info_t *c = i < a->ncols ? &a->cols[i] : a->guard;
-        strbuf_t cur = STRBUF_INIT, v = STRBUF_INIT;
-        strbuf_puts(&cur, "t.");
-        sqlgen_put_ident(&cur, c->name);
-        if (c->op == COLOP_APPEND)
-            strbuf_printf(&v, "jsonb_build_array(u.p%zu::jsonb)", a->nkeys + i + 1);
-        else
-            put_value(&v, a->nkeys + i + 1, c);
+        strbuf_t operand = STRBUF_INIT;
+        put_operand(&operand, a->nkeys + i + 1, c);
         if (i)
             strbuf_puts(sb, ", ");
-        sqlgen_put_ident(sb, c->name);
-        strbuf_puts(sb, " = ");
-        put_op(sb, c, cur.data, v.data);
-        strbuf_free(&cur);
-        strbuf_free(&v);
+        put_assign(sb, c, operand.data);
+        strbuf_free(&operand);
     }
     strbuf_puts(sb, " FROM");
     put_unnest(sb, sqlgen_param_count(a), 0);
