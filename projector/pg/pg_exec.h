@@ -25,8 +25,9 @@ int pg_exec(PGconn *c, const char *sql, int n, const char *const *params, int fl
             PGresult **rows, pg_err_t *err) __attribute__((warn_unused_result));
 
 /* Like pg_exec() for a statement whose result is not needed, with the error as "what: message"
- * ("what:LINE: message" when it points at a line) in errstr. Returns 0 or -1. Blocks. */
+ * ("what:LINE: message" when it points at a line) in errstr. Returns 0 or -1 (a best-effort
+ * statement, such as a ROLLBACK, may ignore it). Blocks. */
 int pg_run(PGconn *c, const char *sql, int n, const char *const *params, int flags,
-           const char *what, char *errstr, size_t errsz) __attribute__((warn_unused_result));
+           const char *what, char *errstr, size_t errsz);
 
 #endif

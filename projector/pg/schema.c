@@ -10,6 +10,7 @@
 
 #include "hmap.h"
 #include "log.h"
+#include "pg_exec.h"
 #include "sqlgen.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -180,34 +181,6 @@ int schema_connect_refused(const char *errstr)
     return 1;
 }
 
-/* Runs sql (simple protocol, several statements allowed); returns 0 or -1 with errstr. */
-static int exec_simple(PGconn *c, const char *sql, const char *what, char *errstr, size_t errsz)
-{
-    PGresult *r = PQexec(c, sql);
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
-    if (!ok) {
-        const char *pos = PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION);
-        int line = 0;
-        if (pos) {
-            long p = strtol(pos, NULL, 10);
-            line = 1;
-            for (long i = 0; i < p - 1 && sql[i]; i++)
-                line += sql[i] == '\n';
-        }
-        char msg[1024];
-        snprintf(msg, sizeof(msg), "%s",
-                 PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
-                     ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)
-                     : PQerrorMessage(c));
-        if (line)
-            snprintf(errstr, errsz, "%s:%d: %s", what, line, msg);
-        else
-            snprintf(errstr, errsz, "%s: %s", what, msg);
-    }
-    PQclear(r);
-    return ok ? 0 : -1;
-}
-
 static char *read_file(const char *path, char *errstr, size_t errsz)
 {
     FILE *f = fopen(path, "rb");
@@ -266,14 +239,14 @@ static int apply_file(PGconn *c, const char *path, char *errstr, size_t errsz)
     char *sql = read_file(path, errstr, errsz);
     if (!sql)
         return -1;
-    int rc = exec_simple(c, "BEGIN", path, errstr, errsz);
+    int rc = pg_run(c, "BEGIN", 0, NULL, PG_SIMPLE, path, errstr, errsz);
     if (rc == 0)
-        rc = exec_simple(c, sql, path, errstr, errsz);
+        rc = pg_run(c, sql, 0, NULL, PG_SIMPLE, path, errstr, errsz);
     char ignore[64];
     if (rc == 0)
-        rc = exec_simple(c, "COMMIT", path, errstr, errsz);
+        rc = pg_run(c, "COMMIT", 0, NULL, PG_SIMPLE, path, errstr, errsz);
     else
-        exec_simple(c, "ROLLBACK", path, ignore, sizeof(ignore));
+        pg_run(c, "ROLLBACK", 0, NULL, PG_SIMPLE, path, ignore, sizeof(ignore));
     free(sql);
     return rc;
 }
@@ -286,8 +259,9 @@ static int apply_views(PGconn *conn, const char *views_dir, int own_transactions
     int n = list_sql(views_dir, &names, errstr, errstr_size);
     if (n < 0)
         return -1;
-    int rc =
-        internal ? exec_simple(conn, internal_ddl, "projector schema", errstr, errstr_size) : 0;
+    int rc = internal ? pg_run(conn, internal_ddl, 0, NULL, PG_SIMPLE, "projector schema", errstr,
+                               errstr_size)
+                      : 0;
     for (int i = 0; i < n; i++) {
         char path[4096];
         snprintf(path, sizeof(path), "%s/%s", views_dir, names[i]);
@@ -295,7 +269,7 @@ static int apply_views(PGconn *conn, const char *views_dir, int own_transactions
             rc = apply_file(conn, path, errstr, errstr_size);
         } else if (rc == 0) {
             char *sql = read_file(path, errstr, errstr_size);
-            rc = sql ? exec_simple(conn, sql, path, errstr, errstr_size) : -1;
+            rc = sql ? pg_run(conn, sql, 0, NULL, PG_SIMPLE, path, errstr, errstr_size) : -1;
             free(sql);
         }
         if (rc == 0)
@@ -319,13 +293,13 @@ int schema_run_views(PGconn *conn, const char *views_dir, char *errstr, size_t e
 
 int schema_migrate(PGconn *conn, const char *views_dir, char *errstr, size_t errstr_size)
 {
-    int rc = exec_simple(conn, "SELECT pg_advisory_lock(hashtext('projector.migrate'))", "migrate",
-                         errstr, errstr_size);
+    int rc = pg_run(conn, "SELECT pg_advisory_lock(hashtext('projector.migrate'))", 0, NULL,
+                    PG_SIMPLE, "migrate", errstr, errstr_size);
     if (rc == 0)
         rc = schema_apply_views(conn, views_dir, 1, errstr, errstr_size);
     char ignore[64];
-    exec_simple(conn, "SELECT pg_advisory_unlock(hashtext('projector.migrate'))", "migrate", ignore,
-                sizeof(ignore));
+    pg_run(conn, "SELECT pg_advisory_unlock(hashtext('projector.migrate'))", 0, NULL, PG_SIMPLE,
+           "migrate", ignore, sizeof(ignore));
     return rc;
 }
 
