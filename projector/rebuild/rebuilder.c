@@ -215,7 +215,7 @@ static void mark_failed(rebuilder_t *rb, const mapping_t *m, const active_t *a, 
     int notified =
         pg_exec(rb->conn, "SELECT pg_notify('projector_rebuild', $1)", 1, name, 0, NULL, NULL);
     if (updated != 0 || notified != 0) {
-        /* the connection is lost: the rebuild stays as it was, and is tried again */
+        /* best effort: the rebuild stays as it was, and the next pass tries it again */
     }
 }
 
