@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pg_exec.h"
+#include "rebuild_state.h"
 #include "schema.h"
 #include "sink_es.h"
 #include "strbuf.h"
@@ -70,25 +72,29 @@ size_t generation_tables(const mapping_t *m, const char **out, size_t max)
     return n;
 }
 
-/* Runs one statement with n parameters, all of type text (so a statement may leave some
- * unused); returns 0, or -1 with "what: message" in errstr. With rows, the result is handed
- * over (caller clears it). */
-static int exec(PGconn *c, const char *sql, int n, const char *const *params, PGresult **rows,
-                const char *what, char *errstr, size_t errsz)
+/* Sets errstr to "what: message" for statement e failed; returns -1. */
+static int failed(const char *what, const pg_err_t *e, char *errstr, size_t errsz)
 {
-    static const Oid text[4] = {25, 25, 25, 25};
-    PGresult *r = PQexecParams(c, sql, n, n ? text : NULL, params, NULL, NULL, 0);
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
-    if (!ok) {
-        const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
-        snprintf(errstr, errsz, "%s: %s", what, msg ? msg : PQerrorMessage(c));
-        errstr[strcspn(errstr, "\n")] = '\0';
-    }
-    if (ok && rows)
-        *rows = r;
-    else
-        PQclear(r);
-    return ok ? 0 : -1;
+    snprintf(errstr, errsz, "%s: %s", what, e->msg);
+    return -1;
+}
+
+/* One statement of a sequence, and what it does (for its error). */
+typedef struct step {
+    const char *sql, *what;
+} step_t;
+
+/* Runs steps[0, n) in order inside the caller's transaction, each with the same n_params
+ * parameters of type text (a statement may leave some unused), up to the first that fails.
+ * Returns 0, or -1 with "what: message" in errstr. Blocks. */
+static int run_steps(PGconn *c, const step_t *steps, size_t n, int n_params,
+                     const char *const *params, char *errstr, size_t errsz)
+{
+    pg_err_t e;
+    for (size_t i = 0; i < n; i++)
+        if (pg_exec(c, steps[i].sql, n_params, params, PG_TEXT, NULL, &e) != 0)
+            return failed(steps[i].what, &e, errstr, errsz);
+    return 0;
 }
 
 /* Runs the views DDL with schema first on the search path (for this transaction only). */
@@ -97,20 +103,49 @@ static int views_into(PGconn *c, const config_t *cfg, const char *schema, char *
 {
     const char *params[] = {schema};
     PGresult *r = NULL;
-    if (exec(c,
-             "SELECT current_setting('search_path'), set_config('search_path', quote_ident($1)"
-             " || ', ' || current_setting('search_path'), true)",
-             1, params, &r, "setting the search path", errstr, errsz) != 0)
-        return -1;
+    pg_err_t e;
+    if (pg_exec(c,
+                "SELECT current_setting('search_path'), set_config('search_path', quote_ident($1)"
+                " || ', ' || current_setting('search_path'), true)",
+                1, params, PG_TEXT, &r, &e) != 0)
+        return failed("setting the search path", &e, errstr, errsz);
     char *saved = xstrdup(PQgetvalue(r, 0, 0));
     PQclear(r);
     int rc = schema_run_views(c, config_str(cfg, CFG_VIEWS), errstr, errsz);
     const char *restore[] = {saved};
-    if (rc == 0)
-        rc = exec(c, "SELECT set_config('search_path', $1, true)", 1, restore, NULL,
-                  "restoring the search path", errstr, errsz);
+    if (rc == 0 && pg_exec(c, "SELECT set_config('search_path', $1, true)", 1, restore, PG_TEXT,
+                           NULL, &e) != 0)
+        rc = failed("restoring the search path", &e, errstr, errsz);
     free(saved);
     return rc;
+}
+
+/* Checks that the views DDL run into schema created every table m writes there. Returns 0, or
+ * -1 with errstr. */
+static int check_built(PGconn *c, const config_t *cfg, const mapping_t *m, const char *schema,
+                       char *errstr, size_t errsz)
+{
+    const char *tables[64];
+    size_t nt = generation_tables(m, tables, 64);
+    for (size_t i = 0; i < nt; i++) {
+        const char *params[] = {schema, tables[i]};
+        PGresult *r = NULL;
+        pg_err_t e;
+        if (pg_exec(c, "SELECT to_regclass(quote_ident($1) || '.' || quote_ident($2)) IS NOT NULL",
+                    2, params, PG_TEXT, &r, &e) != 0)
+            return failed("checking the build tables", &e, errstr, errsz);
+        int found = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+        PQclear(r);
+        if (!found) {
+            snprintf(errstr, errsz,
+                     "%s: the views DDL did not create table %s in the build schema %s: views "
+                     "must create their tables with unqualified names (CREATE TABLE IF NOT EXISTS "
+                     "%s, not public.%s)",
+                     config_str(cfg, CFG_VIEWS), tables[i], schema, tables[i], tables[i]);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 int generation_create(PGconn *c, const config_t *cfg, const mapping_t *m, long long rebuild_id,
@@ -124,45 +159,29 @@ int generation_create(PGconn *c, const config_t *cfg, const mapping_t *m, long l
     strbuf_t sql = STRBUF_INIT;
     strbuf_printf(&sql, "CREATE SCHEMA %s", ident);
     PQfreemem(ident);
-    int rc = exec(c, sql.data, 0, NULL, NULL, "creating the build schema", errstr, errstr_size);
+    pg_err_t e;
+    int rc = 0;
+    if (pg_exec(c, sql.data, 0, NULL, PG_TEXT, NULL, &e) != 0)
+        rc = failed("creating the build schema", &e, errstr, errstr_size);
     strbuf_free(&sql);
     if (rc == 0)
         rc = views_into(c, cfg, g.schema, errstr, errstr_size);
-    const char *tables[64];
-    size_t nt = rc == 0 ? generation_tables(m, tables, 64) : 0;
-    for (size_t i = 0; i < nt; i++) {
-        const char *params[] = {g.schema, tables[i]};
-        PGresult *r = NULL;
-        rc = exec(c, "SELECT to_regclass(quote_ident($1) || '.' || quote_ident($2)) IS NOT NULL", 2,
-                  params, &r, "checking the build tables", errstr, errstr_size);
-        if (rc == 0 && strcmp(PQgetvalue(r, 0, 0), "t") != 0) {
-            snprintf(errstr, errstr_size,
-                     "%s: the views DDL did not create table %s in the build schema %s: views "
-                     "must create their tables with unqualified names (CREATE TABLE IF NOT EXISTS "
-                     "%s, not public.%s)",
-                     config_str(cfg, CFG_VIEWS), tables[i], g.schema, tables[i], tables[i]);
-            rc = -1;
-        }
-        PQclear(r);
-        if (rc != 0)
-            return -1;
-    }
+    if (rc == 0)
+        rc = check_built(c, cfg, m, g.schema, errstr, errstr_size);
+    if (rc != 0)
+        return -1;
+    static const step_t steps[] = {
+        {"DELETE FROM projector.positions WHERE projection = $1", "clearing build positions"},
+        {"DELETE FROM projector.dead_letters WHERE projection = $1", "clearing build dead letters"},
+        {"INSERT INTO projector.positions (projection, topic, partition)"
+         " SELECT $1, topic, partition FROM projector.rebuild_partitions"
+         " WHERE rebuild_id = $2::bigint",
+         "creating build positions"},
+    };
     char id[24];
     snprintf(id, sizeof(id), "%lld", rebuild_id);
     const char *params[] = {g.key, id};
-    if (rc == 0)
-        rc = exec(c, "DELETE FROM projector.positions WHERE projection = $1", 1, params, NULL,
-                  "clearing build positions", errstr, errstr_size);
-    if (rc == 0)
-        rc = exec(c, "DELETE FROM projector.dead_letters WHERE projection = $1", 1, params, NULL,
-                  "clearing build dead letters", errstr, errstr_size);
-    if (rc == 0)
-        rc = exec(c,
-                  "INSERT INTO projector.positions (projection, topic, partition)"
-                  " SELECT $1, topic, partition FROM projector.rebuild_partitions"
-                  " WHERE rebuild_id = $2::bigint",
-                  2, params, NULL, "creating build positions", errstr, errstr_size);
-    return rc;
+    return run_steps(c, steps, sizeof(steps) / sizeof(steps[0]), 2, params, errstr, errstr_size);
 }
 
 /* Prints the quoted "schema"."table" into sb. */
@@ -175,6 +194,49 @@ static void qualified(PGconn *c, strbuf_t *sb, const char *schema, const char *t
     PQfreemem(t);
 }
 
+/* Finds where the stable name of table resolves now (the connection's search path) or, when no
+ * such table exists, the first schema of the path, into *schema (caller frees). Returns 1 when
+ * the table exists, 0 when not, -1 with errstr. */
+static int live_schema(PGconn *c, const char *table, char **schema, char *errstr, size_t errsz)
+{
+    const char *params[] = {table};
+    PGresult *r = NULL;
+    pg_err_t e;
+    if (pg_exec(c,
+                "SELECT n.nspname FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace"
+                " WHERE t.oid = to_regclass(quote_ident($1))",
+                1, params, PG_TEXT, &r, &e) != 0)
+        return failed("finding the live table", &e, errstr, errsz);
+    int found = PQntuples(r) > 0;
+    if (!found) { /* no live table: the new one goes to the first schema of the path */
+        PQclear(r);
+        if (pg_exec(c, "SELECT current_schema()", 0, NULL, PG_TEXT, &r, &e) != 0)
+            return failed("current schema", &e, errstr, errsz);
+    }
+    *schema = xstrdup(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return found;
+}
+
+/* Moves table from schema to schema `to` (ALTER TABLE ... SET SCHEMA). Returns 0, or -1 with
+ * "what: message" in errstr. */
+static int set_schema(PGconn *c, const char *schema, const char *table, const char *to,
+                      const char *what, char *errstr, size_t errsz)
+{
+    strbuf_t sql = STRBUF_INIT;
+    char *to_ident = PQescapeIdentifier(c, to, strlen(to));
+    strbuf_puts(&sql, "ALTER TABLE ");
+    qualified(c, &sql, schema, table);
+    strbuf_printf(&sql, " SET SCHEMA %s", to_ident);
+    PQfreemem(to_ident);
+    pg_err_t e;
+    int rc = 0;
+    if (pg_exec(c, sql.data, 0, NULL, PG_TEXT, NULL, &e) != 0)
+        rc = failed(what, &e, errstr, errsz);
+    strbuf_free(&sql);
+    return rc;
+}
+
 /* Moves the mapping's tables: live ones to old_schema, built ones under the stable names. */
 static int move_tables(PGconn *c, const mapping_t *m, const char *build, const char *old,
                        char *errstr, size_t errsz)
@@ -184,46 +246,22 @@ static int move_tables(PGconn *c, const mapping_t *m, const char *build, const c
     strbuf_t sql = STRBUF_INIT;
     char *old_ident = PQescapeIdentifier(c, old, strlen(old));
     strbuf_printf(&sql, "CREATE SCHEMA IF NOT EXISTS %s", old_ident);
-    int rc =
-        exec(c, sql.data, 0, NULL, NULL, "creating the old generation's schema", errstr, errsz);
+    PQfreemem(old_ident);
+    pg_err_t e;
+    int rc = 0;
+    if (pg_exec(c, sql.data, 0, NULL, PG_TEXT, NULL, &e) != 0)
+        rc = failed("creating the old generation's schema", &e, errstr, errsz);
+    strbuf_free(&sql);
     for (size_t i = 0; rc == 0 && i < nt; i++) {
-        /* Where the stable name resolves now (the connection's search path). */
-        const char *params[] = {tables[i]};
-        PGresult *r = NULL;
-        rc = exec(c,
-                  "SELECT n.nspname FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace"
-                  " WHERE t.oid = to_regclass(quote_ident($1))",
-                  1, params, &r, "finding the live table", errstr, errsz);
-        if (rc != 0)
-            break;
-        char *live = PQntuples(r) ? strdup(PQgetvalue(r, 0, 0)) : NULL;
-        PQclear(r);
-        if (!live) { /* no live table: the new one goes to the first schema of the path */
-            rc = exec(c, "SELECT current_schema()", 0, NULL, &r, "current schema", errstr, errsz);
-            if (rc != 0)
-                break;
-            live = strdup(PQgetvalue(r, 0, 0));
-            PQclear(r);
-        } else {
-            strbuf_reset(&sql);
-            strbuf_puts(&sql, "ALTER TABLE ");
-            qualified(c, &sql, live, tables[i]);
-            strbuf_printf(&sql, " SET SCHEMA %s", old_ident);
-            rc = exec(c, sql.data, 0, NULL, NULL, "moving the live table away", errstr, errsz);
-        }
-        if (rc == 0) {
-            char *live_ident = PQescapeIdentifier(c, live, strlen(live));
-            strbuf_reset(&sql);
-            strbuf_puts(&sql, "ALTER TABLE ");
-            qualified(c, &sql, build, tables[i]);
-            strbuf_printf(&sql, " SET SCHEMA %s", live_ident);
-            PQfreemem(live_ident);
-            rc = exec(c, sql.data, 0, NULL, NULL, "moving the built table in", errstr, errsz);
-        }
+        char *live = NULL;
+        int found = live_schema(c, tables[i], &live, errstr, errsz);
+        rc = found < 0 ? -1 : 0;
+        if (found > 0)
+            rc = set_schema(c, live, tables[i], old, "moving the live table away", errstr, errsz);
+        if (rc == 0)
+            rc = set_schema(c, build, tables[i], live, "moving the built table in", errstr, errsz);
         free(live);
     }
-    PQfreemem(old_ident);
-    strbuf_free(&sql);
     return rc;
 }
 
@@ -240,15 +278,16 @@ int generation_switch(PGconn *c, const config_t *cfg, const mapping_t *m, int ol
     /* Both generations' positions, in the order every worker locks its own: live batches and
      * build batches in flight finish first; later ones wait for this commit and then find their
      * positions moved. */
-    int rc = exec(c,
-                  "SELECT 1 FROM projector.positions WHERE projection IN ($1, $2)"
-                  " ORDER BY projection, topic, partition FOR UPDATE",
-                  2, params, NULL, "locking positions", errstr, errstr_size);
+    pg_err_t e;
+    int rc = 0;
+    if (pg_exec(c,
+                "SELECT 1 FROM projector.positions WHERE projection IN ($1, $2)"
+                " ORDER BY projection, topic, partition FOR UPDATE",
+                2, params, PG_TEXT, NULL, &e) != 0)
+        rc = failed("locking positions", &e, errstr, errstr_size);
     if (rc == 0)
         rc = move_tables(c, m, build, old, errstr, errstr_size);
-    static const struct {
-        const char *sql, *what;
-    } steps[] = {
+    static const step_t steps[] = {
         {"UPDATE projector.positions p SET next_offset = b.next_offset, applied = b.applied,"
          " skipped = b.skipped, dead_lettered = b.dead_lettered, updated_at = now()"
          " FROM projector.positions b WHERE p.projection = $1 AND b.projection = $2"
@@ -274,8 +313,8 @@ int generation_switch(PGconn *c, const config_t *cfg, const mapping_t *m, int ol
          " ON CONFLICT (name) DO UPDATE SET generation = EXCLUDED.generation, updated_at = now()",
          "recording the live generation"},
     };
-    for (size_t i = 0; rc == 0 && i < sizeof(steps) / sizeof(steps[0]); i++)
-        rc = exec(c, steps[i].sql, 3, params, NULL, steps[i].what, errstr, errstr_size);
+    if (rc == 0)
+        rc = run_steps(c, steps, sizeof(steps) / sizeof(steps[0]), 3, params, errstr, errstr_size);
     if (rc == 0)
         rc = sink_es_generation_switch(cfg, m, number, errstr, errstr_size);
     return rc;
@@ -288,16 +327,18 @@ int generation_reconcile_search(PGconn *c, const config_t *cfg, const mapping_t 
         return 0;
     const char *params[] = {mapping_name(m)};
     PGresult *r = NULL;
+    pg_err_t e;
     /* A switch holds its rebuild's row FOR UPDATE from before its _aliases request until its
      * COMMIT: wait for it, and keep the next one from starting until this transaction ends. */
-    if (exec(c,
-             "SELECT 1 FROM projector.rebuilds WHERE projection = $1 AND state IN ('requested',"
-             " 'building', 'switching') FOR SHARE",
-             1, params, NULL, "locking the active rebuild", errstr, errstr_size) != 0 ||
-        exec(c,
-             "SELECT coalesce((SELECT generation FROM projector.projections WHERE name = $1), 1)",
-             1, params, &r, "reading the live generation", errstr, errstr_size) != 0)
-        return -1;
+    if (pg_exec(c,
+                "SELECT 1 FROM projector.rebuilds WHERE projection = $1"
+                " AND state IN " REBUILD_ACTIVE_SQL " FOR SHARE",
+                1, params, PG_TEXT, NULL, &e) != 0)
+        return failed("locking the active rebuild", &e, errstr, errstr_size);
+    if (pg_exec(
+            c, "SELECT coalesce((SELECT generation FROM projector.projections WHERE name = $1), 1)",
+            1, params, PG_TEXT, &r, &e) != 0)
+        return failed("reading the live generation", &e, errstr, errstr_size);
     int live = atoi(PQgetvalue(r, 0, 0));
     PQclear(r);
     return sink_es_reconcile_aliases(cfg, m, live, errstr, errstr_size);
@@ -309,9 +350,14 @@ int generation_drop_schema(PGconn *c, const char *schema, char *errstr, size_t e
     strbuf_t sql = STRBUF_INIT;
     strbuf_printf(&sql, "DROP SCHEMA IF EXISTS %s CASCADE", ident);
     PQfreemem(ident);
-    PGresult *r = PQexec(c, "SET LOCAL client_min_messages = warning");
-    PQclear(r);
-    int rc = exec(c, sql.data, 0, NULL, NULL, schema, errstr, errstr_size);
+    static const char quiet[] = "SET LOCAL client_min_messages = warning"; /* no NOTICEs */
+    if (pg_exec(c, quiet, 0, NULL, PG_SIMPLE, NULL, NULL) != 0) {
+        /* then the DROP fails too, and says why */
+    }
+    pg_err_t e;
+    int rc = 0;
+    if (pg_exec(c, sql.data, 0, NULL, PG_TEXT, NULL, &e) != 0)
+        rc = failed(schema, &e, errstr, errstr_size);
     strbuf_free(&sql);
     return rc;
 }
@@ -323,16 +369,14 @@ int generation_discard(PGconn *c, const config_t *cfg, const mapping_t *m, int n
     snprintf(key, sizeof(key), "%s#g%d", mapping_name(m), number);
     generation_build_schema(build, sizeof(build), mapping_name(m));
     const char *params[] = {key};
-    int rc = exec(c,
-                  "SELECT 1 FROM projector.positions WHERE projection = $1"
-                  " ORDER BY topic, partition FOR UPDATE",
-                  1, params, NULL, "locking build positions", errstr, errstr_size);
-    if (rc == 0)
-        rc = exec(c, "DELETE FROM projector.positions WHERE projection = $1", 1, params, NULL,
-                  "dropping build positions", errstr, errstr_size);
-    if (rc == 0)
-        rc = exec(c, "DELETE FROM projector.dead_letters WHERE projection = $1", 1, params, NULL,
-                  "dropping build dead letters", errstr, errstr_size);
+    static const step_t steps[] = {
+        {"SELECT 1 FROM projector.positions WHERE projection = $1"
+         " ORDER BY topic, partition FOR UPDATE",
+         "locking build positions"},
+        {"DELETE FROM projector.positions WHERE projection = $1", "dropping build positions"},
+        {"DELETE FROM projector.dead_letters WHERE projection = $1", "dropping build dead letters"},
+    };
+    int rc = run_steps(c, steps, sizeof(steps) / sizeof(steps[0]), 1, params, errstr, errstr_size);
     if (rc == 0)
         rc = generation_drop_schema(c, build, errstr, errstr_size);
     if (rc == 0)
@@ -349,11 +393,17 @@ int generation_reset(PGconn *c, const config_t *cfg, const mapping_t *m, char *e
         snprintf(errstr, errstr_size, "the mapping writes no table");
         return -1;
     }
+    static const step_t lock = {"SELECT 1 FROM projector.positions WHERE projection = $1"
+                                " ORDER BY topic, partition FOR UPDATE",
+                                "locking positions"};
+    static const step_t clear[] = {
+        {"UPDATE projector.positions SET next_offset = NULL, applied = 0, skipped = 0,"
+         " dead_lettered = 0, updated_at = now() WHERE projection = $1",
+         "resetting positions"},
+        {"DELETE FROM projector.dead_letters WHERE projection = $1", "dropping dead letters"},
+    };
     const char *params[] = {mapping_name(m)};
-    int rc = exec(c,
-                  "SELECT 1 FROM projector.positions WHERE projection = $1"
-                  " ORDER BY topic, partition FOR UPDATE",
-                  1, params, NULL, "locking positions", errstr, errstr_size);
+    int rc = run_steps(c, &lock, 1, 1, params, errstr, errstr_size);
     strbuf_t sql = STRBUF_INIT;
     strbuf_puts(&sql, "TRUNCATE");
     for (size_t i = 0; i < nt; i++) {
@@ -361,17 +411,12 @@ int generation_reset(PGconn *c, const config_t *cfg, const mapping_t *m, char *e
         strbuf_printf(&sql, "%s %s", i ? "," : "", ident);
         PQfreemem(ident);
     }
-    if (rc == 0)
-        rc = exec(c, sql.data, 0, NULL, NULL, "truncating", errstr, errstr_size);
+    pg_err_t e;
+    if (rc == 0 && pg_exec(c, sql.data, 0, NULL, PG_TEXT, NULL, &e) != 0)
+        rc = failed("truncating", &e, errstr, errstr_size);
     strbuf_free(&sql);
     if (rc == 0)
-        rc = exec(c,
-                  "UPDATE projector.positions SET next_offset = NULL, applied = 0, skipped = 0,"
-                  " dead_lettered = 0, updated_at = now() WHERE projection = $1",
-                  1, params, NULL, "resetting positions", errstr, errstr_size);
-    if (rc == 0)
-        rc = exec(c, "DELETE FROM projector.dead_letters WHERE projection = $1", 1, params, NULL,
-                  "dropping dead letters", errstr, errstr_size);
+        rc = run_steps(c, clear, sizeof(clear) / sizeof(clear[0]), 1, params, errstr, errstr_size);
     /* new empty indices behind the aliases, now that no batch of the old state writes any */
     if (rc == 0 && sink_es_recreate(cfg, m, errstr, errstr_size) != 0)
         rc = -1;

@@ -11,6 +11,7 @@
 #include "hmap.h"
 #include "log.h"
 #include "pg_exec.h"
+#include "rebuild_state.h"
 #include "sqlgen.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -65,8 +66,7 @@ static const char internal_ddl[] =
     "  mode text NOT NULL CHECK (mode IN ('in-place', 'blue-green')),\n"
     "  generation int NOT NULL,\n"     /* blue/green: the one built; in place: the live one */
     "  old_generation int NOT NULL,\n" /* the live generation at the request */
-    "  state text NOT NULL DEFAULT 'requested' CHECK (state IN ('requested', 'building',\n"
-    "    'switching', 'done', 'cancelled', 'failed')),\n"
+    "  state text NOT NULL DEFAULT 'requested' CHECK (state IN (" REBUILD_STATES_SQL ")),\n"
     "  keep_old boolean NOT NULL DEFAULT false,\n"
     "  requested_at timestamptz NOT NULL DEFAULT now(),\n"
     "  started_at timestamptz,\n"
@@ -74,7 +74,7 @@ static const char internal_ddl[] =
     "  finished_at timestamptz,\n"
     "  error text);\n"
     "CREATE UNIQUE INDEX IF NOT EXISTS rebuilds_one_active ON projector.rebuilds (projection)\n"
-    "  WHERE state IN ('requested', 'building', 'switching');\n"
+    "  WHERE state IN " REBUILD_ACTIVE_SQL ";\n"
     "CREATE TABLE IF NOT EXISTS projector.rebuild_partitions (\n"
     "  rebuild_id bigint NOT NULL REFERENCES projector.rebuilds ON DELETE CASCADE,\n"
     "  topic text NOT NULL,\n"

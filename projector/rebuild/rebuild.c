@@ -20,6 +20,7 @@
 #include "generation.h"
 #include "kafka_conf.h"
 #include "mapping.h"
+#include "pg_exec.h"
 #include "rebuild_status.h"
 #include "schema.h"
 #include "strbuf.h"
@@ -62,7 +63,7 @@ static int read_marks(rd_kafka_t *rk, const mapping_t *m, marks_t *out, char *er
             return -1;
         }
         for (int p = 0; p < md->topics[0].partition_cnt; p++) {
-            partition_mark_t mk = {strdup(topic), md->topics[0].partitions[p].id, 0, 0};
+            partition_mark_t mk = {xstrdup(topic), md->topics[0].partitions[p].id, 0, 0};
             err = rd_kafka_query_watermark_offsets(rk, topic, mk.partition, &mk.lo, &mk.hi, 10000);
             if (err) {
                 snprintf(errstr, errsz, "topic %s partition %d: %s", topic, mk.partition,
@@ -95,19 +96,31 @@ static int check_complete(const mapping_t *m, const marks_t *mk, char *errstr, s
     return 0;
 }
 
-/* Runs sql with text parameters inside the open transaction; returns the result when it
- * succeeded (caller clears), else NULL with errstr set. */
-static PGresult *exec_params(PGconn *c, const char *sql, int n, const char *const *params,
-                             char *errstr, size_t errsz)
+/* Puts the message of the failed statement e into errstr; returns -1. */
+static int failed(const pg_err_t *e, char *errstr, size_t errsz)
 {
-    PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK)
-        return r;
-    const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
-    snprintf(errstr, errsz, "%s", msg ? msg : PQerrorMessage(c));
-    errstr[strcspn(errstr, "\n")] = '\0';
-    PQclear(r);
-    return NULL;
+    snprintf(errstr, errsz, "%s", e->msg);
+    return -1;
+}
+
+/* Opens a transaction on c. */
+static void begin(PGconn *c)
+{
+    if (pg_exec(c, "BEGIN", 0, NULL, PG_SIMPLE, NULL, NULL) != 0) {
+        /* then the first statement fails too, and says why */
+    }
+}
+
+/* Ends the transaction begin() opened: commits it when rc is 0, else rolls it back. Returns rc,
+ * or -1 with errstr when the COMMIT failed. */
+static int end_transaction(PGconn *c, int rc, char *errstr, size_t errsz)
+{
+    if (pg_exec(c, rc == 0 ? "COMMIT" : "ROLLBACK", 0, NULL, PG_SIMPLE, NULL, NULL) != 0 &&
+        rc == 0) {
+        snprintf(errstr, errsz, "%s", PQerrorMessage(c));
+        rc = -1;
+    }
+    return rc;
 }
 
 /* Names the active rebuild of projection in errstr (for a refusal). */
@@ -127,41 +140,11 @@ static void describe_active(PGconn *c, const char *projection, char *errstr, siz
         rebuild_status_free(&st);
 }
 
-/* Inserts the request and its partitions and notifies, in the open transaction. Returns 0, 2
- * when another rebuild is active (the transaction is then aborted), -1 on a failure. */
-static int insert_request(PGconn *c, const mapping_t *m, const marks_t *mk, int in_place,
-                          int keep_old, long long *id, char *errstr, size_t errsz)
+/* Inserts the watermarks of every partition in mk as rebuild idtext's partitions, in the open
+ * transaction. Returns 0 or -1 (errstr). */
+static int insert_partitions(PGconn *c, const char *idtext, const marks_t *mk, char *errstr,
+                             size_t errsz)
 {
-    const char *name[] = {mapping_name(m)};
-    PGresult *r = exec_params(
-        c,
-        "SELECT coalesce((SELECT generation FROM projector.projections WHERE name = $1), 1),"
-        " coalesce((SELECT max(generation) FROM projector.rebuilds WHERE projection = $1), 0)",
-        1, name, errstr, errsz);
-    if (!r)
-        return -1;
-    int live = atoi(PQgetvalue(r, 0, 0)), highest = atoi(PQgetvalue(r, 0, 1));
-    PQclear(r);
-    char gen[16], old[16];
-    snprintf(gen, sizeof(gen), "%d", in_place ? live : (live > highest ? live : highest) + 1);
-    snprintf(old, sizeof(old), "%d", live);
-    const char *params[] = {mapping_name(m), in_place ? "in-place" : "blue-green", gen, old,
-                            keep_old ? "true" : "false"};
-    r = PQexecParams(c,
-                     "INSERT INTO projector.rebuilds (projection, mode, generation,"
-                     " old_generation, keep_old) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                     5, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-        int busy = state && strcmp(state, "23505") == 0;
-        snprintf(errstr, errsz, "%s", PQerrorMessage(c));
-        PQclear(r);
-        return busy ? 2 : -1;
-    }
-    *id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-    char idtext[24];
-    snprintf(idtext, sizeof(idtext), "%lld", *id);
-    PQclear(r);
     strbuf_t arr[4] = {STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, STRBUF_INIT};
     for (int a = 0; a < 4; a++)
         strbuf_puts(&arr[a], "{");
@@ -177,19 +160,56 @@ static int insert_request(PGconn *c, const mapping_t *m, const marks_t *mk, int 
     for (int a = 0; a < 4; a++)
         strbuf_puts(&arr[a], "}");
     const char *pp[] = {idtext, arr[0].data, arr[1].data, arr[2].data, arr[3].data};
-    r = exec_params(c,
-                    "INSERT INTO projector.rebuild_partitions (rebuild_id, topic, partition,"
-                    " start_offset, target_offset) SELECT $1, * FROM"
-                    " unnest($2::text[], $3::int[], $4::bigint[], $5::bigint[])",
-                    5, pp, errstr, errsz);
+    pg_err_t e;
+    int rc = 0;
+    if (pg_exec(c,
+                "INSERT INTO projector.rebuild_partitions (rebuild_id, topic, partition,"
+                " start_offset, target_offset) SELECT $1, * FROM"
+                " unnest($2::text[], $3::int[], $4::bigint[], $5::bigint[])",
+                5, pp, 0, NULL, &e) != 0)
+        rc = failed(&e, errstr, errsz);
     for (int a = 0; a < 4; a++)
         strbuf_free(&arr[a]);
+    return rc;
+}
+
+/* Inserts the request and its partitions and notifies, in the open transaction. Returns 0, 2
+ * when another rebuild is active (the transaction is then aborted), -1 on a failure. */
+static int insert_request(PGconn *c, const mapping_t *m, const marks_t *mk, int in_place,
+                          int keep_old, long long *id, char *errstr, size_t errsz)
+{
+    const char *name[] = {mapping_name(m)};
+    PGresult *r = NULL;
+    pg_err_t e;
+    if (pg_exec(c,
+                "SELECT coalesce((SELECT generation FROM projector.projections WHERE name = $1),"
+                " 1), coalesce((SELECT max(generation) FROM projector.rebuilds"
+                " WHERE projection = $1), 0)",
+                1, name, 0, &r, &e) != 0)
+        return failed(&e, errstr, errsz);
+    int live = atoi(PQgetvalue(r, 0, 0)), highest = atoi(PQgetvalue(r, 0, 1));
     PQclear(r);
-    if (!r)
+    char gen[16], old[16];
+    snprintf(gen, sizeof(gen), "%d", in_place ? live : (live > highest ? live : highest) + 1);
+    snprintf(old, sizeof(old), "%d", live);
+    const char *params[] = {mapping_name(m), in_place ? "in-place" : "blue-green", gen, old,
+                            keep_old ? "true" : "false"};
+    if (pg_exec(c,
+                "INSERT INTO projector.rebuilds (projection, mode, generation,"
+                " old_generation, keep_old) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                5, params, 0, &r, &e) != 0) {
+        snprintf(errstr, errsz, "%s", PQerrorMessage(c));
+        return strcmp(e.sqlstate, "23505") == 0 ? 2 : -1; /* unique_violation: one is active */
+    }
+    *id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    char idtext[24];
+    snprintf(idtext, sizeof(idtext), "%lld", *id);
+    PQclear(r);
+    if (insert_partitions(c, idtext, mk, errstr, errsz) != 0)
         return -1;
-    r = exec_params(c, "SELECT pg_notify('projector_rebuild', $1)", 1, name, errstr, errsz);
-    PQclear(r);
-    return r ? 0 : -1;
+    if (pg_exec(c, "SELECT pg_notify('projector_rebuild', $1)", 1, name, 0, NULL, &e) != 0)
+        return failed(&e, errstr, errsz);
+    return 0;
 }
 
 int rebuild_request(PGconn *c, rd_kafka_t *rk, const mapping_t *m, int in_place, int keep_old,
@@ -200,14 +220,9 @@ int rebuild_request(PGconn *c, rd_kafka_t *rk, const mapping_t *m, int in_place,
     if (rc == 0 && check_complete(m, &mk, errstr, errstr_size) != 0)
         rc = 2;
     if (rc == 0) {
-        PQclear(PQexec(c, "BEGIN"));
+        begin(c);
         rc = insert_request(c, m, &mk, in_place, keep_old, id, errstr, errstr_size);
-        PGresult *r = PQexec(c, rc == 0 ? "COMMIT" : "ROLLBACK");
-        if (rc == 0 && PQresultStatus(r) != PGRES_COMMAND_OK) {
-            snprintf(errstr, errstr_size, "%s", PQerrorMessage(c));
-            rc = -1;
-        }
-        PQclear(r);
+        rc = end_transaction(c, rc, errstr, errstr_size);
         if (rc == 2)
             describe_active(c, mapping_name(m), errstr, errstr_size);
     }
@@ -220,13 +235,13 @@ static int cancel_locked(PGconn *c, const config_t *cfg, const mapping_t *m, lon
                          char *errstr, size_t errsz)
 {
     const char *name[] = {mapping_name(m)};
-    PGresult *r = exec_params(c,
-                              "SELECT id, mode, state, generation FROM projector.rebuilds"
-                              " WHERE projection = $1 AND state IN ('requested', 'building',"
-                              " 'switching') FOR UPDATE",
-                              1, name, errstr, errsz);
-    if (!r)
-        return -1;
+    PGresult *r = NULL;
+    pg_err_t e;
+    if (pg_exec(c,
+                "SELECT id, mode, state, generation FROM projector.rebuilds"
+                " WHERE projection = $1 AND state IN " REBUILD_ACTIVE_SQL " FOR UPDATE",
+                1, name, 0, &r, &e) != 0)
+        return failed(&e, errstr, errsz);
     if (PQntuples(r) == 0 || rebuild_state_parse(PQgetvalue(r, 0, 2)) == REBUILD_SWITCHING) {
         snprintf(errstr, errsz, "%s",
                  PQntuples(r) ? "refused: the rebuild has switched already"
@@ -247,31 +262,20 @@ static int cancel_locked(PGconn *c, const config_t *cfg, const mapping_t *m, lon
         return -1;
     if (building && generation_discard(c, cfg, m, number, errstr, errsz) != 0)
         return -1;
-    const char *params[] = {idtext, mapping_name(m)};
-    r = exec_params(c,
-                    "UPDATE projector.rebuilds SET state = 'cancelled', finished_at = now()"
-                    " WHERE id = $1",
-                    1, params, errstr, errsz);
-    PQclear(r);
-    if (r)
-        r = exec_params(c, "SELECT pg_notify('projector_rebuild', $1)", 1, params + 1, errstr,
-                        errsz);
-    PQclear(r);
-    return r ? 0 : -1;
+    const char *params[] = {idtext, rebuild_state_name(REBUILD_CANCELLED)};
+    if (pg_exec(c, "UPDATE projector.rebuilds SET state = $2, finished_at = now() WHERE id = $1", 2,
+                params, 0, NULL, &e) != 0 ||
+        pg_exec(c, "SELECT pg_notify('projector_rebuild', $1)", 1, name, 0, NULL, &e) != 0)
+        return failed(&e, errstr, errsz);
+    return 0;
 }
 
 int rebuild_cancel(PGconn *c, const config_t *cfg, const mapping_t *m, long long *id, char *errstr,
                    size_t errstr_size)
 {
-    PQclear(PQexec(c, "BEGIN"));
+    begin(c);
     int rc = cancel_locked(c, cfg, m, id, errstr, errstr_size);
-    PGresult *r = PQexec(c, rc == 0 ? "COMMIT" : "ROLLBACK");
-    if (rc == 0 && PQresultStatus(r) != PGRES_COMMAND_OK) {
-        snprintf(errstr, errstr_size, "%s", PQerrorMessage(c));
-        rc = -1;
-    }
-    PQclear(r);
-    return rc;
+    return end_transaction(c, rc, errstr, errstr_size);
 }
 
 static double now_s(void)

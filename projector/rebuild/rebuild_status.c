@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pg_exec.h"
 #include "xalloc.h"
 
 static const char sql_by_id[] =
@@ -19,31 +20,12 @@ static const char sql_latest[] =
     "SELECT id, projection, mode, state, generation, old_generation, keep_old,"
     " extract(epoch FROM now() - coalesce(started_at, requested_at)), coalesce(error, '')"
     " FROM projector.rebuilds WHERE projection = $1"
-    " ORDER BY state IN ('requested', 'building', 'switching') DESC, id DESC LIMIT 1";
+    " ORDER BY state IN " REBUILD_ACTIVE_SQL " DESC, id DESC LIMIT 1";
 static const char sql_parts[] =
     "SELECT rp.topic, rp.partition, rp.start_offset, rp.target_offset, p.next_offset"
     " FROM projector.rebuild_partitions rp LEFT JOIN projector.positions p"
     " ON p.projection = $2 AND p.topic = rp.topic AND p.partition = rp.partition"
     " WHERE rp.rebuild_id = $1 ORDER BY 1, 2";
-
-static const char *const state_names[] = {
-    [REBUILD_REQUESTED] = "requested", [REBUILD_BUILDING] = "building",
-    [REBUILD_SWITCHING] = "switching", [REBUILD_DONE] = "done",
-    [REBUILD_CANCELLED] = "cancelled", [REBUILD_FAILED] = "failed",
-};
-
-const char *rebuild_state_name(rebuild_state_t s)
-{
-    return state_names[s];
-}
-
-rebuild_state_t rebuild_state_parse(const char *name)
-{
-    for (size_t i = 0; i < sizeof(state_names) / sizeof(state_names[0]); i++)
-        if (strcmp(state_names[i], name) == 0)
-            return (rebuild_state_t)i;
-    return REBUILD_FAILED;
-}
 
 void rebuild_status_free(rebuild_status_t *s)
 {
@@ -70,10 +52,9 @@ static int read_parts(PGconn *c, rd_kafka_t *rk, rebuild_status_t *s, char *errs
     snprintf(id, sizeof(id), "%lld", s->id);
     replay_key(s, key, sizeof(key));
     const char *params[] = {id, key};
-    PGresult *r = PQexecParams(c, sql_parts, 2, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    PGresult *r = NULL;
+    if (pg_exec(c, sql_parts, 2, params, 0, &r, NULL) != 0) {
         snprintf(errstr, errsz, "reading the rebuild's partitions: %s", PQerrorMessage(c));
-        PQclear(r);
         return -1;
     }
     s->nparts = (size_t)PQntuples(r);
@@ -110,11 +91,10 @@ int rebuild_status_read(PGconn *c, rd_kafka_t *rk, long long id, const char *pro
     char idtext[24];
     snprintf(idtext, sizeof(idtext), "%lld", id);
     const char *params[] = {id > 0 ? idtext : projection};
-    PGresult *r = PQexecParams(c, id > 0 ? sql_by_id : sql_latest, 1, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    PGresult *r = NULL;
+    if (pg_exec(c, id > 0 ? sql_by_id : sql_latest, 1, params, 0, &r, NULL) != 0) {
         snprintf(errstr, errstr_size, "reading projector.rebuilds: %s", PQerrorMessage(c));
         errstr[strcspn(errstr, "\n")] = '\0';
-        PQclear(r);
         return -1;
     }
     if (PQntuples(r) == 0) {
@@ -140,8 +120,7 @@ int rebuild_status_read(PGconn *c, rd_kafka_t *rk, long long id, const char *pro
 
 int rebuild_status_active(const rebuild_status_t *s)
 {
-    if (s->state == REBUILD_REQUESTED || s->state == REBUILD_BUILDING ||
-        s->state == REBUILD_SWITCHING)
+    if (rebuild_state_active(s->state))
         return 1;
     return strcmp(s->mode, "in-place") == 0 && s->state == REBUILD_DONE && !s->caught_up;
 }

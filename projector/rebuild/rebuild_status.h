@@ -8,20 +8,7 @@
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
 
-/* A rebuild's lifecycle (projector.rebuilds.state). */
-typedef enum {
-    REBUILD_REQUESTED, /* recorded; waiting for an instance to take it up */
-    REBUILD_BUILDING,  /* blue/green: the new generation is being built in its schema */
-    REBUILD_SWITCHING, /* blue/green: switched; the old generation is being dropped (or kept) */
-    REBUILD_DONE,      /* over (in place: the tables were reset and the replay runs live) */
-    REBUILD_CANCELLED, /* cancelled before the switch; the partial generation was dropped */
-    REBUILD_FAILED,    /* could not be carried out (see error) */
-} rebuild_state_t;
-
-/* The state's name in projector.rebuilds ("building"). */
-const char *rebuild_state_name(rebuild_state_t s);
-/* The state of a name; REBUILD_FAILED for an unknown one. */
-rebuild_state_t rebuild_state_parse(const char *name);
+#include "rebuild_state.h" /* rebuild_state_t, for the users of this header too */
 
 typedef struct rebuild_part {
     char topic[256];

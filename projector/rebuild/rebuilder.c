@@ -31,6 +31,7 @@
 #include "generation.h"
 #include "kafka_conf.h"
 #include "log.h"
+#include "pg_exec.h"
 #include "rebuild_status.h"
 #include "schema.h"
 #include "sink_es.h"
@@ -140,14 +141,12 @@ static void worker_start(rebuilder_t *rb, size_t i, const active_t *a)
 
 /* ---- steps (each in one transaction that holds the rebuild's row) ---- */
 
-static int exec_ok(PGconn *c, const char *sql, int n, const char *const *params, int *rows)
+/* Rolls the open transaction back. */
+static void rollback(PGconn *c)
 {
-    PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
-    if (rows)
-        *rows = ok ? PQntuples(r) : 0;
-    PQclear(r);
-    return ok ? 0 : -1;
+    if (pg_exec(c, "ROLLBACK", 0, NULL, 0, NULL, NULL) != 0) {
+        /* the connection is lost: the loop sees it and connects again */
+    }
 }
 
 /* Begins a transaction holding rebuild a in state `state`. Returns 1 when held, 0 when another
@@ -156,23 +155,25 @@ static int take(PGconn *c, const active_t *a, rebuild_state_t state, int nowait,
                 size_t errsz)
 {
     const char *params[] = {a->idtext, rebuild_state_name(state)};
-    int rows = 0;
-    if (exec_ok(c, "BEGIN", 0, NULL, NULL) != 0 ||
-        exec_ok(c,
+    PGresult *r = NULL;
+    if (pg_exec(c, "BEGIN", 0, NULL, 0, NULL, NULL) != 0 ||
+        pg_exec(c,
                 nowait ? "SELECT 1 FROM projector.rebuilds WHERE id = $1 AND state = $2"
                          " FOR UPDATE NOWAIT"
                        : "SELECT 1 FROM projector.rebuilds WHERE id = $1 AND state = $2"
                          " FOR UPDATE SKIP LOCKED",
-                2, params, &rows) != 0) {
+                2, params, 0, &r, NULL) != 0) {
         const char *e = PQerrorMessage(c);
         int busy = strstr(e, "could not obtain lock") != NULL;
         snprintf(errstr, errsz, "%s", e);
         errstr[strcspn(errstr, "\n")] = '\0';
-        exec_ok(c, "ROLLBACK", 0, NULL, NULL);
+        rollback(c);
         return busy ? 0 : -1;
     }
+    int rows = PQntuples(r);
+    PQclear(r);
     if (!rows)
-        exec_ok(c, "ROLLBACK", 0, NULL, NULL);
+        rollback(c);
     return rows ? 1 : 0;
 }
 
@@ -185,15 +186,15 @@ static int finish_step(PGconn *c, const mapping_t *m, const active_t *a, rebuild
     snprintf(sql, sizeof(sql), "UPDATE projector.rebuilds SET state = $2%s%s%s WHERE id = $1",
              ts ? ", " : "", ts ? ts : "", ts ? " = now()" : "");
     const char *params[] = {a->idtext, rebuild_state_name(state), mapping_name(m)};
-    int rc = exec_ok(c, sql, 2, params, NULL);
+    int rc = pg_exec(c, sql, 2, params, 0, NULL, NULL);
     if (rc == 0)
-        rc = exec_ok(c, "SELECT pg_notify('projector_rebuild', $1)", 1, params + 2, NULL);
+        rc = pg_exec(c, "SELECT pg_notify('projector_rebuild', $1)", 1, params + 2, 0, NULL, NULL);
     if (rc == 0)
-        rc = exec_ok(c, "COMMIT", 0, NULL, NULL);
+        rc = pg_exec(c, "COMMIT", 0, NULL, 0, NULL, NULL);
     if (rc != 0) {
         snprintf(errstr, errsz, "%s", PQerrorMessage(c));
         errstr[strcspn(errstr, "\n")] = '\0';
-        exec_ok(c, "ROLLBACK", 0, NULL, NULL);
+        rollback(c);
     }
     return rc;
 }
@@ -203,12 +204,20 @@ static int finish_step(PGconn *c, const mapping_t *m, const active_t *a, rebuild
 static void mark_failed(rebuilder_t *rb, const mapping_t *m, const active_t *a, const char *why)
 {
     LOG(LOG_ERROR, "projection=%s rebuild id=%lld failed: %s", mapping_name(m), a->id, why);
-    const char *params[] = {a->idtext, why, mapping_name(m)};
-    exec_ok(rb->conn,
-            "UPDATE projector.rebuilds SET state = 'failed', error = $2, finished_at = now()"
-            " WHERE id = $1 AND state IN ('requested', 'building')",
-            2, params, NULL);
-    exec_ok(rb->conn, "SELECT pg_notify('projector_rebuild', $1)", 1, params + 2, NULL);
+    /* only a rebuild that has not switched: a switched one can only go on to done */
+    const char *params[] = {a->idtext, why, rebuild_state_name(REBUILD_FAILED),
+                            rebuild_state_name(REBUILD_REQUESTED),
+                            rebuild_state_name(REBUILD_BUILDING)};
+    const char *name[] = {mapping_name(m)};
+    int updated = pg_exec(rb->conn,
+                          "UPDATE projector.rebuilds SET state = $3, error = $2,"
+                          " finished_at = now() WHERE id = $1 AND state IN ($4, $5)",
+                          5, params, 0, NULL, NULL);
+    int notified =
+        pg_exec(rb->conn, "SELECT pg_notify('projector_rebuild', $1)", 1, name, 0, NULL, NULL);
+    if (updated != 0 || notified != 0) {
+        /* best effort: the rebuild stays as it was, and the next pass tries it again */
+    }
 }
 
 static void do_in_place(rebuilder_t *rb, const mapping_t *m, const active_t *a)
@@ -221,12 +230,14 @@ static void do_in_place(rebuilder_t *rb, const mapping_t *m, const active_t *a)
         return;
     }
     if (generation_reset(rb->conn, rb->cfg, m, err, sizeof(err)) != 0) {
-        exec_ok(rb->conn, "ROLLBACK", 0, NULL, NULL);
+        rollback(rb->conn);
         warn(rb, mapping_name(m), "resetting in place", err);
         return;
     }
-    exec_ok(rb->conn, "UPDATE projector.rebuilds SET started_at = now() WHERE id = $1", 1,
-            (const char *const[]){a->idtext}, NULL);
+    if (pg_exec(rb->conn, "UPDATE projector.rebuilds SET started_at = now() WHERE id = $1", 1,
+                (const char *const[]){a->idtext}, 0, NULL, NULL) != 0) {
+        /* then finish_step() fails too, and says why */
+    }
     if (finish_step(rb->conn, m, a, REBUILD_DONE, "finished_at", err, sizeof(err)) != 0) {
         warn(rb, mapping_name(m), "resetting in place", err);
         return;
@@ -248,7 +259,7 @@ static int do_claim(rebuilder_t *rb, const mapping_t *m, const active_t *a)
     }
     if (generation_create(rb->conn, rb->cfg, m, a->id, a->number, err, sizeof(err)) != 0 ||
         sink_es_generation_create(rb->cfg, m, a->number, err, sizeof(err)) != 0) {
-        exec_ok(rb->conn, "ROLLBACK", 0, NULL, NULL);
+        rollback(rb->conn);
         if (PQstatus(rb->conn) == CONNECTION_OK)
             mark_failed(rb, m, a, err);
         else
@@ -282,7 +293,7 @@ static void do_finish(rebuilder_t *rb, const mapping_t *m, const active_t *a)
     if (rc == 0 && !a->keep_old)
         rc = sink_es_generation_drop_replaced(rb->cfg, m, a->number, err, sizeof(err)) ? -1 : 0;
     if (rc != 0) {
-        exec_ok(rb->conn, "ROLLBACK", 0, NULL, NULL);
+        rollback(rb->conn);
         warn(rb, mapping_name(m), "dropping the old generation", err);
         return;
     }
@@ -340,7 +351,7 @@ static void do_switch(rebuilder_t *rb, size_t i, const active_t *a)
         return;
     }
     /* Readers and live batches wait for this transaction: bounded, then tried again later. */
-    if (exec_ok(rb->conn, "SET LOCAL lock_timeout = '5s'", 0, NULL, NULL) != 0 ||
+    if (pg_exec(rb->conn, "SET LOCAL lock_timeout = '5s'", 0, NULL, 0, NULL, NULL) != 0 ||
         generation_switch(rb->conn, rb->cfg, m, a->old_number, a->number, err, sizeof(err)) != 0) {
         if (!err[0])
             snprintf(err, sizeof(err), "%s", PQerrorMessage(rb->conn));
@@ -351,7 +362,7 @@ static void do_switch(rebuilder_t *rb, size_t i, const active_t *a)
         size_t len = strlen(err);
         if (sink_es_reconcile_aliases(rb->cfg, m, a->old_number, why, sizeof(why)) != 0)
             snprintf(err + len, sizeof(err) - len, "; then reconciling the aliases: %s", why);
-        exec_ok(rb->conn, "ROLLBACK", 0, NULL, NULL);
+        rollback(rb->conn);
         warn(rb, mapping_name(m), "switching", err);
         return;
     }
@@ -371,14 +382,13 @@ static void do_switch(rebuilder_t *rb, size_t i, const active_t *a)
 static int read_active(rebuilder_t *rb, const mapping_t *m, active_t *a)
 {
     const char *params[] = {mapping_name(m)};
-    PGresult *r = PQexecParams(rb->conn,
-                               "SELECT id, mode, state, generation, old_generation, keep_old"
-                               " FROM projector.rebuilds WHERE projection = $1 AND state IN"
-                               " ('requested', 'building', 'switching') ORDER BY id LIMIT 1",
-                               1, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+    PGresult *r = NULL;
+    if (pg_exec(rb->conn,
+                "SELECT id, mode, state, generation, old_generation, keep_old"
+                " FROM projector.rebuilds WHERE projection = $1 AND state IN " REBUILD_ACTIVE_SQL
+                " ORDER BY id LIMIT 1",
+                1, params, 0, &r, NULL) != 0) {
         warn(rb, mapping_name(m), "reading projector.rebuilds", PQerrorMessage(rb->conn));
-        PQclear(r);
         return -1;
     }
     int found = PQntuples(r) > 0;
@@ -432,7 +442,7 @@ static int connect_listen(rebuilder_t *rb)
 {
     char err[1024];
     rb->conn = schema_connect(config_str(rb->cfg, CFG_PG), err, sizeof(err));
-    if (rb->conn && exec_ok(rb->conn, "LISTEN projector_rebuild", 0, NULL, NULL) == 0)
+    if (rb->conn && pg_exec(rb->conn, "LISTEN projector_rebuild", 0, NULL, 0, NULL, NULL) == 0)
         return 0;
     if (rb->conn)
         snprintf(err, sizeof(err), "%s", PQerrorMessage(rb->conn));

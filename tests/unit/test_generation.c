@@ -1,5 +1,5 @@
 /* Unit tests of generation naming (build schema, positions key, consumer group), the tables a
- * rebuild recreates, and the rebuild states' names. */
+ * rebuild recreates, and the rebuild states' names and SQL lists. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -88,6 +88,26 @@ static void test_states(void **state)
     assert_int_equal(rebuild_state_parse("exploded"), REBUILD_FAILED);
 }
 
+/* Which states are active, and the SQL lists made from the table (the text the schema and the
+ * queries had when they spelled the names out). */
+static const struct {
+    rebuild_state_t state;
+    int active;
+} active_rows[] = {
+    {REBUILD_REQUESTED, 1}, {REBUILD_BUILDING, 1},  {REBUILD_SWITCHING, 1},
+    {REBUILD_DONE, 0},      {REBUILD_CANCELLED, 0}, {REBUILD_FAILED, 0},
+};
+
+static void test_state_sql(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < N_ROWS(active_rows); i++)
+        assert_int_equal(rebuild_state_active(active_rows[i].state), active_rows[i].active);
+    assert_string_equal(REBUILD_STATES_SQL,
+                        "'requested', 'building', 'switching', 'done', 'cancelled', 'failed'");
+    assert_string_equal(REBUILD_ACTIVE_SQL, "('requested', 'building', 'switching')");
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -101,6 +121,7 @@ int main(void)
         cmocka_unit_test(test_naming),
         cmocka_unit_test(test_tables),
         cmocka_unit_test(test_states),
+        cmocka_unit_test(test_state_sql),
     };
     return cmocka_run_group_tests(tests, setup, support_sets_teardown);
 }
