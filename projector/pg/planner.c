@@ -58,7 +58,7 @@ struct planner {
     size_t nentries, entries_cap;
     lookup_keys_t *lk;
     int sql_seen; /* a sql action ran in this sub-batch: no lookup value is known */
-    int *colidx;  /* [action * nlookups + lookup]: column index the action sets, -1, or -2 */
+    int *colidx;  /* [action * nlookups + lookup]: column index the action sets, or COL_* */
     /* statements */
     plan_group_t *groups;
     size_t ngroups, groups_cap;
@@ -68,8 +68,14 @@ struct planner {
     strbuf_t key; /* scratch for key encoding */
 };
 
-/* For each (action, lookup) on the same table: which column of the action is the looked-up one
- * (-1: the action does not set it; -2: not the same table). */
+/* What colidx holds besides a column index. */
+enum {
+    COL_NOT_SET = -1,     /* the action writes the looked-up table but not the looked-up column */
+    COL_OTHER_TABLE = -2, /* the action writes another table */
+};
+
+/* For each (action, lookup): which column of the action is the looked-up one, or COL_NOT_SET,
+ * COL_OTHER_TABLE. */
 static void build_colidx(planner_t *p)
 {
     size_t na = mapping_action_count(p->m), nl = mapping_lookup_count(p->m);
@@ -78,8 +84,8 @@ static void build_colidx(planner_t *p)
         const mapping_action_info_t *ai = mapping_action_info(mapping_action(p->m, a));
         for (size_t l = 0; l < nl; l++) {
             const mapping_lookup_info_t *li = mapping_lookup_info(p->m, l);
-            int idx = ai->table_id == li->table_id ? -1 : -2;
-            for (size_t c = 0; idx == -1 && c < ai->ncols; c++)
+            int idx = ai->table_id == li->table_id ? COL_NOT_SET : COL_OTHER_TABLE;
+            for (size_t c = 0; idx == COL_NOT_SET && c < ai->ncols; c++)
                 if (strcmp(ai->cols[c].name, li->column) == 0)
                     idx = (int)c;
             p->colidx[a * nl + l] = idx;
@@ -269,7 +275,7 @@ static void overlay_write(planner_t *p, const mapping_op_t *op)
     }
     for (size_t l = 0; l < nl; l++) {
         int col = p->colidx[(size_t)a->id * nl + l];
-        if (col == -2)
+        if (col == COL_OTHER_TABLE)
             continue;
         encode_key(p, (int)l, op->values, a->nkeys);
         int64_t *slot = hmap_get(p->overlay, p->key.data, p->key.len);
