@@ -1,26 +1,17 @@
-/* The HTTP API: health, projection status, metrics and the route table; the handlers of
- * views (http_views.c), searches (http_search.c) and admin requests (http_admin.c) live in
- * their own files, the libevent side in http_server.c.
- *
- * The event-loop thread answers what needs no database itself and hands every other request
- * to a pool of workers, each with its own database connection, so a slow query never delays
- * /healthz or the requests behind it, and the projection workers never wait for the API.
- * Every response is JSON (errors are {"error": {"code", "message"}}) but /metrics, which is
- * Prometheus text. */
-#include "http_api.h"
+/* The status endpoints of the HTTP API: health (/healthz, /readyz), projection status
+ * (/v1/projections), metrics (/metrics, Prometheus text; the counters are the exact ones stored
+ * with the data) and the OpenAPI document. Every response is JSON (errors are {"error": {"code",
+ * "message"}}) but /metrics. */
+#include "http_status.h"
 
 #include <math.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_internal.h"
-#include "kafka_conf.h"
-#include "log.h"
+#include "http_db.h"
+#include "http_reply.h"
 #include "rebuild_status.h"
-#include "schema.h"
-#include "sink_es.h"
 #include "stall.h"
 #include "strbuf.h"
 #include "version.h"
@@ -28,29 +19,12 @@
 
 extern const char projector_openapi_json[]; /* api/openapi.json, embedded by the build */
 
-struct http_api {
-    http_ctx_t shared; /* conn and es unset: each worker has its own */
-    http_view_t *views;
-    size_t nviews;
-    http_server_t *server;
-};
-
 /* ---- health ---- */
 
-static void h_healthz(http_ctx_t *ctx, http_req_t *req, const char *rest)
+void http_status_healthz(http_ctx_t *ctx, http_req_t *req, const char *rest)
 {
     (void)ctx, (void)rest;
     http_reply_json(req, 200, json_pack("{s:s}", "status", "ok"));
-}
-
-/* Reconnects when the connection was lost; returns 0 when the database answers. */
-static int db_ok(http_ctx_t *ctx)
-{
-    http_db_prepare(ctx->conn);
-    PGresult *r = PQexec(ctx->conn, "SELECT 1");
-    int ok = PQresultStatus(r) == PGRES_TUPLES_OK;
-    PQclear(r);
-    return ok ? 0 : -1;
 }
 
 /* ---- projections ---- */
@@ -92,10 +66,10 @@ static long long lag_of(http_ctx_t *ctx, PGresult *r, int i)
     return hi > next ? hi - next : 0;
 }
 
-static void h_readyz(http_ctx_t *ctx, http_req_t *req, const char *rest)
+void http_status_readyz(http_ctx_t *ctx, http_req_t *req, const char *rest)
 {
     (void)rest;
-    if (db_ok(ctx) != 0) {
+    if (http_db_ok(ctx->conn) != 0) {
         http_reply_error(req, 503, "database_unavailable", PQerrorMessage(ctx->conn));
         return;
     }
@@ -226,13 +200,10 @@ static json_t *projection_json(http_ctx_t *ctx, const mapping_t *m, PGresult *r)
                      "rebuild", rebuild);
 }
 
-static void h_projections(http_ctx_t *ctx, http_req_t *req, const char *rest)
+void http_status_projections(http_ctx_t *ctx, http_req_t *req, const char *rest)
 {
     const char *name = rest && rest[0] == '/' && rest[1] ? rest + 1 : NULL;
-    const mapping_t *only = NULL;
-    for (size_t i = 0; name && i < mapping_set_count(ctx->set); i++)
-        if (strcmp(mapping_name(mapping_set_get(ctx->set, i)), name) == 0)
-            only = mapping_set_get(ctx->set, i);
+    const mapping_t *only = http_ctx_projection(ctx, name);
     if (name && !only) {
         http_reply_error(req, 404, "unknown_projection", "no projection of that name");
         return;
@@ -277,10 +248,8 @@ static void rebuild_metrics(http_ctx_t *ctx, strbuf_t *out)
         {"projector_rebuild_events_target", "Events the topics held when the rebuild was asked."},
         {"projector_rebuild_active", "1 while the rebuild runs (in place: until caught up)."},
     };
-    rebuild_status_t *st = calloc(mapping_set_count(ctx->set) + 1, sizeof(*st));
-    int *found = calloc(mapping_set_count(ctx->set) + 1, sizeof(int));
-    if (!st || !found)
-        abort();
+    rebuild_status_t *st = xcalloc(mapping_set_count(ctx->set) + 1, sizeof(*st));
+    int *found = xcalloc(mapping_set_count(ctx->set) + 1, sizeof(int));
     char err[512];
     for (size_t i = 0; i < mapping_set_count(ctx->set); i++)
         found[i] =
@@ -324,7 +293,7 @@ static void build_info(strbuf_t *out)
     strbuf_puts(out, "\"} 1\n");
 }
 
-static void h_metrics(http_ctx_t *ctx, http_req_t *req, const char *rest)
+void http_status_metrics(http_ctx_t *ctx, http_req_t *req, const char *rest)
 {
     (void)rest;
     PGresult *r = positions(ctx, NULL);
@@ -372,133 +341,9 @@ static void h_metrics(http_ctx_t *ctx, http_req_t *req, const char *rest)
     PQclear(r);
 }
 
-static void h_openapi(http_ctx_t *ctx, http_req_t *req, const char *rest)
+void http_status_openapi(http_ctx_t *ctx, http_req_t *req, const char *rest)
 {
     (void)ctx, (void)rest;
     http_reply_text(req, 200, projector_openapi_json, strlen(projector_openapi_json),
                     "application/json");
-}
-
-/* ---- the workers' connections ---- */
-
-void http_db_prepare(PGconn *conn)
-{
-    if (!conn)
-        return;
-    if (PQstatus(conn) == CONNECTION_OK) {
-        /* An idle connection has nothing to read unless the server closed it (a restart):
-         * reading then shows it is gone. */
-        struct pollfd p = {PQsocket(conn), POLLIN, 0};
-        if (poll(&p, 1, 0) <= 0 || (PQconsumeInput(conn) && PQstatus(conn) == CONNECTION_OK))
-            return;
-    }
-    PQreset(conn);
-    if (PQstatus(conn) == CONNECTION_OK)
-        PQclear(
-            PQexec(conn, "SET application_name = 'projector-http'; SET statement_timeout = '10s'"));
-}
-
-/* ---- routing ---- */
-
-typedef void (*handler_fn)(http_ctx_t *ctx, http_req_t *req, const char *rest);
-
-static const struct route {
-    enum evhttp_cmd_type method;
-    const char *prefix;
-    int exact;   /* the path must equal prefix; else prefix, then "" or "/..." */
-    int on_loop; /* answered by the loop thread: needs no database */
-    handler_fn fn;
-} routes[] = {
-    {EVHTTP_REQ_GET, "/healthz", 1, 1, h_healthz},
-    {EVHTTP_REQ_GET, "/readyz", 1, 0, h_readyz},
-    {EVHTTP_REQ_GET, "/metrics", 1, 0, h_metrics},
-    {EVHTTP_REQ_GET, "/v1/openapi.json", 1, 1, h_openapi},
-    {EVHTTP_REQ_GET, "/v1/views", 0, 0, http_views},
-    {EVHTTP_REQ_GET, "/v1/projections", 0, 0, h_projections},
-    {EVHTTP_REQ_POST, "/v1/projections", 0, 0, http_admin},
-    {EVHTTP_REQ_GET, "/v1/search", 0, 0, http_search},
-    {EVHTTP_REQ_POST, "/v1/search", 0, 0, http_search},
-};
-
-int http_route(http_ctx_t *ctx, http_req_t *req, int on_loop)
-{
-    if (http_req_parse_args(req) != 0)
-        return 1;
-    if (req->body_len > HTTP_MAX_BODY) {
-        http_reply_errorf(req, 413, "body_too_large", "the request body is over %d bytes",
-                          HTTP_MAX_BODY);
-        return 1;
-    }
-    const char *path = req->path;
-    int path_known = 0;
-    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-        size_t n = strlen(routes[i].prefix);
-        if (strncmp(path, routes[i].prefix, n) != 0 || (routes[i].exact && path[n]) ||
-            (!routes[i].exact && path[n] && path[n] != '/'))
-            continue;
-        path_known = 1;
-        /* HEAD is GET without the body (libevent leaves the body out of a HEAD answer) */
-        if ((req->method == EVHTTP_REQ_HEAD ? EVHTTP_REQ_GET : req->method) != routes[i].method)
-            continue;
-        if (on_loop && !routes[i].on_loop)
-            return 0;
-        routes[i].fn(ctx, req, path + n);
-        return 1;
-    }
-    if (path_known)
-        http_reply_error(req, 405, "method_not_allowed", "not with this method");
-    else
-        http_reply_error(req, 404, "not_found", "no such endpoint (see /v1/openapi.json)");
-    return 1;
-}
-
-/* ---- start and stop ---- */
-
-http_api_t *http_api_start(const config_t *cfg, const mapping_set_t *set, stats_t *const *stats,
-                           size_t nstats, char *errstr, size_t errstr_size)
-{
-    http_api_t *api = xcalloc(1, sizeof(*api));
-    http_ctx_t *c = &api->shared;
-    c->cfg = cfg;
-    c->set = set;
-    c->stats = stats;
-    c->nstats = nstats;
-    c->max_lag = config_int(cfg, CFG_READY_MAX_LAG);
-    c->token = config_str(cfg, CFG_HTTP_TOKEN);
-    rd_kafka_conf_t *kconf =
-        kafka_conf_new(cfg, KAFKA_CONF_PRODUCER, NULL, NULL, errstr, errstr_size);
-    if (!kconf || !(c->rk = rd_kafka_new(RD_KAFKA_PRODUCER, kconf, errstr, errstr_size))) {
-        if (kconf)
-            rd_kafka_conf_destroy(kconf);
-        goto fail;
-    }
-    PGconn *conn = schema_connect(config_str(cfg, CFG_PG), errstr, errstr_size);
-    if (!conn)
-        goto fail;
-    int rc = http_views_load(conn, set, &api->views, &api->nviews, errstr, errstr_size);
-    PQfinish(conn);
-    if (rc != 0)
-        goto fail;
-    c->views = api->views;
-    c->nviews = api->nviews;
-    api->server = http_server_start(c, (int)config_int(cfg, CFG_HTTP_WORKERS), errstr, errstr_size);
-    if (!api->server)
-        goto fail;
-    return api;
-fail:
-    http_views_free(api->views, api->nviews);
-    if (c->rk)
-        rd_kafka_destroy(c->rk);
-    free(api);
-    return NULL;
-}
-
-void http_api_stop(http_api_t *api)
-{
-    if (!api)
-        return;
-    http_server_stop(api->server);
-    http_views_free(api->views, api->nviews);
-    rd_kafka_destroy(api->shared.rk);
-    free(api);
 }
