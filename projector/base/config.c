@@ -373,6 +373,21 @@ long long config_int(const config_t *cfg, config_key_t key)
     return cfg->ints[key];
 }
 
+int config_listen(const config_t *cfg, char *host, size_t hostsz, int *port)
+{
+    const char *v = cfg->values[CFG_HTTP_LISTEN];
+    size_t len = strlen(v);
+    if (host_port(v, len) != 0)
+        return -1;
+    const char *colon = memrchr(v, ':', len);
+    if ((size_t)(colon - v) >= hostsz)
+        return -1;
+    memcpy(host, v, (size_t)(colon - v));
+    host[colon - v] = '\0';
+    *port = atoi(colon + 1);
+    return 0;
+}
+
 size_t config_kafka_count(const config_t *cfg)
 {
     return cfg->nkafka;

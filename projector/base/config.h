@@ -61,6 +61,11 @@ void config_add_kafka(config_t *cfg, const char *key, const char *value);
 
 const char *config_str(const config_t *cfg, config_key_t key);
 long long config_int(const config_t *cfg, config_key_t key);
+/* http.listen ("host:port", as its validator accepts it) split: the host into host[0..hostsz)
+ * and the port. Returns 0, or -1 when the setting is empty (no HTTP API), is not host:port or
+ * its host does not fit. */
+int config_listen(const config_t *cfg, char *host, size_t hostsz, int *port)
+    __attribute__((warn_unused_result));
 /* The pass-through librdkafka properties, in the order given. */
 size_t config_kafka_count(const config_t *cfg);
 void config_kafka_get(const config_t *cfg, size_t i, const char **key, const char **value);

@@ -5,12 +5,14 @@
  * loopback Host and, when it has one, a loopback Origin: a web page on another site cannot
  * drive them through the user's browser, neither directly (its Origin) nor by DNS rebinding
  * (its Host). */
+#include "http_admin.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "http_internal.h"
+#include "http_reply.h"
 #include "rebuild.h"
 
 /* Does the whole of auth equal "Bearer <token>"? Constant time in the token's bytes. */
@@ -94,18 +96,19 @@ static int admin_allowed(http_ctx_t *ctx, http_req_t *req)
 /* Is the query argument name "true" (or "1")? */
 static int query_flag(const http_req_t *req, const char *name)
 {
-    const char *v = http_req_arg(req, name);
-    return v && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
+    static const char *const yes[] = {"true", "1", NULL};
+    return http_req_choice(http_req_arg(req, name), yes) >= 0;
 }
 
 /* POST /v1/projections/{name}/rebuild?mode=blue-green|in-place[&keep_old=true]: as
  * `projector rebuild`; the running instances carry it out. */
 static void rebuild_post(http_ctx_t *ctx, http_req_t *req, const mapping_t *m)
 {
+    static const char *const modes[] = {"blue-green", "in-place", NULL}; /* in_place: 1 */
     const char *mode = http_req_arg(req, "mode");
-    int in_place = mode && strcmp(mode, "in-place") == 0;
+    int in_place = http_req_choice(mode, modes) == 1;
     int keep_old = query_flag(req, "keep_old");
-    int bad = mode && !in_place && strcmp(mode, "blue-green") != 0;
+    int bad = mode && http_req_choice(mode, modes) < 0;
     if (bad || (keep_old && in_place)) {
         http_reply_error(req, 400, "bad_request",
                          bad ? "mode is blue-green (the default) or in-place"
@@ -161,22 +164,54 @@ static void pause_post(http_ctx_t *ctx, http_req_t *req, const mapping_t *m, int
     PQclear(r);
 }
 
+static void pause_action(http_ctx_t *ctx, http_req_t *req, const mapping_t *m)
+{
+    pause_post(ctx, req, m, 1);
+}
+
+static void resume_action(http_ctx_t *ctx, http_req_t *req, const mapping_t *m)
+{
+    pause_post(ctx, req, m, 0);
+}
+
+/* The admin actions: what follows /v1/projections/{name}/. */
+static const struct admin_action {
+    enum evhttp_cmd_type method;
+    const char *action;
+    void (*fn)(http_ctx_t *ctx, http_req_t *req, const mapping_t *m);
+} admin_actions[] = {
+    {EVHTTP_REQ_POST, "pause", pause_action},
+    {EVHTTP_REQ_POST, "resume", resume_action},
+    {EVHTTP_REQ_POST, "rebuild", rebuild_post},
+    {EVHTTP_REQ_POST, "rebuild/cancel", rebuild_cancel_post},
+};
+
+/* The action of rest ("/{name}/{action}[/{sub}]", name into name[0..256)), or NULL. */
+static const struct admin_action *find_action(const http_req_t *req, const char *rest,
+                                              char name[256])
+{
+    char action[32], sub[32] = "", key[64];
+    int n = sscanf(rest, "/%255[^/]/%31[^/]/%31[^/]", name, action, sub);
+    if (n < 2)
+        return NULL;
+    snprintf(key, sizeof(key), "%s%s%s", action, n == 3 ? "/" : "", n == 3 ? sub : "");
+    for (size_t i = 0; i < sizeof(admin_actions) / sizeof(admin_actions[0]); i++)
+        if (admin_actions[i].method == req->method && strcmp(admin_actions[i].action, key) == 0)
+            return &admin_actions[i];
+    return NULL;
+}
+
 void http_admin(http_ctx_t *ctx, http_req_t *req, const char *rest)
 {
-    char name[256], action[32], sub[32] = "";
-    int n = sscanf(rest, "/%255[^/]/%31[^/]/%31[^/]", name, action, sub);
-    int cancel = n == 3 && strcmp(action, "rebuild") == 0 && strcmp(sub, "cancel") == 0;
-    if ((n != 2 && !cancel) || (strcmp(action, "pause") != 0 && strcmp(action, "resume") != 0 &&
-                                strcmp(action, "rebuild") != 0)) {
+    char name[256];
+    const struct admin_action *a = find_action(req, rest, name);
+    if (!a) {
         http_reply_error(req, 404, "not_found",
                          "POST /v1/projections/{name}/pause, /resume, /rebuild or "
                          "/rebuild/cancel");
         return;
     }
-    const mapping_t *m = NULL;
-    for (size_t i = 0; i < mapping_set_count(ctx->set); i++)
-        if (strcmp(mapping_name(mapping_set_get(ctx->set, i)), name) == 0)
-            m = mapping_set_get(ctx->set, i);
+    const mapping_t *m = http_ctx_projection(ctx, name);
     if (!m) {
         http_reply_error(req, 404, "unknown_projection", "no projection of that name");
         return;
@@ -185,10 +220,6 @@ void http_admin(http_ctx_t *ctx, http_req_t *req, const char *rest)
         return;
     if (!ctx->conn)
         http_reply_error(req, 503, "database_unavailable", "no database connection");
-    else if (cancel)
-        rebuild_cancel_post(ctx, req, m);
-    else if (strcmp(action, "rebuild") == 0)
-        rebuild_post(ctx, req, m);
     else
-        pause_post(ctx, req, m, strcmp(action, "pause") == 0);
+        a->fn(ctx, req, m);
 }

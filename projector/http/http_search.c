@@ -7,14 +7,17 @@
  * track_total_hits) as the engine's _search API does. Both answer {"index", "total", "hits":
  * [{"id", "score", "document"}]}. Documents are visible once the index refreshes (its
  * refresh_interval, 1 s by default). */
+#include "http_search.h"
+
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_internal.h"
+#include "http_reply.h"
 #include "sink_es.h"
 #include "strbuf.h"
+#include "xalloc.h"
 
 #define SEARCH_MAX_WINDOW 10000 /* from + size, as the engine's default max_result_window */
 
@@ -36,6 +39,7 @@ static const mapping_t *index_owner(const http_ctx_t *ctx, const char *index)
 static json_t *text_query(const http_ctx_t *ctx, const mapping_t *m, const char *index,
                           const char *text, char *errstr, size_t errsz)
 {
+    static const char *const searchable[] = {"text", "keyword", NULL}; /* field types */
     char *def = NULL;
     if (sink_es_definition(ctx->cfg, m, index, &def, errstr, errsz) != 0)
         return NULL;
@@ -47,8 +51,7 @@ static json_t *text_query(const http_ctx_t *ctx, const mapping_t *m, const char 
     json_t *p;
     json_object_foreach(props, name, p)
     {
-        const char *type = json_string_value(json_object_get(p, "type"));
-        if (type && (strcmp(type, "text") == 0 || strcmp(type, "keyword") == 0))
+        if (http_req_choice(json_string_value(json_object_get(p, "type")), searchable) >= 0)
             json_array_append_new(should, json_pack("{s:{s:s}}", "match", name, text));
     }
     json_decref(root);
@@ -73,8 +76,9 @@ static int parse_count(const char *s, long max, long *out)
 /* Adds sort=field[:asc|desc][,...] to body. Returns 0 or -1. */
 static int add_sort(json_t *body, const char *spec)
 {
+    static const char *const orders[] = {"asc", "desc", NULL};
     json_t *sort = json_array();
-    char *copy = strdup(spec), *save = NULL;
+    char *copy = xstrdup(spec), *save = NULL;
     int rc = 0;
     for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         char *colon = strchr(tok, ':');
@@ -83,7 +87,7 @@ static int add_sort(json_t *body, const char *spec)
             *colon = '\0';
             order = colon + 1;
         }
-        if (!*tok || (strcmp(order, "asc") != 0 && strcmp(order, "desc") != 0))
+        if (!*tok || http_req_choice(order, orders) < 0)
             rc = -1;
         else
             json_array_append_new(sort, json_pack("{s:{s:s}}", tok, "order", order));
@@ -93,70 +97,123 @@ static int add_sort(json_t *body, const char *spec)
     return rc;
 }
 
-/* Adds one query parameter to the bool query's must or filter (or to body). Returns NULL, or
- * why the parameter is refused (in why, or a constant). */
-static const char *add_param(const http_ctx_t *ctx, const mapping_t *m, const char *index,
-                             const http_arg_t *kv, json_t *body, json_t *must, json_t *filter,
-                             long *size, long *from, char *why, size_t whysz)
+/* A GET search being built from the query parameters. */
+typedef struct search_query {
+    const http_ctx_t *ctx;
+    const mapping_t *m;
+    const char *index;
+    json_t *body, *must, *filter; /* the search body; the bool query's must and filter */
+    long size, from;
+    char why[300]; /* a refusal that is not a constant */
+} search_query_t;
+
+/* Adds cond (taken) to into; returns NULL, or why it could not be built. */
+static const char *add_cond(search_query_t *s, json_t *into, json_t *cond)
 {
-    json_t *cond = NULL, *into = must;
-    if (strcmp(kv->key, "q") == 0) {
-        if (!(cond = text_query(ctx, m, index, kv->value, why, whysz)))
-            return why;
-    } else if (strncmp(kv->key, "filter.", 7) == 0 && kv->key[7]) {
-        cond = json_pack("{s:{s:s}}", "term", kv->key + 7, kv->value);
-        into = filter;
-    } else if (strcmp(kv->key, "size") == 0 || strcmp(kv->key, "limit") == 0) {
-        return parse_count(kv->value, SEARCH_MAX_WINDOW, size) ? "limit (size): expected 0 to 10000"
-                                                               : NULL;
-    } else if (strcmp(kv->key, "from") == 0) {
-        return parse_count(kv->value, SEARCH_MAX_WINDOW, from) ? "from: expected 0 to 10000" : NULL;
-    } else if (strcmp(kv->key, "sort") == 0) {
-        return add_sort(body, kv->value) ? "sort: expected field[:asc|desc][,field[:asc|desc]...]"
-                                         : NULL;
-    } else if (!*kv->key) {
-        return "a parameter without a name";
-    } else {
-        cond = json_pack("{s:{s:s}}", "match", kv->key, kv->value);
-    }
     if (!cond || json_array_append_new(into, cond) != 0) {
-        snprintf(why, whysz, "a condition could not be built from a parameter");
-        return why;
+        snprintf(s->why, sizeof(s->why), "a condition could not be built from a parameter");
+        return s->why;
     }
     return NULL;
+}
+
+/* The parameters (param_fn: returns NULL, or why kv is refused). */
+typedef const char *(*param_fn)(search_query_t *s, const http_arg_t *kv);
+
+static const char *p_text(search_query_t *s, const http_arg_t *kv)
+{
+    json_t *cond = text_query(s->ctx, s->m, s->index, kv->value, s->why, sizeof(s->why));
+    return cond ? add_cond(s, s->must, cond) : s->why;
+}
+
+static const char *p_filter(search_query_t *s, const http_arg_t *kv)
+{
+    return add_cond(s, s->filter, json_pack("{s:{s:s}}", "term", kv->key + 7, kv->value));
+}
+
+static const char *p_size(search_query_t *s, const http_arg_t *kv)
+{
+    return parse_count(kv->value, SEARCH_MAX_WINDOW, &s->size) ? "limit (size): expected 0 to 10000"
+                                                               : NULL;
+}
+
+static const char *p_from(search_query_t *s, const http_arg_t *kv)
+{
+    return parse_count(kv->value, SEARCH_MAX_WINDOW, &s->from) ? "from: expected 0 to 10000" : NULL;
+}
+
+static const char *p_sort(search_query_t *s, const http_arg_t *kv)
+{
+    return add_sort(s->body, kv->value) ? "sort: expected field[:asc|desc][,field[:asc|desc]...]"
+                                        : NULL;
+}
+
+static const char *p_unnamed(search_query_t *s, const http_arg_t *kv)
+{
+    (void)s, (void)kv;
+    return "a parameter without a name";
+}
+
+/* Any other name: a match on the field of that name. */
+static const char *p_match(search_query_t *s, const http_arg_t *kv)
+{
+    return add_cond(s, s->must, json_pack("{s:{s:s}}", "match", kv->key, kv->value));
+}
+
+static const struct search_param {
+    const char *name;
+    int prefix; /* name is a prefix, followed by at least one character (the field) */
+    param_fn fn;
+} search_params[] = {
+    {"q", 0, p_text},    {"filter.", 1, p_filter}, {"size", 0, p_size}, {"limit", 0, p_size},
+    {"from", 0, p_from}, {"sort", 0, p_sort},      {"", 0, p_unnamed},
+};
+
+/* Adds one query parameter to the search (see search_params). Returns NULL, or why the
+ * parameter is refused. */
+static const char *add_param(search_query_t *s, const http_arg_t *kv)
+{
+    for (size_t i = 0; i < sizeof(search_params) / sizeof(search_params[0]); i++) {
+        const struct search_param *p = &search_params[i];
+        size_t n = strlen(p->name);
+        if (p->prefix ? strncmp(kv->key, p->name, n) == 0 && kv->key[n]
+                      : strcmp(kv->key, p->name) == 0)
+            return p->fn(s, kv);
+    }
+    return p_match(s, kv);
 }
 
 /* Builds the search body of a GET. Returns it, or NULL after answering 400. */
 static json_t *body_of_query(const http_ctx_t *ctx, const mapping_t *m, const char *index,
                              http_req_t *req)
 {
-    json_t *body = json_object(), *must = json_array(), *filter = json_array();
-    long size = 10, from = 0;
+    search_query_t s = {.ctx = ctx, .m = m, .index = index, .size = 10, .from = 0};
+    s.body = json_object();
+    s.must = json_array();
+    s.filter = json_array();
     const char *bad = NULL;
-    char why[300];
     for (size_t i = 0; i < req->nargs && !bad; i++)
-        bad = add_param(ctx, m, index, &req->args[i], body, must, filter, &size, &from, why,
-                        sizeof(why));
-    if (!bad && size + from > SEARCH_MAX_WINDOW)
+        bad = add_param(&s, &req->args[i]);
+    if (!bad && s.size + s.from > SEARCH_MAX_WINDOW)
         bad = "from + size: at most 10000";
     if (bad) {
         http_reply_error(req, 400, "invalid_query", bad);
-        json_decref(must);
-        json_decref(filter);
-        json_decref(body);
+        json_decref(s.must);
+        json_decref(s.filter);
+        json_decref(s.body);
         return NULL;
     }
-    json_object_set_new(body, "size", json_integer(size));
-    json_object_set_new(body, "from", json_integer(from));
-    if (json_array_size(must) || json_array_size(filter)) {
-        json_object_set_new(body, "query",
-                            json_pack("{s:{s:o,s:o}}", "bool", "must", must, "filter", filter));
+    json_object_set_new(s.body, "size", json_integer(s.size));
+    json_object_set_new(s.body, "from", json_integer(s.from));
+    if (json_array_size(s.must) || json_array_size(s.filter)) {
+        json_object_set_new(s.body, "query",
+                            json_pack("{s:{s:o,s:o}}", "bool", "must", s.must, "filter", s.filter));
     } else {
-        json_decref(must);
-        json_decref(filter);
-        json_object_set_new(body, "query", json_pack("{s:{}}", "match_all"));
+        json_decref(s.must);
+        json_decref(s.filter);
+        json_object_set_new(s.body, "query", json_pack("{s:{}}", "match_all"));
     }
-    return body;
+    return s.body;
 }
 
 /* Reads the search body of a POST. Returns it, or NULL after answering 400. */
@@ -176,10 +233,7 @@ static json_t *body_of_post(http_req_t *req)
     json_t *v;
     json_object_foreach(body, key, v)
     {
-        int ok = 0;
-        for (const char *const *a = allowed; *a; a++)
-            ok |= strcmp(*a, key) == 0;
-        if (!ok) {
+        if (http_req_choice(key, allowed) < 0) {
             http_reply_errorf(req, 400, "invalid_body",
                               "$.%s: not a search key here (query, size, from, sort, "
                               "search_after, _source, track_total_hits)",
@@ -225,22 +279,20 @@ static void reply_engine_error(http_req_t *req, int status, const strbuf_t *resp
 {
     json_t *r = json_loadb(resp->data ? resp->data : "", resp->len, 0, NULL);
     json_t *e = json_object_get(r, "error");
-    char *msg = NULL;
-    if (asprintf(&msg, "%s: %s",
-                 json_string_value(json_object_get(e, "type"))
-                     ? json_string_value(json_object_get(e, "type"))
-                     : "error",
-                 json_string_value(json_object_get(e, "reason"))
-                     ? json_string_value(json_object_get(e, "reason"))
-                     : (json_is_string(e) ? json_string_value(e) : "the search was refused")) < 0)
-        abort();
+    const char *type = json_string_value(json_object_get(e, "type"));
+    const char *reason = json_string_value(json_object_get(e, "reason"));
+    strbuf_t msg = STRBUF_INIT;
+    strbuf_printf(&msg, "%s: %s", type ? type : "error",
+                  reason              ? reason
+                  : json_is_string(e) ? json_string_value(e)
+                                      : "the search was refused");
     if (status == 404)
-        http_reply_error(req, 404, "index_not_found", msg);
+        http_reply_error(req, 404, "index_not_found", msg.data);
     else if (status == 429 || status >= 500)
-        http_reply_error(req, 503, "search_unavailable", msg);
+        http_reply_error(req, 503, "search_unavailable", msg.data);
     else
-        http_reply_error(req, 400, "invalid_search", msg);
-    free(msg);
+        http_reply_error(req, 400, "invalid_search", msg.data);
+    strbuf_free(&msg);
     json_decref(r);
 }
 

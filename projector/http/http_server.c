@@ -10,6 +10,8 @@
  *
  * Connections (http_conn.c) are capped below the descriptor limit and closed when they do not
  * deliver a whole request within HTTP_REQUEST_DEADLINE_S. */
+#include "http_server.h"
+
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -24,7 +26,10 @@
 #include <sys/queue.h>
 
 #include "http_conn.h"
-#include "http_internal.h"
+#include "http_db.h"
+#include "http_reply.h"
+#include "http_route.h"
+#include "http_waits.h"
 #include "log.h"
 #include "schema.h"
 #include "sink_es.h"
@@ -57,11 +62,6 @@ struct http_server {
     int nworkers;
 };
 
-struct event_base *http_server_base(http_server_t *s)
-{
-    return s->base;
-}
-
 /* ---- the queues ---- */
 
 static void push(http_req_t ***tail, http_req_t *req)
@@ -79,7 +79,8 @@ static http_req_t *take_all(http_req_t **head, http_req_t ***tail)
     return all;
 }
 
-void http_server_dispatch(http_server_t *s, http_req_t *req)
+/* Hands req to the workers (taken). */
+static void dispatch(http_server_t *s, http_req_t *req)
 {
     pthread_mutex_lock(&s->mu);
     push(&s->todo_tail, req);
@@ -87,7 +88,8 @@ void http_server_dispatch(http_server_t *s, http_req_t *req)
     pthread_mutex_unlock(&s->mu);
 }
 
-void http_server_send(http_server_t *s, http_req_t *req)
+/* Sends req's reply and frees req (taken). */
+static void send_reply(http_server_t *s, http_req_t *req)
 {
     if (!req->status)
         http_reply_json(req, 500, NULL);
@@ -112,6 +114,17 @@ void http_server_send(http_server_t *s, http_req_t *req)
     http_req_free(req);
 }
 
+/* The held reads' way back into the server (http_waits_io_t). */
+static void waits_dispatch(void *arg, http_req_t *req)
+{
+    dispatch(arg, req);
+}
+
+static void waits_send(void *arg, http_req_t *req)
+{
+    send_reply(arg, req);
+}
+
 /* ---- the workers ---- */
 
 /* Runs req on a worker; a read that failed on a connection the server closed (a restart)
@@ -122,7 +135,7 @@ static void run(http_ctx_t *ctx, http_req_t *req)
         http_db_prepare(ctx->conn);
         if (req->kind == HTTP_JOB_POLL) {
             PQclear(req->result);
-            http_waits_poll_run(ctx, req);
+            http_waits_poll_run(ctx->conn, req);
             if (PQresultStatus(req->result) == PGRES_TUPLES_OK)
                 return;
         } else {
@@ -174,7 +187,7 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
         else if (req->hold)
             http_waits_hold(s->waits, req);
         else
-            http_server_send(s, req);
+            send_reply(s, req);
     }
 }
 
@@ -210,9 +223,9 @@ static void on_request(struct evhttp_request *ev, void *arg)
     http_conn_request(evcon ? http_conns_find(s->conns, evcon) : NULL);
     http_req_t *req = snapshot(ev);
     if (http_route(&s->loop_ctx, req, 1))
-        http_server_send(s, req);
+        send_reply(s, req);
     else
-        http_server_dispatch(s, req);
+        dispatch(s, req);
 }
 
 /* ---- start and stop ---- */
@@ -233,8 +246,7 @@ static int worker_init(worker_t *w, http_server_t *s, const http_ctx_t *shared, 
     w->ctx.conn = schema_connect(config_str(shared->cfg, CFG_PG), errstr, errstr_size);
     if (!w->ctx.conn)
         return -1;
-    PQclear(PQexec(w->ctx.conn, "SET application_name = 'projector-http';"
-                                " SET statement_timeout = '10s'"));
+    http_db_setup(w->ctx.conn);
     w->ctx.es = NULL;
     es_settings_t es = sink_es_settings(shared->cfg);
     if (es.url && !(w->ctx.es = es_client_new(&es, errstr, errstr_size)))
@@ -243,23 +255,26 @@ static int worker_init(worker_t *w, http_server_t *s, const http_ctx_t *shared, 
 }
 
 /* Binds host:port of http.listen; returns 0 or -1 with errstr. */
-static int bind_listen(http_server_t *s, const char *listen, char *errstr, size_t errstr_size)
+static int bind_listen(http_server_t *s, const config_t *cfg, char *errstr, size_t errstr_size)
 {
-    char host[256];
-    const char *colon = strrchr(listen, ':');
-    if (!colon || colon == listen || atoi(colon + 1) <= 0 || atoi(colon + 1) > 65535) {
+    const char *listen = config_str(cfg, CFG_HTTP_LISTEN);
+    char *host = xmalloc(strlen(listen) + 1);
+    int port, rc = -1;
+    if (config_listen(cfg, host, strlen(listen) + 1, &port) != 0) {
         snprintf(errstr, errstr_size, "http.listen: expected host:port, got \"%s\"", listen);
-        return -1;
+        goto done;
     }
-    snprintf(host, sizeof(host), "%.*s", (int)(colon - listen), listen);
     struct evhttp_bound_socket *bound =
-        evhttp_bind_socket_with_handle(s->http, host, (ev_uint16_t)atoi(colon + 1));
+        evhttp_bind_socket_with_handle(s->http, host, (ev_uint16_t)port);
     if (!bound) {
         snprintf(errstr, errstr_size, "http.listen: cannot listen on %s", listen);
-        return -1;
+        goto done;
     }
     s->conns = http_conns_new(s->base, s->http, evhttp_bound_socket_get_listener(bound));
-    return 0;
+    rc = 0;
+done:
+    free(host);
+    return rc;
 }
 
 static void free_list(http_req_t *all)
@@ -297,9 +312,8 @@ http_server_t *http_server_start(const http_ctx_t *shared, int workers, char *er
                                             EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD);
     evhttp_set_gencb(s->http, on_request, s);
     s->done_ev = event_new(s->base, -1, 0, on_done, s);
-    s->waits = http_waits_new(s);
-    const char *listen = config_str(shared->cfg, CFG_HTTP_LISTEN);
-    if (bind_listen(s, listen, errstr, errstr_size) != 0)
+    s->waits = http_waits_new(s->base, &(http_waits_io_t){waits_dispatch, waits_send, s});
+    if (bind_listen(s, shared->cfg, errstr, errstr_size) != 0)
         goto fail;
     for (int i = 0; i < workers; i++) {
         if (pthread_create(&s->workers[i].thread, NULL, worker_main, &s->workers[i]) != 0) {
@@ -316,7 +330,7 @@ http_server_t *http_server_start(const http_ctx_t *shared, int workers, char *er
     LOG(LOG_INFO,
         "http listening on %s with %d workers (connections while descriptors stay below "
         "%d)",
-        listen, workers, http_conns_cap(s->conns));
+        config_str(shared->cfg, CFG_HTTP_LISTEN), workers, http_conns_cap(s->conns));
     return s;
 fail:
     http_server_stop(s);

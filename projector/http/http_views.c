@@ -1,11 +1,14 @@
 /* The read-model endpoints: list the declared tables, get a row by key, list rows with filters
  * and keyset pagination. Only declared tables and columns are accepted; values are always bound
  * parameters. */
+#include "http_views.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_internal.h"
+#include "http_reply.h"
+#include "http_wait.h"
 #include "sqlgen.h"
 #include "strbuf.h"
 #include "xalloc.h"
@@ -38,8 +41,8 @@ static int load_columns(PGconn *conn, http_view_t *v, char *errstr, size_t errsz
     v->ncols = (size_t)PQntuples(r);
     v->cols = xcalloc(v->ncols, sizeof(*v->cols));
     for (size_t i = 0; i < v->ncols; i++) {
-        v->cols[i].name = strdup(PQgetvalue(r, (int)i, 0));
-        v->cols[i].type = strdup(PQgetvalue(r, (int)i, 1));
+        v->cols[i].name = xstrdup(PQgetvalue(r, (int)i, 0));
+        v->cols[i].type = xstrdup(PQgetvalue(r, (int)i, 1));
     }
     PQclear(r);
     return 0;
@@ -54,10 +57,10 @@ static int add_view(http_view_t **views, size_t *nviews, const mapping_t *m,
     *views = xrealloc(*views, (*nviews + 1) * sizeof(**views));
     http_view_t *v = &(*views)[(*nviews)++];
     memset(v, 0, sizeof(*v));
-    v->table = strdup(a->table);
+    v->table = xstrdup(a->table);
     v->m = m;
     v->nkeys = a->nkeys;
-    v->keys = calloc(a->nkeys, sizeof(char *));
+    v->keys = xcalloc(a->nkeys, sizeof(char *));
     for (size_t k = 0; k < a->nkeys; k++)
         v->keys[k] = a->keys[k].name;
     return 1;
@@ -182,7 +185,7 @@ static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0
 
 static char *b64_encode(const char *s, size_t n)
 {
-    char *out = malloc(4 * (n + 2) / 3 + 1), *o = out;
+    char *out = xmalloc(4 * (n + 2) / 3 + 1), *o = out;
     for (size_t i = 0; i < n; i += 3) {
         unsigned v = (unsigned char)s[i] << 16;
         if (i + 1 < n)
@@ -203,7 +206,7 @@ static char *b64_encode(const char *s, size_t n)
 static char *b64_decode(const char *s)
 {
     size_t n = strlen(s);
-    char *out = malloc(n + 1), *o = out;
+    char *out = xmalloc(n + 1), *o = out;
     unsigned v = 0;
     int bits = 0;
     for (size_t i = 0; i < n; i++) {
@@ -286,8 +289,9 @@ static int add_after(list_query_t *q, const char *cursor, json_t **decoded)
 /* Builds the list query from the request's parameters; replies and returns -1 on a bad one. */
 static int build_list(list_query_t *q, const http_view_t *v, http_req_t *req, json_t **cursor)
 {
-    static const char *const reserved[] = {"order_by", "order",        "limit",
-                                           "after",    "min_position", "wait_ms"};
+    static const char *const reserved[] = {"order_by",     "order",   "limit", "after",
+                                           "min_position", "wait_ms", NULL};
+    static const char *const orders[] = {"asc", "desc", NULL}; /* desc: 1 */
     const char *order_by = http_req_arg(req, "order_by");
     const char *order = http_req_arg(req, "order");
     const char *limit = http_req_arg(req, "limit");
@@ -302,11 +306,12 @@ static int build_list(list_query_t *q, const http_view_t *v, http_req_t *req, js
         }
         q->limit = q->limit > LIST_LIMIT_MAX ? LIST_LIMIT_MAX : q->limit;
     }
-    if (order && strcmp(order, "asc") != 0 && strcmp(order, "desc") != 0) {
+    int dir = http_req_choice(order, orders);
+    if (order && dir < 0) {
         http_reply_error(req, 400, "invalid_parameter", "order: expected asc or desc");
         return -1;
     }
-    q->desc = order && strcmp(order, "desc") == 0;
+    q->desc = dir == 1;
     if (order_by && !find_col(v, order_by)) {
         http_reply_error(req, 400, "unknown_column", "order_by: not a column of this view");
         return -1;
@@ -334,10 +339,7 @@ static int build_list(list_query_t *q, const http_view_t *v, http_req_t *req, js
     }
     for (size_t i = 0; i < req->nargs; i++) {
         const http_arg_t *kv = &req->args[i];
-        int skip = 0;
-        for (size_t r = 0; r < sizeof(reserved) / sizeof(reserved[0]); r++)
-            skip |= strcmp(kv->key, reserved[r]) == 0;
-        if (!skip && add_filter(q, v, kv->key, kv->value) != 0) {
+        if (http_req_choice(kv->key, reserved) < 0 && add_filter(q, v, kv->key, kv->value) != 0) {
             http_reply_errorf(req, 400, "unknown_column",
                               "%s: not a column of this view (filters are col, col.eq, col.ne, "
                               "col.gt, col.gte, col.lt, col.lte)",
@@ -434,7 +436,7 @@ void http_views(http_ctx_t *ctx, http_req_t *req, const char *rest)
         ; /* answered */
     else if (!v)
         http_reply_error(req, 404, "unknown_view", "no read table of that name is declared");
-    else if (!http_wait_positions(ctx, req, v->m))
+    else if (!http_wait_positions(req, v->m))
         ; /* held until the projection has applied min_position (or answered) */
     else if (nseg == 1)
         list_rows(ctx, req, v);

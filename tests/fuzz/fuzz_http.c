@@ -13,7 +13,9 @@
 
 #include "config.h"
 #include "errlist.h"
-#include "http_internal.h"
+#include "http_reply.h"
+#include "http_route.h"
+#include "http_views.h"
 #include "mapping.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

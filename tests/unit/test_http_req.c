@@ -12,7 +12,10 @@
 #include <cmocka.h>
 
 #include "errlist.h"
-#include "http_internal.h"
+#include "http_reply.h"
+#include "http_req.h"
+#include "http_route.h"
+#include "http_utf8.h"
 #include "support.h"
 
 static void test_utf8_valid(void **state)
