@@ -20,6 +20,7 @@
 
 #include "backoff.h"
 #include "decode.h"
+#include "json_alloc.h"
 #include "kafka_conf.h"
 #include "log.h"
 #include "xalloc.h"
@@ -475,8 +476,10 @@ static void *fetch_main(void *arg)
         if (stale) /* what was fetched since the stored positions is dropped: read it again */
             seek_to_stored(f);
         int ok = !stale && b->n > 0;
+        arena_t *was = json_alloc_use(b->arena); /* the batch's values go with the batch */
         for (size_t i = 0; ok && i < b->n; i++)
             decode(f, b, b->msgs[i], &b->events[i]);
+        json_alloc_use(was);
         pthread_mutex_lock(&f->mu);
         if (ok && b->generation == f->generation && stamp_positions(f, b) == 0) {
             set_state(f, b, BATCH_READY);

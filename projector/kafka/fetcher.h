@@ -23,7 +23,8 @@ typedef struct fetch_batch {
      * next follows its last event */
     event_position_t *pos;
     size_t npos;
-    arena_t *arena; /* error texts and header values of this batch */
+    arena_t *arena; /* error texts, header values and (json_alloc.h) the parsed values of this
+                       batch: reset when the batch is emptied */
     uint64_t generation;
 } fetch_batch_t;
 
