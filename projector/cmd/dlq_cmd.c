@@ -17,6 +17,7 @@
 #include "generation.h"
 #include "log.h"
 #include "mapping.h"
+#include "rfc3339.h"
 #include "schema.h"
 #include "sink_es.h"
 #include "sink_pg.h"
@@ -54,57 +55,14 @@ static int parse_duration(const char *text, long long now_s, char *out, size_t o
     return -1;
 }
 
-/* Does text match the pattern, where 'D' is a digit and any other character stands for
- * itself? Returns the length matched (all of the pattern), or 0. */
-static size_t match_digits(const char *text, const char *pattern)
-{
-    size_t i = 0;
-    for (; pattern[i]; i++)
-        if (pattern[i] == 'D' ? !isdigit((unsigned char)text[i]) : text[i] != pattern[i])
-            return 0;
-    return i;
-}
-
-/* Checks an RFC 3339 time: a date, optionally THH:MM[:SS[.fraction]] and Z or +HH:MM /
- * -HH:MM. Returns 1 when it names its offset, 0 when not (a date alone, or a local time), -1 when
- * it is not such a time. */
-static int parse_rfc3339(const char *text)
-{
-    int y, mo, d, h = 0, mi = 0, sec = 0;
-    if (!match_digits(text, "DDDD-DD-DD") || sscanf(text, "%4d-%2d-%2d", &y, &mo, &d) != 3 ||
-        mo < 1 || mo > 12 || d < 1 || d > 31)
-        return -1;
-    const char *p = text + 10;
-    if (!*p)
-        return 0;
-    if ((*p != 'T' && *p != 't' && *p != ' ') || !match_digits(++p, "DD:DD"))
-        return -1;
-    sscanf(p, "%2d:%2d", &h, &mi);
-    p += 5;
-    if (match_digits(p, ":DD")) {
-        sscanf(p, ":%2d", &sec);
-        p += 3;
-        if (*p == '.' && isdigit((unsigned char)p[1]))
-            for (p++; isdigit((unsigned char)*p); p++)
-                ;
-    }
-    if (h > 23 || mi > 59 || sec > 60)
-        return -1;
-    if (*p == 'Z' || *p == 'z')
-        return p[1] ? -1 : 1;
-    if (*p == '+' || *p == '-')
-        return match_digits(p + 1, "DD:DD") && !p[6] ? 1 : -1;
-    return *p ? -1 : 0;
-}
-
 int dlq_cmd_parse_since(const char *text, long long now_s, char *out, size_t out_size, char *errstr,
                         size_t errstr_size)
 {
     if (parse_duration(text, now_s, out, out_size) == 0)
         return 0;
-    int zoned = parse_rfc3339(text);
-    if (zoned >= 0) {
-        snprintf(out, out_size, "%s%s", text, zoned ? "" : text[10] ? "Z" : "T00:00:00Z");
+    rfc3339_t t;
+    if (rfc3339_parse(text, &t) == 0) { /* PostgreSQL reads it: UTC where no offset is given */
+        snprintf(out, out_size, "%s%s", text, t.has_offset ? "" : t.has_time ? "Z" : "T00:00:00Z");
         return 0;
     }
     snprintf(errstr, errstr_size,
