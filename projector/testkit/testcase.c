@@ -96,7 +96,7 @@ static int take_meta(json_t *o, const char *default_topic, testcase_event_t *e, 
     e->headers = json_incref(headers);
     if (topic && (!json_is_string(topic) || !json_string_length(topic)))
         return snprintf(errstr, errsz, "\"topic\" must be a topic's name"), -1;
-    e->topic = strdup(topic ? json_string_value(topic) : default_topic);
+    e->topic = xstrdup(topic ? json_string_value(topic) : default_topic);
     if (part && (!json_is_integer(part) || json_integer_value(part) < 0 ||
                  json_integer_value(part) > INT32_MAX))
         return snprintf(errstr, errsz, "\"partition\" must be a number from 0"), -1;
@@ -294,7 +294,7 @@ testcase_t *testcase_load(const char *dir, const char *default_topic, int expect
         len--;
     c->dir = xstrndup(dir, len);
     const char *slash = strrchr(c->dir, '/');
-    c->name = strdup(slash ? slash + 1 : c->dir);
+    c->name = xstrdup(slash ? slash + 1 : c->dir);
     size_t nerr = errlist_count(errs);
     load_events(c, default_topic, errs);
     char path[4096];
