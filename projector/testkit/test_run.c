@@ -17,6 +17,7 @@
 #include "arena.h"
 #include "decode.h"
 #include "generation.h"
+#include "pg_exec.h"
 #include "schema.h"
 #include "sink_pg.h"
 #include "sqlgen.h"
@@ -66,23 +67,6 @@ static char *with_dbname(const char *conninfo, const char *dbname, char *errstr,
     return sb.data;
 }
 
-/* Runs sql on c. Returns 0, or -1 with errstr (one line) and, when state is given, the
- * SQLSTATE copied there (6 bytes). */
-static int exec_ok(PGconn *c, const char *sql, char *state, char *errstr, size_t errsz)
-{
-    PGresult *r = PQexec(c, sql);
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
-    if (!ok) {
-        const char *code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-        if (state)
-            snprintf(state, 6, "%s", code ? code : "");
-        snprintf(errstr, errsz, "%s", PQerrorMessage(c));
-        errstr[strcspn(errstr, "\n")] = '\0';
-    }
-    PQclear(r);
-    return ok ? 0 : -1;
-}
-
 /* Creates the scratch database and connects to it. Returns 0, or -1 after printing why. */
 static int create_scratch(test_run_t *r)
 {
@@ -93,22 +77,25 @@ static int create_scratch(test_run_t *r)
     snprintf(r->name, sizeof(r->name), "projector_test_%d_%06x", (int)getpid(),
              (unsigned)rand() & 0xffffff);
     snprintf(sql, sizeof(sql), "CREATE DATABASE %s", r->name);
-    char state[6] = "";
-    if (exec_ok(r->admin, sql, state, err, sizeof(err)) != 0) {
+    pg_err_t e;
+    if (pg_exec(r->admin, sql, 0, NULL, PG_SIMPLE, NULL, &e) != 0) {
         r->name[0] = '\0';
-        if (strcmp(state, "42501") == 0) /* insufficient_privilege */
+        if (strcmp(e.sqlstate, "42501") == 0) /* insufficient_privilege */
             fprintf(stderr,
                     "projector test: the role may not create databases (%s): the cases run in a "
                     "scratch database that projector test creates and drops, which needs the "
                     "CREATEDB privilege (ALTER ROLE ... CREATEDB)\n",
-                    err);
+                    e.msg);
         else
-            fprintf(stderr, "projector test: creating a scratch database: %s\n", err);
+            fprintf(stderr, "projector test: creating a scratch database: %s\n", e.msg);
         return -1;
     }
     snprintf(sql, sizeof(sql), "ALTER DATABASE %s SET timezone TO 'UTC'", r->name);
-    if (exec_ok(r->admin, sql, NULL, err, sizeof(err)) != 0 ||
-        !(r->conninfo = with_dbname(config_str(r->cfg, CFG_PG), r->name, err, sizeof(err))) ||
+    if (pg_exec(r->admin, sql, 0, NULL, PG_SIMPLE, NULL, &e) != 0) {
+        fprintf(stderr, "projector test: scratch database %s: %s\n", r->name, e.msg);
+        return -1;
+    }
+    if (!(r->conninfo = with_dbname(config_str(r->cfg, CFG_PG), r->name, err, sizeof(err))) ||
         !(r->conn = schema_connect(r->conninfo, err, sizeof(err)))) {
         fprintf(stderr, "projector test: scratch database %s: %s\n", r->name, err);
         return -1;
@@ -116,22 +103,25 @@ static int create_scratch(test_run_t *r)
     return 0;
 }
 
-/* The primary key columns of table, as a JSON array (new reference; [] when none), or NULL. */
-static json_t *primary_key(PGconn *c, const char *table)
+/* The primary key columns of table, as a JSON array (new reference; [] when none), or NULL with
+ * *e saying why. */
+static json_t *primary_key(PGconn *c, const char *table, pg_err_t *e)
 {
     strbuf_t name = STRBUF_INIT;
     sqlgen_put_table(&name, table);
     const char *params[] = {name.data};
-    PGresult *r = PQexecParams(c,
-                               "SELECT coalesce(json_agg(a.attname ORDER BY"
-                               " array_position(i.indkey, a.attnum)), '[]')::text FROM pg_index i"
-                               " JOIN pg_attribute a ON a.attrelid = i.indrelid"
-                               " AND a.attnum = ANY (i.indkey)"
-                               " WHERE i.indrelid = $1::regclass AND i.indisprimary",
-                               1, NULL, params, NULL, NULL, 0);
+    PGresult *r = NULL;
+    int rc = pg_exec(c,
+                     "SELECT coalesce(json_agg(a.attname ORDER BY"
+                     " array_position(i.indkey, a.attnum)), '[]')::text FROM pg_index i"
+                     " JOIN pg_attribute a ON a.attrelid = i.indrelid"
+                     " AND a.attnum = ANY (i.indkey)"
+                     " WHERE i.indrelid = $1::regclass AND i.indisprimary",
+                     1, params, 0, &r, e);
     strbuf_free(&name);
-    json_t *cols =
-        PQresultStatus(r) == PGRES_TUPLES_OK ? json_loads(PQgetvalue(r, 0, 0), 0, NULL) : NULL;
+    json_t *cols = rc == 0 ? json_loads(PQgetvalue(r, 0, 0), 0, NULL) : NULL;
+    if (rc == 0 && !cols)
+        snprintf(e->msg, sizeof(e->msg), "the server's answer is not JSON");
     PQclear(r);
     return cols;
 }
@@ -158,10 +148,11 @@ static int collect_keys(test_run_t *r)
         for (size_t t = 0; t < n; t++) {
             if (json_object_get(r->keys, tables[t]))
                 continue;
-            json_t *cols = primary_key(r->conn, tables[t]);
+            pg_err_t e;
+            json_t *cols = primary_key(r->conn, tables[t], &e);
             if (!cols) {
-                fprintf(stderr, "projector test: reading the primary key of %s: %s", tables[t],
-                        PQerrorMessage(r->conn));
+                fprintf(stderr, "projector test: reading the primary key of %s: %s\n", tables[t],
+                        e.msg);
                 return -1;
             }
             json_object_set_new(r->keys, tables[t], cols);
@@ -174,10 +165,8 @@ static int collect_keys(test_run_t *r)
 
 test_run_t *test_run_new(const config_t *cfg, int *exit_code)
 {
-    test_run_t *r = calloc(1, sizeof(*r));
+    test_run_t *r = xcalloc(1, sizeof(*r));
     char err[1024];
-    if (!r)
-        abort();
     r->cfg = cfg;
     *exit_code = 1;
     if (!(r->admin = schema_connect(config_str(cfg, CFG_PG), err, sizeof(err)))) {
@@ -211,11 +200,12 @@ int test_run_destroy(test_run_t *r)
     if (r->conn)
         PQfinish(r->conn);
     if (r->name[0]) {
-        char sql[160], err[1024];
+        char sql[160];
+        pg_err_t e;
         snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", r->name);
-        if (exec_ok(r->admin, sql, NULL, err, sizeof(err)) != 0) {
+        if (pg_exec(r->admin, sql, 0, NULL, PG_SIMPLE, NULL, &e) != 0) {
             fprintf(stderr, "projector test: the scratch database %s could not be dropped: %s\n",
-                    r->name, err);
+                    r->name, e.msg);
             rc = -1;
         }
     }
@@ -254,7 +244,10 @@ static int reset(test_run_t *r, char *errstr, size_t errsz)
         sqlgen_put_table(&sql, t);
     }
     strbuf_puts(&sql, " RESTART IDENTITY CASCADE");
-    int rc = exec_ok(r->conn, sql.data, NULL, errstr, errsz);
+    pg_err_t e;
+    int rc = pg_exec(r->conn, sql.data, 0, NULL, PG_SIMPLE, NULL, &e);
+    if (rc != 0)
+        snprintf(errstr, errsz, "%s", e.msg);
     strbuf_free(&sql);
     json_decref(r->docs);
     r->docs = json_object();
@@ -399,10 +392,8 @@ static int apply_events(sink_pg_t *sink, const applier_stores_t *st, event_t *ev
 static int run_mapping(test_run_t *r, const mapping_t *m, const testcase_t *c, int single,
                        char *errstr, size_t errsz)
 {
-    event_t *ev = calloc(c->nevents + 1, sizeof(*ev));
+    event_t *ev = xcalloc(c->nevents + 1, sizeof(*ev));
     arena_t *arena = arena_new();
-    if (!ev)
-        abort();
     size_t n = build_events(r, m, c, ev, arena);
     generation_t live;
     generation_live(&live, r->cfg, m);
@@ -444,12 +435,15 @@ static json_t *portable_error(const test_run_t *r, const char *error)
 
 static int read_dead(test_run_t *r, const testcase_t *c, json_t *state, char *errstr, size_t errsz)
 {
-    PGresult *res = PQexec(r->conn, "SELECT projection, topic, partition, \"offset\", stage,"
-                                    " error FROM projector.dead_letters"
-                                    " ORDER BY topic, partition, \"offset\", projection");
-    int ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+    PGresult *res = NULL;
+    pg_err_t e;
+    int ok =
+        pg_exec(r->conn,
+                "SELECT projection, topic, partition, \"offset\", stage, error"
+                " FROM projector.dead_letters ORDER BY topic, partition, \"offset\", projection",
+                0, NULL, PG_SIMPLE, &res, &e) == 0;
     if (!ok)
-        snprintf(errstr, errsz, "reading the dead letters: %s", PQerrorMessage(r->conn));
+        snprintf(errstr, errsz, "reading the dead letters: %s", e.msg);
     json_t *dead = json_array();
     json_object_set_new(state, "dead_letters", dead);
     for (int i = 0; ok && i < PQntuples(res); i++) {

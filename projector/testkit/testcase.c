@@ -4,51 +4,21 @@
  * letter can be named by its offset as well as by its line. */
 #include "testcase.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "rfc3339.h"
 #include "xalloc.h"
 
-/* Parses an RFC 3339 time (YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)) into ms since the
- * epoch. Returns 0 or -1. */
+/* A timestamp's RFC 3339 time, which must give seconds and an offset
+ * (YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)), into ms since the epoch. Returns 0 or -1. */
 static int parse_time(const char *s, int64_t *ms)
 {
-    struct tm tm;
-    memset(&tm, 0, sizeof(tm));
-    int used = 0;
-    if (sscanf(s, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-               &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &used) != 6 ||
-        used != 19 || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
-        tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+    rfc3339_t t;
+    if (rfc3339_parse(s, &t) != 0 || !t.has_seconds || !t.has_offset)
         return -1;
-    const char *p = s + used;
-    int64_t frac = 0, scale = 1000;
-    if (*p == '.') {
-        if (!isdigit((unsigned char)p[1]))
-            return -1;
-        for (p++; isdigit((unsigned char)*p); p++, scale /= 10)
-            if (scale > 1)
-                frac = frac * 10 + (*p - '0');
-        while (scale > 1) {
-            frac *= 10;
-            scale /= 10;
-        }
-    }
-    int offset_min = 0, oh, om;
-    if ((*p == 'Z' || *p == 'z') && !p[1]) {
-        offset_min = 0;
-    } else if ((*p == '+' || *p == '-') && strlen(p) == 6 &&
-               sscanf(p + 1, "%2d:%2d", &oh, &om) == 2 && oh < 24 && om < 60) {
-        offset_min = (*p == '-' ? -1 : 1) * (oh * 60 + om);
-    } else {
-        return -1;
-    }
-    tm.tm_year -= 1900;
-    tm.tm_mon -= 1;
-    *ms = ((int64_t)timegm(&tm) - offset_min * 60) * 1000 + frac;
+    *ms = t.ms;
     return 0;
 }
 
@@ -126,7 +96,7 @@ static int take_meta(json_t *o, const char *default_topic, testcase_event_t *e, 
     e->headers = json_incref(headers);
     if (topic && (!json_is_string(topic) || !json_string_length(topic)))
         return snprintf(errstr, errsz, "\"topic\" must be a topic's name"), -1;
-    e->topic = strdup(topic ? json_string_value(topic) : default_topic);
+    e->topic = xstrdup(topic ? json_string_value(topic) : default_topic);
     if (part && (!json_is_integer(part) || json_integer_value(part) < 0 ||
                  json_integer_value(part) > INT32_MAX))
         return snprintf(errstr, errsz, "\"partition\" must be a number from 0"), -1;
@@ -324,7 +294,7 @@ testcase_t *testcase_load(const char *dir, const char *default_topic, int expect
         len--;
     c->dir = xstrndup(dir, len);
     const char *slash = strrchr(c->dir, '/');
-    c->name = strdup(slash ? slash + 1 : c->dir);
+    c->name = xstrdup(slash ? slash + 1 : c->dir);
     size_t nerr = errlist_count(errs);
     load_events(c, default_topic, errs);
     char path[4096];

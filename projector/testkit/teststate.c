@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pg_exec.h"
 #include "sqlgen.h"
+#include "xalloc.h"
 
 const teststate_labels_t teststate_expected_labels = {"missing", "extra", "expected", "got"};
 
@@ -153,10 +155,8 @@ static size_t diff_table(const char *table, json_t *a, json_t *b, const json_t *
                          const teststate_labels_t *l, strbuf_t *out)
 {
     size_t n = 0, nb = json_array_size(b), i;
-    char *matched = calloc(nb + 1, 1);
+    char *matched = xcalloc(nb + 1, 1);
     json_t *r;
-    if (!matched)
-        abort();
     json_array_foreach(a, i, r)
     {
         json_t *shown = NULL;
@@ -245,10 +245,8 @@ static long find_dead(json_t *b, json_t *d, const char *taken)
 static size_t diff_dead(json_t *a, json_t *b, const teststate_labels_t *l, strbuf_t *out)
 {
     size_t n = 0, i;
-    char *taken = calloc(json_array_size(b) + 1, 1);
+    char *taken = xcalloc(json_array_size(b) + 1, 1);
     json_t *d;
-    if (!taken)
-        abort();
     json_array_foreach(a, i, d)
     {
         long line = (long)json_integer_value(json_object_get(d, "line"));
@@ -342,11 +340,12 @@ static int read_table(PGconn *conn, const char *table, const json_t *cols, json_
     }
     if (!json_array_size(cols))
         strbuf_puts(&sql, "row_to_json(t)::text");
-    PGresult *r = PQexec(conn, sql.data);
+    PGresult *r = NULL;
+    pg_err_t e;
+    int ok = pg_exec(conn, sql.data, 0, NULL, PG_SIMPLE, &r, &e) == 0;
     strbuf_free(&sql);
-    int ok = PQresultStatus(r) == PGRES_TUPLES_OK;
     if (!ok)
-        snprintf(errstr, errsz, "reading table %s: %s", table, PQerrorMessage(conn));
+        snprintf(errstr, errsz, "reading table %s: %s", table, e.msg);
     for (int k = 0; ok && k < PQntuples(r); k++) {
         json_t *row = parse_row(PQgetvalue(r, k, 0));
         if (!row) {

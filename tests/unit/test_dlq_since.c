@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "dlq_cmd.h"
+#include "cmd_dlq.h"
 #include "support.h"
 
 /* 2026-12-01T12:00:00Z: "now" for the durations. */
@@ -63,7 +63,7 @@ static void test_since(void **state)
     for (size_t i = 0; i < N_ROWS(since_rows); i++) {
         const since_row_t *r = &since_rows[i];
         char out[128] = "", err[512] = "";
-        int rc = dlq_cmd_parse_since(r->text, NOW, out, sizeof(out), err, sizeof(err));
+        int rc = cmd_dlq_parse_since(r->text, NOW, out, sizeof(out), err, sizeof(err));
         if (r->want && rc != 0)
             fail_msg("'%s': refused (%s), expected %s", r->text, err, r->want);
         if (r->want && strcmp(out, r->want) != 0)

@@ -1,7 +1,7 @@
 /* `projector status`: every projection's generation, positions and lag, and its rebuild's
  * progress (events replayed / total, events/s since it started, time left, lag per partition
  * of the generation replaying). */
-#include "status.h"
+#include "cmd_status.h"
 
 #include <libpq-fe.h>
 #include <librdkafka/rdkafka.h>
@@ -115,7 +115,10 @@ static int print_rebuild(PGconn *c, rd_kafka_t *rk, const mapping_t *m)
     return 0;
 }
 
-int status_run(const config_t *cfg)
+/* Prints the status of every projection of the mappings directory, read from the database and
+ * the brokers of cfg. Returns an exit code: 0, 1 when the database cannot be read, 2 for invalid
+ * mappings. */
+static int show_status(const config_t *cfg)
 {
     char err[1024];
     PGconn *c = schema_connect(config_str(cfg, CFG_PG), err, sizeof(err));
@@ -170,4 +173,9 @@ done:
     mapping_set_destroy(set);
     PQfinish(c);
     return rc;
+}
+
+int cmd_status_main(const cmd_args_command_t *c, int argc, char **argv)
+{
+    return cmd_args_run_plain(c, argc, argv, show_status);
 }

@@ -1,12 +1,13 @@
-/* `projector dlq list|show|replay`: inspect dead-lettered events and apply them after a fix.
+/* `projector dlq list|show|replay|discard`: inspect dead-lettered events, apply them after a fix.
  *
  * projector.dead_letters is the exact record (the dead-letter topic may hold a duplicate after
  * a crash). A replay applies the event as the current mapping says, in one transaction that
  * also resolves the record, so replaying twice applies it once. */
-#include "dlq_cmd.h"
+#include "cmd_dlq.h"
 
 #include <ctype.h>
 #include <libpq-fe.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,9 +18,32 @@
 #include "generation.h"
 #include "log.h"
 #include "mapping.h"
+#include "rfc3339.h"
 #include "schema.h"
+#include "service.h"
 #include "sink_es.h"
 #include "sink_pg.h"
+#include "xalloc.h"
+
+typedef struct dlq_action dlq_action_t;
+
+/* The options of `projector dlq`. */
+typedef struct dlq_opts {
+    const dlq_action_t *action;
+    const char *projection; /* only this projection's dead letters, or NULL */
+    char since[128];        /* only those dead-lettered at or after this time (RFC 3339, as
+                               cmd_dlq_parse_since() gives it), or "" */
+    long long id;           /* only this one (0: any) */
+    int all;                /* list: include the replayed ones */
+} dlq_opts_t;
+
+/* An action of `projector dlq ACTION`. */
+struct dlq_action {
+    const char *name;
+    /* Runs it on connection c (the database of cfg). Returns an exit code. Blocks. */
+    int (*run)(const config_t *cfg, PGconn *c, const dlq_opts_t *o);
+    const char *help; /* its text in --help, lines separated by '\n' */
+};
 
 /* The filters every action shares, as parameters $1..$4 of the queries below. Dead letters of
  * a generation being built ("<projection>#g<N>", the projection's at the switch) only when
@@ -54,57 +78,14 @@ static int parse_duration(const char *text, long long now_s, char *out, size_t o
     return -1;
 }
 
-/* Does text match the pattern, where 'D' is a digit and any other character stands for
- * itself? Returns the length matched (all of the pattern), or 0. */
-static size_t match_digits(const char *text, const char *pattern)
-{
-    size_t i = 0;
-    for (; pattern[i]; i++)
-        if (pattern[i] == 'D' ? !isdigit((unsigned char)text[i]) : text[i] != pattern[i])
-            return 0;
-    return i;
-}
-
-/* Checks an RFC 3339 time: a date, optionally THH:MM[:SS[.fraction]] and Z or +HH:MM /
- * -HH:MM. Returns 1 when it names its offset, 0 when not (a date alone, or a local time), -1 when
- * it is not such a time. */
-static int parse_rfc3339(const char *text)
-{
-    int y, mo, d, h = 0, mi = 0, sec = 0;
-    if (!match_digits(text, "DDDD-DD-DD") || sscanf(text, "%4d-%2d-%2d", &y, &mo, &d) != 3 ||
-        mo < 1 || mo > 12 || d < 1 || d > 31)
-        return -1;
-    const char *p = text + 10;
-    if (!*p)
-        return 0;
-    if ((*p != 'T' && *p != 't' && *p != ' ') || !match_digits(++p, "DD:DD"))
-        return -1;
-    sscanf(p, "%2d:%2d", &h, &mi);
-    p += 5;
-    if (match_digits(p, ":DD")) {
-        sscanf(p, ":%2d", &sec);
-        p += 3;
-        if (*p == '.' && isdigit((unsigned char)p[1]))
-            for (p++; isdigit((unsigned char)*p); p++)
-                ;
-    }
-    if (h > 23 || mi > 59 || sec > 60)
-        return -1;
-    if (*p == 'Z' || *p == 'z')
-        return p[1] ? -1 : 1;
-    if (*p == '+' || *p == '-')
-        return match_digits(p + 1, "DD:DD") && !p[6] ? 1 : -1;
-    return *p ? -1 : 0;
-}
-
-int dlq_cmd_parse_since(const char *text, long long now_s, char *out, size_t out_size, char *errstr,
+int cmd_dlq_parse_since(const char *text, long long now_s, char *out, size_t out_size, char *errstr,
                         size_t errstr_size)
 {
     if (parse_duration(text, now_s, out, out_size) == 0)
         return 0;
-    int zoned = parse_rfc3339(text);
-    if (zoned >= 0) {
-        snprintf(out, out_size, "%s%s", text, zoned ? "" : text[10] ? "Z" : "T00:00:00Z");
+    rfc3339_t t;
+    if (rfc3339_parse(text, &t) == 0) { /* PostgreSQL reads it: UTC where no offset is given */
+        snprintf(out, out_size, "%s%s", text, t.has_offset ? "" : t.has_time ? "Z" : "T00:00:00Z");
         return 0;
     }
     snprintf(errstr, errstr_size,
@@ -130,25 +111,26 @@ static void query_failed(PGconn *c, PGresult *r, const char *action)
         fprintf(stderr, "projector dlq %s: %s", action, PQerrorMessage(c));
 }
 
-static PGresult *query(PGconn *c, const char *select, const dlq_cmd_opts_t *o, int all)
+static PGresult *query(PGconn *c, const char *select, const dlq_opts_t *o, int all)
 {
     char sql[2048], id[24];
     snprintf(sql, sizeof(sql), "%s%s ORDER BY projection, topic, partition, \"offset\"", select,
              filter);
     snprintf(id, sizeof(id), "%lld", o->id);
-    const char *params[4] = {o->projection ? o->projection : "", o->since ? o->since : "", id,
+    const char *params[4] = {o->projection ? o->projection : "", o->since, id,
                              all ? "true" : "false"};
     PGresult *r = PQexecParams(c, sql, 4, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        query_failed(c, r, o->action);
+        query_failed(c, r, o->action->name);
         PQclear(r);
         return NULL;
     }
     return r;
 }
 
-static int list(PGconn *c, const dlq_cmd_opts_t *o)
+static int list(const config_t *cfg, PGconn *c, const dlq_opts_t *o)
 {
+    (void)cfg;
     PGresult *r =
         query(c,
               "SELECT id, projection, topic || '/' || partition || '/' || \"offset\","
@@ -184,8 +166,9 @@ static void print_bytes(const unsigned char *p, size_t n)
     putchar('\n');
 }
 
-static int show(PGconn *c, const dlq_cmd_opts_t *o)
+static int show(const config_t *cfg, PGconn *c, const dlq_opts_t *o)
 {
+    (void)cfg;
     if (!o->id) {
         fprintf(stderr,
                 "projector dlq show: give the dead letter's --id (see 'projector dlq list')\n");
@@ -309,8 +292,9 @@ static int still_dead(PGconn *c, const char *id)
     return dead;
 }
 
-static int discard(PGconn *c, const dlq_cmd_opts_t *o)
+static int discard(const config_t *cfg, PGconn *c, const dlq_opts_t *o)
 {
+    (void)cfg;
     if (!o->id) {
         fprintf(stderr, "projector dlq discard: give the dead letter's --id\n");
         return 2;
@@ -334,7 +318,7 @@ static int discard(PGconn *c, const dlq_cmd_opts_t *o)
     return ok && n ? 0 : 1;
 }
 
-static int replay(const config_t *cfg, PGconn *c, const dlq_cmd_opts_t *o)
+static int replay(const config_t *cfg, PGconn *c, const dlq_opts_t *o)
 {
     mapping_set_t *set = schema_prepare_mappings(cfg, c);
     if (!set)
@@ -351,10 +335,8 @@ static int replay(const config_t *cfg, PGconn *c, const dlq_cmd_opts_t *o)
         return 1;
     }
     size_t n = mapping_set_count(set);
-    sink_pg_t **sinks = calloc(n + 1, sizeof(*sinks));
-    sink_es_t **indexers = calloc(n + 1, sizeof(*indexers));
-    if (!sinks || !indexers)
-        abort();
+    sink_pg_t **sinks = xcalloc(n + 1, sizeof(*sinks));
+    sink_es_t **indexers = xcalloc(n + 1, sizeof(*indexers));
     arena_t *arena = arena_new();
     int failed = 0, done = 0;
     for (int i = 0; i < PQntuples(r); i++) {
@@ -399,23 +381,115 @@ static int replay(const config_t *cfg, PGconn *c, const dlq_cmd_opts_t *o)
     return failed ? 1 : 0;
 }
 
-int dlq_cmd_run(const config_t *cfg, const dlq_cmd_opts_t *o)
+/* The actions, each with its text in --help. */
+static const dlq_action_t actions[] = {
+    {"list", list, "dead letters not replayed yet (--all: every one)"},
+    {"show", show, "one dead letter with its key and value (--id N)"},
+    {"replay", replay,
+     "apply the dead letters again with the current mappings, each once;\n"
+     "one that fails again stays, with its new error (exit code 1)"},
+    {"discard", discard,
+     "resolve one (--id N) without applying it; what was parked behind it\n"
+     "applies at the next replay"},
+};
+
+/* cmd_args_spec_t.positional: the first argument naming an action is the action. */
+static int take_action(void *opts, const char *arg, char *errstr, size_t errstr_size)
 {
+    dlq_opts_t *o = opts;
+    (void)errstr, (void)errstr_size;
+    if (o->action)
+        return 0; /* a second one is an unexpected argument */
+    for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+        if (strcmp(arg, actions[i].name) == 0) {
+            o->action = &actions[i];
+            return 1;
+        }
+    return 0;
+}
+
+/* --since TIME into o->since, as PostgreSQL reads it. Returns 0 or -1 with errstr. */
+static int set_since(void *opts, const char *value, char *errstr, size_t errstr_size)
+{
+    dlq_opts_t *o = opts;
+    return cmd_dlq_parse_since(value, (long long)time(NULL), o->since, sizeof(o->since), errstr,
+                               errstr_size);
+}
+
+/* --id N: a dead letter's id, from 1. Returns 0 or -1 with errstr. */
+static int set_id(void *opts, const char *value, char *errstr, size_t errstr_size)
+{
+    dlq_opts_t *o = opts;
+    char *end;
+    o->id = strtoll(value, &end, 10);
+    if (*end || o->id <= 0) {
+        snprintf(errstr, errstr_size, "--id takes a dead letter's id (a number)");
+        return -1;
+    }
+    return 0;
+}
+
+/* The flags of every action (--projection and --id are filters, --all is list's). */
+static const cmd_args_flag_t flags[] = {
+    {"--projection", "P", offsetof(dlq_opts_t, projection), NULL, NULL},
+    {"--since", "TIME", 0, set_since,
+     "an RFC 3339 time (2026-11-27T10:00Z; UTC unless an offset is\n"
+     "given) or a duration back from now (90s, 30m, 1h, 7d, 2w)"},
+    {"--id", "N", 0, set_id, NULL},
+    {"--all", NULL, offsetof(dlq_opts_t, all), NULL, NULL},
+};
+
+/* cmd_args_spec_t.check: an action is named (unless for --help). */
+static int check_action(const void *opts, int help, char *errstr, size_t errstr_size)
+{
+    const dlq_opts_t *o = opts;
+    if (o->action || help)
+        return 0;
+    snprintf(errstr, errstr_size, "say list, show, replay or discard (see 'projector dlq --help')");
+    return -1;
+}
+
+/* cmd_args_spec_t.usage: the usage line, the summary, the actions and the flags. */
+static void usage(FILE *out, const cmd_args_command_t *c)
+{
+    fprintf(out,
+            "usage: projector dlq list|show|replay|discard [--projection P] [--since TIME] "
+            "[--id N] [--all] [options]\n\n%s.\n\n",
+            c->summary);
+    for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+        cmd_args_help_row(out, 9, actions[i].name, actions[i].help);
+    fprintf(out, "  --projection P, --id N: filters\n");
+    cmd_args_help_flags(out, 15, flags, sizeof(flags) / sizeof(flags[0]));
+    fputc('\n', out);
+}
+
+/* cmd_args_spec_t.execute: runs the action against the database of cfg. */
+static int execute(const config_t *cfg, const void *opts)
+{
+    const dlq_opts_t *o = opts;
     char err[1024];
     PGconn *c = schema_connect(config_str(cfg, CFG_PG), err, sizeof(err));
     if (!c) {
         fprintf(stderr, "projector dlq: %s\n", err);
-        return 1;
+        return EXIT_FAILURE_RUNTIME;
     }
-    int rc;
-    if (strcmp(o->action, "list") == 0)
-        rc = list(c, o);
-    else if (strcmp(o->action, "show") == 0)
-        rc = show(c, o);
-    else if (strcmp(o->action, "discard") == 0)
-        rc = discard(c, o);
-    else
-        rc = replay(cfg, c, o);
+    int rc = o->action->run(cfg, c, o);
     PQfinish(c);
     return rc;
+}
+
+static const cmd_args_spec_t spec = {
+    .flags = flags,
+    .nflags = sizeof(flags) / sizeof(flags[0]),
+    .positional = take_action,
+    .check = check_action,
+    .usage = usage,
+    .execute = execute,
+};
+
+int cmd_dlq_main(const cmd_args_command_t *c, int argc, char **argv)
+{
+    dlq_opts_t o;
+    memset(&o, 0, sizeof(o));
+    return cmd_args_run(c, &spec, &o, argc, argv);
 }

@@ -4,10 +4,11 @@
  * Each case then runs twice in the scratch database (test_run.c): all events in one batch, and
  * one event per batch. Both states are compared with expected.json, and with each other: two
  * modes that disagree mean the read model depends on how events are batched. */
-#include "test_cmd.h"
+#include "cmd_test.h"
 
 #include <dirent.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,18 @@
 #include "test_run.h"
 #include "testcase.h"
 #include "teststate.h"
+#include "xalloc.h"
+
+/* At most this many case directories on the command line. */
+#define MAX_CASES 1024
+
+/* The options of `projector test`. */
+typedef struct test_opts {
+    int update;        /* --update: write each case's actual state as its expected.json */
+    const char *junit; /* --junit FILE: write JUnit XML there, or NULL */
+    const char *cases[MAX_CASES]; /* case directories (a directory of cases stands for each) */
+    size_t ncases;
+} test_opts_t;
 
 /* The two ways a case runs. */
 static const struct {
@@ -65,27 +78,27 @@ static void expand(const char *dir, char ***out, size_t *n)
         char sub[4096];
         snprintf(sub, sizeof(sub), "%s/%s", dir, names[i]->d_name);
         if (names[i]->d_name[0] != '.' && is_case(sub)) {
-            *out = realloc(*out, (*n + 1) * sizeof(**out));
-            (*out)[(*n)++] = strdup(sub);
+            *out = xrealloc(*out, (*n + 1) * sizeof(**out));
+            (*out)[(*n)++] = xstrdup(sub);
         }
         free(names[i]);
     }
     free(names);
     if (k < 0 || *n == 0) { /* a case, or nothing found: say so when it is loaded */
-        *out = realloc(*out, (*n + 1) * sizeof(**out));
-        (*out)[(*n)++] = strdup(dir);
+        *out = xrealloc(*out, (*n + 1) * sizeof(**out));
+        (*out)[(*n)++] = xstrdup(dir);
     }
 }
 
 /* Loads the cases; returns how many, or 0 after printing every problem. */
-static size_t load_cases(const test_cmd_opts_t *o, const char *topic, testcase_t ***cases)
+static size_t load_cases(const test_opts_t *o, const char *topic, testcase_t ***cases)
 {
     errlist_t *errs = errlist_new();
     char **dirs = NULL;
     size_t ndirs = 0, n = 0;
     for (size_t i = 0; i < o->ncases; i++)
         expand(o->cases[i], &dirs, &ndirs);
-    *cases = calloc(ndirs + 1, sizeof(**cases));
+    *cases = xcalloc(ndirs + 1, sizeof(**cases));
     for (size_t i = 0; i < ndirs; i++) {
         testcase_t *c = testcase_load(dirs[i], topic, o->update, errs);
         if (c)
@@ -319,12 +332,10 @@ static int interrupted(void)
 }
 
 /* Runs the loaded cases; returns the exit code. */
-static int run_all(test_run_t *r, testcase_t **cases, size_t n, const test_cmd_opts_t *o)
+static int run_all(test_run_t *r, testcase_t **cases, size_t n, const test_opts_t *o)
 {
-    outcome_t *out = calloc(n + 1, sizeof(*out));
+    outcome_t *out = xcalloc(n + 1, sizeof(*out));
     size_t failed = 0, ran = 0;
-    if (!out)
-        abort();
     for (; ran < n && !interrupted(); ran++) {
         run_case(r, cases[ran], o->update, &out[ran]);
         failed += (size_t)report(cases[ran], &out[ran], o->update);
@@ -342,8 +353,13 @@ static int run_all(test_run_t *r, testcase_t **cases, size_t n, const test_cmd_o
     return rc;
 }
 
-int test_cmd_run(const config_t *cfg, const test_cmd_opts_t *o)
+/* cmd_args_spec_t.execute: runs the cases with the mappings and views of cfg in a database it
+ * creates on cfg's server and drops afterwards (nothing is written to the database cfg names).
+ * Returns 0 every case passed; 1 a case failed, or the database failed or may not be created; 2
+ * invalid mappings, views or cases (each problem printed as "file: where: message"). */
+static int execute(const config_t *cfg, const void *opts)
 {
+    const test_opts_t *o = opts;
     errlist_t *errs = errlist_new();
     mapping_set_t *set = mapping_set_load(config_str(cfg, CFG_MAPPINGS), errs);
     errlist_print(errs, stderr);
@@ -374,4 +390,71 @@ int test_cmd_run(const config_t *cfg, const test_cmd_opts_t *o)
     free(cases);
     mapping_set_destroy(set);
     return rc;
+}
+
+/* cmd_args_spec_t.positional: every positional argument is a case directory. */
+static int take_case(void *opts, const char *arg, char *errstr, size_t errstr_size)
+{
+    test_opts_t *o = opts;
+    if (o->ncases == MAX_CASES) {
+        snprintf(errstr, errstr_size, "at most %d case directories", MAX_CASES);
+        return -1;
+    }
+    o->cases[o->ncases++] = arg;
+    return 1;
+}
+
+/* cmd_args_spec_t.check: a case directory is named (unless for --help). */
+static int check_cases_given(const void *opts, int help, char *errstr, size_t errstr_size)
+{
+    const test_opts_t *o = opts;
+    if (o->ncases || help)
+        return 0;
+    snprintf(errstr, errstr_size,
+             "name the case directories (projector test [--update] [--junit FILE] CASE_DIR...)");
+    return -1;
+}
+
+/* The flags, each setting a field of test_opts_t. */
+static const cmd_args_flag_t flags[] = {
+    {"--update", NULL, offsetof(test_opts_t, update), NULL,
+     "write each case's actual state (set-based) as its expected.json"},
+    {"--junit", "FILE", offsetof(test_opts_t, junit), NULL,
+     "write a JUnit XML report (one testcase per case and mode)"},
+};
+
+/* cmd_args_spec_t.usage: the usage line, the summary, the case directories and flags, how
+ * the cases run. */
+static void usage(FILE *out, const cmd_args_command_t *c)
+{
+    fprintf(out, "usage: projector test [--update] [--junit FILE] [options] CASE_DIR...\n\n%s.\n\n",
+            c->summary);
+    cmd_args_help_row(out, 14, "CASE_DIR",
+                      "a directory with events.ndjson (one event a line: {\"value\": ...,\n"
+                      "\"key\", \"headers\", \"topic\", \"partition\", \"timestamp\"}) and\n"
+                      "expected.json ({\"tables\": {T: [rows]}, \"documents\": {I: {id:\n"
+                      "doc}}, \"dead_letters\": [{\"line\": N, \"stage\": S}]}); a directory\n"
+                      "without events.ndjson stands for each of its case directories");
+    cmd_args_help_flags(out, 14, flags, sizeof(flags) / sizeof(flags[0]));
+    fprintf(out,
+            "\nEach case runs twice, all events in one batch and one event per batch, in a\n"
+            "scratch database created on the --pg server and dropped afterwards (the role needs\n"
+            "CREATEDB); both must give the expected state. Exit codes: 0 every case passed,\n"
+            "1 a case failed (or the database failed), 2 invalid mappings, views or cases.\n\n");
+}
+
+static const cmd_args_spec_t spec = {
+    .flags = flags,
+    .nflags = sizeof(flags) / sizeof(flags[0]),
+    .positional = take_case,
+    .check = check_cases_given,
+    .usage = usage,
+    .execute = execute,
+};
+
+int cmd_test_main(const cmd_args_command_t *c, int argc, char **argv)
+{
+    test_opts_t o;
+    memset(&o, 0, sizeof(o));
+    return cmd_args_run(c, &spec, &o, argc, argv);
 }
