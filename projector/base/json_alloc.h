@@ -6,14 +6,20 @@
 
 #include "arena.h"
 
-/* Makes jansson allocate through this module. Call once, first thing in main(), before any
- * jansson value exists (a value allocated before would be freed wrongly). Not thread-safe. */
+/* Makes jansson allocate through this module (malloc and free outside an arena scope, so
+ * json_dumps() results are still freed with free()). Call once, first thing in main(), before
+ * any thread starts. */
 void json_alloc_install(void);
 
-/* From now on, this thread's jansson allocations come from a (NULL: from malloc again) and
- * freeing them does nothing; they are released when a is reset or destroyed, so every value
- * allocated in a must be dead by then. Values allocated elsewhere are freed as usual whatever
- * the thread. Returns the previous arena. Without json_alloc_install() it does nothing. */
+/* Opens (a != NULL) or closes (NULL) this thread's arena scope: inside it, jansson allocates
+ * from a and freeing is a no-op. So every value allocated in the scope must be dropped with the
+ * arena (reset or destroyed) and never released outside a scope (json_decref() to zero,
+ * free() of a json_dumps() result); and nothing allocated outside may be released inside (it
+ * would leak). Returns the previous arena. Without json_alloc_install() it does nothing (and
+ * returns NULL). */
 arena_t *json_alloc_use(arena_t *a);
+
+/* 1 once json_alloc_install() ran: values decoded in a scope need no json_decref(). */
+int json_alloc_installed(void);
 
 #endif

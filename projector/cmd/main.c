@@ -12,6 +12,8 @@
 #include "cmd_status.h"
 #include "cmd_test.h"
 #include "config.h"
+#include "json_alloc.h"
+#include "json_alloc.h"
 #include "service.h"
 #include "version.h"
 
@@ -74,6 +76,7 @@ static void print_version(void)
 
 int main(int argc, char **argv)
 {
+    json_alloc_install(); /* before any JSON value exists */
     if (argc < 2) {
         usage(stderr);
         return EXIT_INVALID;
