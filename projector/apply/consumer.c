@@ -7,6 +7,7 @@
  * tools only. */
 #include "consumer.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -516,6 +517,9 @@ int consumer_run(consumer_t *c, const atomic_int *stop)
 {
     c->stop = stop;
     c->state = CONSUMER_STARTING;
+    char name[16]; /* what top -H and perf show: "apply <projection>", cut to 15 bytes */
+    snprintf(name, sizeof(name), "apply %s", c->gen.key);
+    pthread_setname_np(pthread_self(), name);
     if (fetcher_start(c->fetcher) != 0) {
         c->state = CONSUMER_FAILED;
         stats_set_failed(c->stats);
