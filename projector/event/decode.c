@@ -46,6 +46,21 @@ void event_decode(event_t *e, const event_decoder_t *d, const void *value, size_
     d->decode(e, value, len, arena);
 }
 
+void event_evaluate(event_t *e, const mapping_t *m, arena_t *arena)
+{
+    e->evaluated = 0;
+    if (e->state != EVENT_PENDING || mapping_event_has_lookups(m, &e->ev))
+        return;
+    mapping_op_t *ops = arena_alloc(arena, (mapping_action_count(m) + 1) * sizeof(*ops));
+    char err[1024];
+    size_t n = 0;
+    e->eval_result = mapping_eval(m, &e->ev, arena, NULL, NULL, ops, &n, err, sizeof(err));
+    e->ops = ops;
+    e->nops = n;
+    e->eval_error = e->eval_result == MAPPING_BAD ? arena_strndup(arena, err, strlen(err)) : NULL;
+    e->evaluated = 1;
+}
+
 void event_resolve(event_t *e, const mapping_t *m)
 {
     char why[8];

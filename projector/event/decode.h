@@ -31,6 +31,12 @@ void event_decode(event_t *e, const event_decoder_t *d, const void *value, size_
  * which reports it (stage map). */
 void event_resolve(event_t *e, const mapping_t *m);
 
+/* Once resolved: evaluates the row operations of a pending event whose rule has no lookup (its
+ * values do not depend on the database), so that the planner on the applying thread only
+ * plans them; values and texts in arena. Leaves other events to the planner. Does not block.
+ * Call outside a json_alloc.h arena scope (evaluating may free what it allocates). */
+void event_evaluate(event_t *e, const mapping_t *m, arena_t *arena);
+
 /* The decoder of the plain JSON format (decode_json.c). */
 void event_decode_json(event_t *e, const void *value, size_t len, arena_t *arena);
 

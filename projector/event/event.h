@@ -45,6 +45,14 @@ typedef struct event {
     event_state_t state;
     event_stage_t stage; /* for EVENT_DEAD */
     const char *error;   /* for EVENT_DEAD: why, naming the JSON path */
+    /* The answer of mapping_eval() when it was given on the decoding side (event_evaluate():
+     * a rule without lookups does not depend on the database), else evaluated = 0 and the
+     * planner evaluates the event. */
+    int evaluated;
+    mapping_result_t eval_result;
+    const mapping_op_t *ops; /* eval_result MAPPING_OK: nops row operations */
+    size_t nops;
+    const char *eval_error; /* eval_result MAPPING_BAD: why */
 } event_t;
 
 /* Marks e dead at stage with error (borrowed: the caller keeps it alive with the batch). */

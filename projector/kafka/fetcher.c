@@ -487,6 +487,8 @@ static void *fetch_main(void *arg)
         for (size_t i = 0; ok && i < b->n; i++)
             decode(f, b, b->msgs[i], &b->events[i]);
         json_alloc_use(was);
+        for (size_t i = 0; ok && i < b->n; i++) /* the values, off the applying thread */
+            event_evaluate(&b->events[i], f->m, b->arena);
         pthread_mutex_lock(&f->mu);
         if (ok && b->generation == f->generation && stamp_positions(f, b) == 0) {
             set_state(f, b, BATCH_READY);

@@ -246,11 +246,17 @@ char *mapping_value_dumps(const json_t *v)
     return s;
 }
 
+/* v's compact JSON text, written straight into the arena (no malloc'ed copy on the way). */
 static const char *dump_json(arena_t *a, json_t *v)
 {
-    char *s = mapping_value_dumps(v);
-    const char *out = arena_strndup(a, s, strlen(s));
-    free(s);
+    const size_t flags = JSON_COMPACT | JSON_ENCODE_ANY;
+    char buf[2048];
+    size_t n = json_dumpb(v, buf, sizeof(buf), flags);
+    if (n <= sizeof(buf))
+        return arena_strndup(a, buf, n);
+    char *out = arena_alloc(a, n + 1);
+    json_dumpb(v, out, n, flags);
+    out[n] = '\0';
     return out;
 }
 
@@ -262,7 +268,7 @@ static const char *pg_array_literal(arena_t *a, json_t *arr)
     strbuf_puts(&sb, "{");
     for (size_t i = 0; i < json_array_size(arr); i++) {
         json_t *e = json_array_get(arr, i);
-        char num[64], *dumped = NULL;
+        char num[64];
         const char *s = num;
         if (i)
             strbuf_puts(&sb, ",");
@@ -283,10 +289,9 @@ static const char *pg_array_literal(arena_t *a, json_t *arr)
         } else if (json_is_boolean(e)) {
             snprintf(num, sizeof(num), "%s", json_is_true(e) ? "true" : "false");
         } else {
-            s = dumped = json_dumps(e, JSON_COMPACT);
+            s = dump_json(a, e);
         }
         strbuf_array_elem(&sb, s);
-        free(dumped);
     }
     strbuf_puts(&sb, "}");
     const char *out = arena_strndup(a, sb.data, sb.len);

@@ -433,8 +433,18 @@ size_t planner_plan(planner_t *p)
         if (e->state != EVENT_PENDING)
             continue;
         size_t n;
-        mapping_result_t rc = mapping_eval(p->m, &e->ev, p->values, overlay_lookup, p, p->ev_ops,
-                                           &n, err, sizeof(err));
+        const mapping_op_t *ops = p->ev_ops;
+        mapping_result_t rc;
+        if (e->evaluated) { /* on the decoding side (event_evaluate()) */
+            rc = e->eval_result;
+            n = e->nops;
+            ops = e->ops;
+            if (rc == MAPPING_BAD)
+                snprintf(err, sizeof(err), "%s", e->eval_error);
+        } else {
+            rc = mapping_eval(p->m, &e->ev, p->values, overlay_lookup, p, p->ev_ops, &n, err,
+                              sizeof(err));
+        }
         if (rc == MAPPING_CUT && i > p->lo)
             break;
         if (rc == MAPPING_SKIP) {
@@ -447,9 +457,9 @@ size_t planner_plan(planner_t *p)
             e->error = arena_strndup(p->err_arena, err, strlen(err));
         } else {
             for (size_t k = 0; k < n; k++)
-                add_op(p, &p->ev_ops[k]);
+                add_op(p, &ops[k]);
             for (size_t k = 0; k < n; k++)
-                overlay_write(p, &p->ev_ops[k]);
+                overlay_write(p, &ops[k]);
         }
     }
     build_groups(p);
