@@ -11,9 +11,10 @@
  * not versioned, or that is at its type's current version, is left as it is, having read its
  * type and its version; so is an event without a readable type (the evaluation reports it).
  * Otherwise each upcaster from its version to the current one transforms ev->doc in place (a
- * type rename writes the type's field, or points ev->type_header at the mapping's name); a
- * split replaces ev->doc by a JSON array of ev->nparts parts {"type": T, "event": {...}}, each
- * at its type's current version, that the evaluations take in order. ev->doc stays the
+ * type rename writes the type's field); a split, or a type rename when the type is a header
+ * (which stays the message's), replaces ev->doc by a JSON array of ev->nparts parts
+ * {"type": T, "event": {...}}, each at its type's current version, that the evaluations take
+ * in order. ev->doc stays the
  * caller's (json_decref) either way. Returns 0, or -1 when ev cannot be upcast (no upcaster
  * from its version, a step missing a field it needs), with errstr naming the file, the step's
  * JSON path and the event's field; ev->doc may then be partly transformed. Does not block. */

@@ -23,7 +23,7 @@ typedef struct up_run {
     size_t errsz;
     const char *type; /* the type and version of the step running, for messages */
     long version;
-    const char *last_type; /* the type of the last part done (the mapping's, or the event's) */
+    const char *last_type; /* the type of the last part done: the event's own, or a new one */
 } up_run_t;
 
 /* Fails the run: "file: step-where: message (TYPE version V)". Returns -1. */
@@ -442,7 +442,9 @@ static long version_of(json_t *v)
     return n > 0 && n < 1000000 && !*end ? n : -1;
 }
 
-/* Hands the parts of r to ev: one is ev's new doc (and type); more make ev a split. */
+/* Hands the parts of r to ev: one is ev's new doc (its type written to the type's field); more,
+ * or one of a new type when the type is a header, make ev a split, whose parts carry their
+ * types (the header stays the message's, so a dead letter replays from the original). */
 static int finish(up_run_t *r, mapping_event_t *ev, const char *type0)
 {
     size_t n = json_array_size(r->parts);
@@ -458,14 +460,12 @@ static int finish(up_run_t *r, mapping_event_t *ev, const char *type0)
                       "$.event_type") != 0)
             return -1;
     }
-    json_t *doc = n == 1 ? json_object_get(json_array_get(r->parts, 0), "event") : r->parts;
+    int split = n > 1 || (r->last_type != type0 && !r->u->type_field.n);
+    json_t *doc = split ? r->parts : json_object_get(json_array_get(r->parts, 0), "event");
     json_incref(doc);
     json_decref(ev->doc);
     ev->doc = doc;
-    if (n > 1)
-        ev->nparts = n;
-    else if (r->last_type != type0 && !r->u->type_field.n)
-        ev->type_header = r->last_type;
+    ev->nparts = split ? n : 0;
     return 0;
 }
 
@@ -493,8 +493,6 @@ int mapping_upcast(const mapping_t *m, mapping_event_t *ev, char *errstr, size_t
     int rc = chain(&r, type0, version, json_incref(ev->doc), 0);
     if (rc == 0)
         rc = finish(&r, ev, type0);
-    if (r.last_type == type0) /* the event keeps its own type: nothing points at the copy */
-        r.last_type = NULL;
     json_decref(r.parts);
     arena_destroy(r.arena);
     free(type0);

@@ -255,13 +255,20 @@ static const up_row_t up_rows[] = {
                   "'value': 1}]}}",
      .event = "{'type': 'Old', 'v': 1}",
      .want = "{'type': 'A', 'v': 3, 'x': 1}"},
-    {.name = "a type rename with a header type points the header at the new name",
+    {.name = "a type rename with a header type makes a part of the new type; the header stays",
      .versions = "'event_type': {'header': 'type'}, " V("{'Old': 2}"),
      .upcasters = "'upcasters': {'Old': {'1': [{'type': 'B'}]}}",
      .event = "{'v': 1}",
      .type_header = "Old",
+     .want = "[{'type': 'B', 'event': {'v': 2}}]",
+     .want_header = "Old"},
+    {.name = "a header type's own event is upcast in place",
+     .versions = "'event_type': {'header': 'type'}, " V("{'A': 2}"),
+     .upcasters = "'upcasters': {'A': {'1': [{'drop': '$.x'}]}}",
+     .event = "{'v': 1, 'x': 1}",
+     .type_header = "A",
      .want = "{'v': 2}",
-     .want_header = "B"},
+     .want_header = "A"},
     {.name = "a split makes parts, each upcast on with its own type",
      .versions = V("{'A': 2, 'B': 3}"),
      .upcasters = "'upcasters': {'A': {'1': [{'split': [{'type': 'A', 'steps': [{'drop': "
@@ -520,6 +527,38 @@ static void test_split_eval(void **state)
     errlist_destroy(errs);
 }
 
+/* With a header type, a renamed event is evaluated by its new type's rules; the header stays. */
+static void test_header_rename_eval(void **state)
+{
+    (void)state;
+    errlist_t *errs = errlist_new();
+    mapping_set_t *set = load("'event_type': {'header': 'type'}, " V("{'Old': 2}"),
+                              ", 'upcasters': {'Old': {'1': [{'type': 'B'}]}}", errs);
+    assert_non_null(set);
+    const mapping_t *m = mapping_set_get(set, 0);
+    const char *value = "{\"id\": \"k\", \"y\": 3}";
+    arena_t *arena = arena_new();
+    event_t e;
+    memset(&e, 0, sizeof(e));
+    e.ev.type_header = "Old";
+    event_decode(&e, event_decoder_find("json"), value, strlen(value), 1 << 20, arena);
+    event_resolve(&e, m);
+    assert_int_equal(e.state, EVENT_PENDING);
+    assert_string_equal(e.ev.type_header, "Old");
+    mapping_op_t ops[3];
+    size_t nops = 0;
+    char err[512];
+    assert_int_equal(mapping_eval(m, &e.ev, arena, NULL, NULL, ops, &nops, err, sizeof(err)),
+                     MAPPING_OK);
+    assert_int_equal(nops, 1);
+    assert_string_equal(mapping_action_info(ops[0].action)->table, "tb");
+    assert_string_equal(ops[0].values[1], "3");
+    json_decref(e.ev.doc);
+    arena_destroy(arena);
+    mapping_set_destroy(set);
+    errlist_destroy(errs);
+}
+
 /* An event that cannot be upcast is dead at stage "upcast", its reason naming the step. */
 static void test_dead_letter(void **state)
 {
@@ -560,9 +599,8 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_upcast_rows),
-        cmocka_unit_test(test_check_rows),
-        cmocka_unit_test(test_split_eval),
+        cmocka_unit_test(test_upcast_rows), cmocka_unit_test(test_check_rows),
+        cmocka_unit_test(test_split_eval),  cmocka_unit_test(test_header_rename_eval),
         cmocka_unit_test(test_dead_letter),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
