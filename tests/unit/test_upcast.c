@@ -33,6 +33,9 @@ static const char template_sq[] =
 /* "versions" with field $.v, default 1 and these current versions (sq). */
 #define V(current) "'versions': {'field': '$.v', 'default': 1, 'current': " current "},"
 
+/* A step doubling the text $.s. */
+#define DOUBLE "{'set': '$.s', 'value': {'concat': ['$.s', '$.s']}}, "
+
 static char dir[] = "/tmp/test_upcast.XXXXXX";
 
 /* Loads the template with head (before "events") and tail (after it). Returns the set or NULL;
@@ -209,6 +212,27 @@ static const up_row_t up_rows[] = {
      .event = "{'type': 'A', 'v': 1, 's': '99999999999999999999999'}",
      .rc = -1,
      .want = "out of range"},
+    {.name = "divide out of range fails",
+     .versions = V("{'A': 2}"),
+     .upcasters = "'upcasters': {'A': {'1': [{'set': '$.a', 'value': {'divide': ['$.s', "
+                  "{'literal': '0.001'}]}}]}}",
+     .event = "{'type': 'A', 'v': 1, 's': '99999999999999999999'}",
+     .rc = -1,
+     .want = "$.upcasters.A.1[0].value: the result is out of range"},
+    {.name = "concat over its size fails",
+     .versions = V("{'A': 2}"),
+     .upcasters =
+         "'upcasters': {'A': {'1': [" DOUBLE DOUBLE DOUBLE DOUBLE DOUBLE DOUBLE DOUBLE DOUBLE DOUBLE
+         "{'drop': '$.x'}]}}",
+     .event = "{'type': 'A', 'v': 1, 's': 'abcdefghij'}",
+     .rc = -1,
+     .want = "$.upcasters.A.1[8].value: the text is over 4094 bytes"},
+    {.name = "a version field that cannot be written fails",
+     .versions = "'versions': {'field': '$.meta.v', 'current': {'A': 2}},",
+     .upcasters = "'upcasters': {'A': {'1': [{'drop': '$.x'}]}}",
+     .event = "{'type': 'A', 'meta': 'x'}",
+     .rc = -1,
+     .want = "$.versions: cannot write $.meta.v: a field on its way is not an object"},
     {.name = "concat joins texts; null is nothing",
      .versions = V("{'A': 2}"),
      .upcasters = "'upcasters': {'A': {'1': [{'set': '$.name', 'value': {'concat': ['$.first', "
