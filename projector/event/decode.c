@@ -1,5 +1,6 @@
 /* The table of decoders, and what every format shares: the size limit, tombstones, the rule. */
 #include "decode.h"
+#include "upcast.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -64,6 +65,7 @@ void event_evaluate(event_t *e, const mapping_t *m, arena_t *arena)
 void event_resolve(event_t *e, const mapping_t *m)
 {
     char why[8];
+    event_upcast(e, m);
     if (e->state == EVENT_PENDING)
         (void)mapping_event_resolve(m, &e->ev, why, sizeof(why));
 }

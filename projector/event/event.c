@@ -8,7 +8,7 @@ static const struct {
     [EVENT_STAGE_NONE] = {"", 0},       [EVENT_STAGE_DECODE] = {"decode", 1},
     [EVENT_STAGE_MAP] = {"map", 0},     [EVENT_STAGE_DOCUMENT] = {"map", 1},
     [EVENT_STAGE_APPLY] = {"apply", 0}, [EVENT_STAGE_PARKED] = {"parked", 1},
-    [EVENT_STAGE_INDEX] = {"index", 1},
+    [EVENT_STAGE_INDEX] = {"index", 1}, [EVENT_STAGE_UPCAST] = {"upcast", 1},
 };
 
 const char *event_stage_name(event_stage_t stage)

@@ -26,6 +26,8 @@ typedef enum {
     EVENT_STAGE_APPLY,    /* "apply": the database refused its writes (constraint, data) */
     EVENT_STAGE_PARKED,   /* "parked": behind a dead event of the same key */
     EVENT_STAGE_INDEX,    /* "index": the search engine refused its document for good */
+    EVENT_STAGE_UPCAST,   /* "upcast": no upcaster brings it to its type's current version, or
+                           * one cannot transform it (decided at decode: stays dead) */
 } event_stage_t;
 
 /* The stage's name, as users read it in dead letters. */

@@ -103,7 +103,8 @@ typedef struct mapping_event {
     const char *type_header; /* the type header's value, when the mapping reads it from one */
     /* the event's rule, once mapping_event_resolve() found it (NULL: its type is not mapped) */
     const struct event_rule *rule;
-    int resolved; /* 1: rule is set; 0: looked up at each evaluation */
+    int resolved;  /* 1: rule is set; 0: looked up at each evaluation */
+    size_t nparts; /* 0, or an upcast split: doc is the parts' array (mapping_upcast.h) */
 } mapping_event_t;
 
 /* One row operation produced by an event: values are text or NULL (SQL NULL). */

@@ -38,10 +38,57 @@ static const event_rule_t *find_rule(const mapping_t *m, const mapping_event_t *
     return NULL;
 }
 
+/* ---- upcast splits: one event of several parts (mapping_upcast.h), evaluated in order ---- */
+
+/* Part i of split ev, as an event of its own: its doc and its rule. */
+static mapping_event_t part_of(const mapping_t *m, const mapping_event_t *ev, size_t i)
+{
+    json_t *p = json_array_get(ev->doc, i);
+    const char *type = json_string_value(json_object_get(p, "type"));
+    mapping_event_t sub = *ev;
+    sub.doc = json_object_get(p, "event");
+    sub.type_header = m->type_header ? type : ev->type_header;
+    sub.nparts = 0;
+    sub.rule = NULL;
+    sub.resolved = 1;
+    for (size_t r = 0; r < m->nrules; r++)
+        if (strcmp(m->rules[r].type, type) == 0)
+            sub.rule = &m->rules[r];
+    return sub;
+}
+
+/* Evaluates each part of split ev in order, its ops after the previous part's (the parts have
+ * distinct types, so they use distinct actions: they fit the caller's array). docs: the
+ * document actions instead of the row actions. */
+static mapping_result_t eval_parts(const mapping_t *m, const mapping_event_t *ev, arena_t *arena,
+                                   mapping_lookup_fn lookup, void *lookup_ctx, void *ops,
+                                   size_t *nops, char *errstr, size_t errsz, int docs)
+{
+    mapping_result_t out = MAPPING_SKIP;
+    *nops = 0;
+    for (size_t i = 0; i < ev->nparts; i++) {
+        mapping_event_t sub = part_of(m, ev, i);
+        size_t n = 0;
+        mapping_result_t rc =
+            docs ? mapping_eval_docs(m, &sub, arena, (mapping_doc_op_t *)ops + *nops, &n, errstr,
+                                     errsz)
+                 : mapping_eval(m, &sub, arena, lookup, lookup_ctx, (mapping_op_t *)ops + *nops, &n,
+                                errstr, errsz);
+        if (rc == MAPPING_BAD || rc == MAPPING_CUT)
+            return rc;
+        if (rc == MAPPING_OK)
+            out = MAPPING_OK;
+        *nops += n;
+    }
+    return out;
+}
+
 int mapping_event_resolve(const mapping_t *m, mapping_event_t *ev, char *errstr, size_t errsz)
 {
     int bad;
     ev->resolved = 0;
+    if (ev->nparts) /* each part's rule is found as it is evaluated */
+        return 0;
     ev->rule = find_rule(m, ev, errstr, errsz, &bad);
     if (bad)
         return -1;
@@ -53,7 +100,12 @@ int mapping_event_has_lookups(const mapping_t *m, const mapping_event_t *ev)
 {
     char err[8];
     int bad;
-    const event_rule_t *r = find_rule(m, ev, err, sizeof(err), &bad);
+    for (size_t i = 0; i < ev->nparts; i++) {
+        mapping_event_t sub = part_of(m, ev, i);
+        if (mapping_event_has_lookups(m, &sub))
+            return 1;
+    }
+    const event_rule_t *r = ev->nparts ? NULL : find_rule(m, ev, err, sizeof(err), &bad);
     return r && r->has_lookup;
 }
 
@@ -126,6 +178,8 @@ mapping_result_t mapping_eval(const mapping_t *m, const mapping_event_t *ev, are
                               size_t *nops, char *errstr, size_t errstr_size)
 {
     *nops = 0;
+    if (ev->nparts)
+        return eval_parts(m, ev, arena, lookup, lookup_ctx, ops, nops, errstr, errstr_size, 0);
     int bad;
     const event_rule_t *r = find_rule(m, ev, errstr, errstr_size, &bad);
     if (!r)
@@ -158,6 +212,8 @@ mapping_result_t mapping_eval_docs(const mapping_t *m, const mapping_event_t *ev
                                    size_t errstr_size)
 {
     *nops = 0;
+    if (ev->nparts)
+        return eval_parts(m, ev, arena, NULL, NULL, ops, nops, errstr, errstr_size, 1);
     int bad;
     const event_rule_t *r = find_rule(m, ev, errstr, errstr_size, &bad);
     if (!r) /* an event without a type is mapping_eval()'s to refuse */

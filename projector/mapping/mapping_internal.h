@@ -4,6 +4,8 @@
  * Layering inside mapping/ (a file calls only the files to its left, never back):
  *   jpath, mapping_colop <- mapping_value <- mapping_column <- mapping_doc, mapping_action
  *   <- mapping_load, mapping_bind, mapping_eval
+ *   mapping_value <- mapping_upcast (loading upcasters) <- mapping_load
+ *   mapping_value <- mapping_upcast_eval (applying them)
  */
 #ifndef PROJECTOR_MAPPING_INTERNAL_H
 #define PROJECTOR_MAPPING_INTERNAL_H
@@ -68,6 +70,7 @@ struct mapping {
     size_t ntables;
     char **sql_tables; /* tables the sql actions write, as the database planned them */
     size_t nsql_tables;
+    struct mapping_upcast *upcast; /* "versions" and "upcasters" (mapping_upcast.c), or NULL */
 };
 
 struct mapping_set {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "mapping_internal.h"
+#include "mapping_upcast_internal.h"
 #include "xalloc.h"
 
 /* ---- the file ---- */
@@ -313,6 +314,7 @@ static void mapping_destroy(mapping_t *m)
         free(m->topics[i]);
     free(m->topics);
     jpath_destroy(m->type_path);
+    mapping_upcast_free(m->upcast);
     free(m->name);
     free(m->file);
     free(m->dlq_topic);
@@ -336,7 +338,8 @@ static mapping_t *mapping_load_file(const char *path, errlist_t *errs)
     if (!json_is_object(root)) {
         errlist_add(errs, path, "$", "a mapping is a JSON object");
     } else {
-        rc = parse_header(&pc, root);
+        int up = mapping_upcast_parse(&pc, root); /* takes its keys out of root */
+        rc = parse_header(&pc, root) | up;
         if (parse_rules(&pc, json_object_get(root, "events")) != 0)
             rc = -1;
         if (rc == 0 && check_table_keys(&pc) != 0)
