@@ -62,10 +62,10 @@ void event_evaluate(event_t *e, const mapping_t *m, arena_t *arena)
     e->evaluated = 1;
 }
 
-void event_resolve(event_t *e, const mapping_t *m)
+void event_resolve(event_t *e, const mapping_t *m, arena_t *arena)
 {
     char why[8];
-    event_upcast(e, m);
+    event_upcast(e, m, arena);
     if (e->state == EVENT_PENDING)
         (void)mapping_event_resolve(m, &e->ev, why, sizeof(why));
 }

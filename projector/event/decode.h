@@ -26,10 +26,11 @@ const event_decoder_t *event_decoder_find(const char *format);
  * (json_decref). Does not block. */
 void event_decode(event_t *e, const event_decoder_t *d, const void *value, size_t len,
                   size_t max_bytes, arena_t *arena);
-/* Once e's metadata is complete (its type header): resolves its rule of m once, so that no
- * evaluation looks it up again. An event without a readable type is left to the evaluation,
- * which reports it (stage map). */
-void event_resolve(event_t *e, const mapping_t *m);
+/* Once e's metadata is complete (its type header): upcasts it to its type's current version
+ * (upcast.h; a failure kills it at EVENT_STAGE_UPCAST, the reason in arena) and resolves its
+ * rule of m once, so that no evaluation looks it up again. An event without a readable type is
+ * left to the evaluation, which reports it (stage map). */
+void event_resolve(event_t *e, const mapping_t *m, arena_t *arena);
 
 /* Once resolved: evaluates the row operations of a pending event whose rule has no lookup (its
  * values do not depend on the database), so that the planner on the applying thread only

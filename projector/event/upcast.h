@@ -7,9 +7,8 @@
 #include "mapping.h"
 
 /* Upcasts pending e with m's upcasters (mapping_upcast()), once its metadata is complete. An
- * event that cannot be upcast is dead at EVENT_STAGE_UPCAST, its error naming the step and the
- * field: the text is held in place of e->ev.doc (a JSON string), which the caller frees as
- * before. Does nothing for an event that is not pending. Does not block. */
-void event_upcast(event_t *e, const mapping_t *m);
+ * event that cannot be upcast is dead at EVENT_STAGE_UPCAST, its error (in arena) naming the
+ * step and the field. Does nothing for an event that is not pending. Does not block. */
+void event_upcast(event_t *e, const mapping_t *m, arena_t *arena);
 
 #endif

@@ -317,7 +317,7 @@ static void decode(fetcher_t *f, fetch_batch_t *b, rd_kafka_message_t *msg, even
         rd_kafka_message_headers(msg, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR &&
         rd_kafka_header_get_last(hdrs, hname, &hv, &hlen) == RD_KAFKA_RESP_ERR_NO_ERROR && hv)
         e->ev.type_header = arena_strndup(b->arena, hv, hlen);
-    event_resolve(e, f->m);
+    event_resolve(e, f->m, b->arena);
 }
 
 /* ---- batches ---- */

@@ -317,7 +317,7 @@ static size_t build_events(const test_run_t *r, const mapping_t *m, const testca
             p->dlq_topic = t;
         }
         event_decode(p, event_decoder_find("json"), e->value, e->value_len, max, arena);
-        event_resolve(p, m);
+        event_resolve(p, m, arena);
     }
     return n;
 }

@@ -73,7 +73,7 @@ static double run(const mapping_t *m, char **texts, int n)
         event_t e;
         memset(&e, 0, sizeof(e));
         event_decode(&e, d, texts[i], strlen(texts[i]), 1 << 20, arena);
-        event_resolve(&e, m);
+        event_resolve(&e, m, arena);
         if (e.state != EVENT_PENDING)
             abort();
         json_decref(e.ev.doc);

@@ -528,7 +528,7 @@ static void test_split_eval(void **state)
     const char *value = "{\"type\": \"A\", \"v\": 1, \"id\": \"k\", \"x\": 5}";
     arena_t *arena = arena_new();
     event_decode(&e, event_decoder_find("json"), value, strlen(value), 1 << 20, arena);
-    event_resolve(&e, m);
+    event_resolve(&e, m, arena);
     assert_int_equal(e.state, EVENT_PENDING);
     assert_int_equal(e.ev.nparts, 2);
     assert_true(mapping_event_has_lookups(m, &e.ev) == 0);
@@ -566,7 +566,7 @@ static void test_header_rename_eval(void **state)
     memset(&e, 0, sizeof(e));
     e.ev.type_header = "Old";
     event_decode(&e, event_decoder_find("json"), value, strlen(value), 1 << 20, arena);
-    event_resolve(&e, m);
+    event_resolve(&e, m, arena);
     assert_int_equal(e.state, EVENT_PENDING);
     assert_string_equal(e.ev.type_header, "Old");
     mapping_op_t ops[3];
@@ -595,7 +595,7 @@ static void test_dead_letter(void **state)
     event_t e;
     memset(&e, 0, sizeof(e));
     event_decode(&e, event_decoder_find("json"), value, strlen(value), 1 << 20, arena);
-    event_resolve(&e, mapping_set_get(set, 0));
+    event_resolve(&e, mapping_set_get(set, 0), arena);
     assert_int_equal(e.state, EVENT_DEAD);
     assert_string_equal(event_stage_name(e.stage), "upcast");
     assert_true(event_stage_sticky(e.stage));
