@@ -191,7 +191,7 @@ static void test_replies(void **state)
     }
     http_req_t *req = http_req_new(EVHTTP_REQ_GET, "/", NULL, NULL, 0);
     http_reply_json(req, 200, NULL); /* a json_pack() that failed */
-    json_t *doc;
+    json_t *doc = NULL;
     if (req->status != 500 || strcmp(error_code(req, &doc), "internal_error") != 0)
         fail_msg("a NULL body: %d %s", req->status, req->out.data);
     json_decref(doc);
