@@ -49,23 +49,31 @@ static const char *attr_get(const attrs_t *at, const char *name)
     return NULL;
 }
 
+/* A mode of the binding, as messages name it: where its attributes are. */
+typedef struct ce_mode {
+    const char *name;
+    const char *place; /* what precedes an attribute's name where it is: "header ce_", "$." */
+} ce_mode_t;
+
+static const ce_mode_t binary = {"binary", "header ce_"};
+static const ce_mode_t structured = {"structured", "$."};
+
 /* Checks the required attributes and sets e's type and attrs; 0, or -1 with e dead. */
-static int finish_attrs(event_t *e, const attrs_t *at, const char *mode, arena_t *arena)
+static int finish_attrs(event_t *e, const attrs_t *at, const ce_mode_t *mode, arena_t *arena)
 {
     for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
         const char *v = attr_get(at, required[i]);
         if (!v || !*v) {
             event_decode_fail(e, arena,
-                              "CloudEvents %s mode: the required attribute %s is missing%s%s%s",
-                              mode, required[i], strcmp(mode, "binary") == 0 ? " (header ce_" : "",
-                              strcmp(mode, "binary") == 0 ? required[i] : "",
-                              strcmp(mode, "binary") == 0 ? ")" : "");
+                              "CloudEvents %s mode: the required attribute %s is missing (%s%s)",
+                              mode->name, required[i], mode->place, required[i]);
             return -1;
         }
     }
     const char *sv = attr_get(at, "specversion");
     if (strcmp(sv, "1.0") != 0) {
-        event_decode_fail(e, arena, "CloudEvents %s mode: specversion \"%s\" is not 1.0", mode, sv);
+        event_decode_fail(e, arena, "CloudEvents %s mode: specversion \"%s\" is not 1.0",
+                          mode->name, sv);
         return -1;
     }
     e->ev.type_header = attr_get(at, "type");
@@ -90,7 +98,7 @@ static void decode_binary(event_t *e, const event_msg_t *msg, arena_t *arena)
         else if (strcasecmp(name, "content-type") == 0)
             attr_add(&at, "datacontenttype", v, len, arena);
     }
-    if (finish_attrs(e, &at, "binary", arena) != 0)
+    if (finish_attrs(e, &at, &binary, arena) != 0)
         return;
     e->ev.doc = event_decode_object(e, "CloudEvents binary mode: the data (the value)", msg->value,
                                     msg->len, arena);
@@ -189,7 +197,7 @@ static void decode_structured(event_t *e, const event_msg_t *msg, arena_t *arena
             free(text);
         }
     }
-    if (finish_attrs(e, &at, "structured", arena) == 0)
+    if (finish_attrs(e, &at, &structured, arena) == 0)
         e->ev.doc = structured_data(e, env, arena);
     json_decref(env);
 }
