@@ -317,17 +317,10 @@ static int parse_topics(mapping_pctx_t *pc, json_t *topics)
  * the problems to pc->errs. */
 static int parse_header(mapping_pctx_t *pc, json_t *root)
 {
-    static const char *const allowed[] = {"version",
-                                          "projection",
-                                          "topics",
-                                          "event_type",
-                                          "events",
-                                          "dead_letter_topic",
-                                          "description",
-                                          "on_dead_letter",
-                                          "allow_partial_rebuild",
-                                          "format",
-                                          NULL};
+    static const char *const allowed[] = {
+        "version", "projection",        "topics",      "format",         "event_type",
+        "events",  "dead_letter_topic", "description", "on_dead_letter", "allow_partial_rebuild",
+        NULL};
     int rc = mapping_column_check_fields(pc->file, pc->errs, root, "$", allowed);
     json_t *v = json_object_get(root, "version");
     if (!json_is_integer(v) || json_integer_value(v) != 1) {
