@@ -6,6 +6,10 @@ mapping that reads them (mappings/orders.json with "format", its topic, and for 
 
   formats.py events FORMAT < orders.ndjson > lines.ndjson [--tombstones KEY,...]
   formats.py mapping FORMAT TOPIC ORDERS_JSON > orders.json [--tombstone-rule]
+  formats.py case FORMAT < events.ndjson > events.ndjson
+
+"case" rewrites a `projector test` case's events the same way (a value that is not a JSON
+object, a poison message, is kept as it is, with the headers of an event of type "Unknown").
 
 FORMAT: json, ce-binary, ce-structured, outbox-expanded, outbox-string, outbox-wrapped. The data
 loses its "type" field in the envelope formats, so only the envelope's type can select the rule.
@@ -73,6 +77,22 @@ def events(fmt, tombstones):
         print(json.dumps({"key": key, "value": None, "headers": []}))
 
 
+def case(fmt):
+    enc = ENCODERS[fmt]
+    for n, line in enumerate(sys.stdin):
+        ev = json.loads(line)
+        value = ev["value"]
+        if isinstance(value, dict):
+            typ = value.pop("type")
+            text, headers = enc(n, ev.get("key", ""), value, typ)
+        else:
+            text, headers = value, enc(n, ev.get("key", ""), {}, "Unknown")[1]
+        ev["value"] = text
+        if headers:
+            ev["headers"] = dict(headers)
+        print(json.dumps(ev))
+
+
 def mapping(fmt, topic, orders_json, tombstone_rule):
     m = json.load(open(orders_json))
     m["format"] = MAPPING_FORMAT[fmt]
@@ -90,6 +110,8 @@ def main(argv):
     if len(argv) >= 3 and argv[1] == "events":
         tomb = argv[4].split(",") if len(argv) > 4 and argv[3] == "--tombstones" else []
         events(argv[2], tomb)
+    elif len(argv) == 3 and argv[1] == "case":
+        case(argv[2])
     elif len(argv) >= 5 and argv[1] == "mapping":
         mapping(argv[2], argv[3], argv[4], "--tombstone-rule" in argv[5:])
     else:

@@ -62,6 +62,30 @@ for v in "${VARIANTS[@]}"; do
     echo "format $v: ok"
 done
 
+# `projector test` (the test kit's headers): the sample mapping's lifecycle case in each format
+# has the same tables and documents as the JSON case's expected.json.
+LIFECYCLE=$PROJECT_ROOT/mappings/tests/order_lifecycle
+for v in "${VARIANTS[@]}"; do
+    mkdir -p "$WORK/case-$v/tests/lifecycle"
+    python3 "$FORMATS_PY" mapping "$v" order-events "$PROJECT_ROOT/mappings/orders.json" \
+        >"$WORK/case-$v/orders.json" || fail "formats.py mapping $v"
+    python3 "$FORMATS_PY" case "$v" <"$LIFECYCLE/events.ndjson" \
+        >"$WORK/case-$v/tests/lifecycle/events.ndjson" || fail "formats.py case $v"
+    expect_exit 0 "$WORK/case-$v.out" "$PROJECTOR" test --mappings "$WORK/case-$v" \
+        --views "$PROJECT_ROOT/views" --update "$WORK/case-$v/tests/lifecycle"
+    python3 - "$LIFECYCLE/expected.json" "$WORK/case-$v/tests/lifecycle/expected.json" <<'PY' \
+        || fail "projector test, format $v: the tables or documents differ from the JSON case's"
+import json, sys
+want, got = (json.load(open(f)) for f in sys.argv[1:3])
+for k in ("tables", "documents"):
+    if want[k] != got[k]:
+        sys.exit("%s differ:\n%s\n%s" % (k, json.dumps(want[k], sort_keys=True), json.dumps(got[k], sort_keys=True)))
+if len(got["dead_letters"]) != len(want["dead_letters"]):
+    sys.exit("dead letters: %s" % got["dead_letters"])
+PY
+done
+echo "projector test in every format: ok"
+
 # Tombstones without a rule: skipped and counted, nothing dead-lettered, nothing changed.
 project tomb-skip json "$TOMBSTONES"
 assert_orders_match "$WORK/expected"
