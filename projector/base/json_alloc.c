@@ -38,3 +38,20 @@ int json_alloc_installed(void)
 {
     return installed;
 }
+
+const char *json_alloc_text(const json_t *v, size_t flags, arena_t *a, size_t *len)
+{
+    char buf[2048];
+    size_t n = json_dumpb(v, buf, sizeof(buf), flags);
+    char *out;
+    if (n <= sizeof(buf)) {
+        out = arena_strndup(a, buf, n);
+    } else {
+        out = arena_alloc(a, n + 1);
+        n = json_dumpb(v, out, n, flags);
+        out[n] = '\0';
+    }
+    if (len)
+        *len = n;
+    return out;
+}

@@ -4,6 +4,8 @@
 #ifndef PROJECTOR_JSON_ALLOC_H
 #define PROJECTOR_JSON_ALLOC_H
 
+#include <jansson.h>
+
 #include "arena.h"
 
 /* Makes jansson allocate through this module (malloc and free outside an arena scope, so
@@ -21,5 +23,10 @@ arena_t *json_alloc_use(arena_t *a);
 
 /* 1 once json_alloc_install() ran: values decoded in a scope need no json_decref(). */
 int json_alloc_installed(void);
+
+/* The JSON text of v (json_dumpb() flags) written into arena a, NUL-terminated, its length in
+ * *len when len is given: what to use instead of json_dumps() in a scope (or anywhere a copy in
+ * an arena is wanted). Never NULL: "" for a value jansson cannot encode. */
+const char *json_alloc_text(const json_t *v, size_t flags, arena_t *a, size_t *len);
 
 #endif

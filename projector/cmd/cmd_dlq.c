@@ -232,8 +232,8 @@ static int open_sink(const config_t *cfg, const mapping_t *m, sink_pg_t **sink, 
 
 /* Replays row i of r (columns as in replay()'s query) with sink, and es for its documents (NULL:
  * none); returns 1 when it failed again or could not be applied, else 0. */
-static int replay_one(const config_t *cfg, PGresult *r, int i, sink_pg_t *sink, sink_es_t *es,
-                      arena_t *arena)
+static int replay_one(const config_t *cfg, const mapping_t *m, PGresult *r, int i, sink_pg_t *sink,
+                      sink_es_t *es, arena_t *arena)
 {
     size_t klen = 0, vlen = 0;
     unsigned char *key = PQgetisnull(r, i, 5)
@@ -251,7 +251,8 @@ static int replay_one(const config_t *cfg, PGresult *r, int i, sink_pg_t *sink, 
     ev.ev.key = (const char *)key;
     ev.ev.key_len = klen;
     ev.ev.type_header = PQgetisnull(r, i, 7) ? NULL : PQgetvalue(r, i, 7);
-    event_decode(&ev, event_decoder_find("json"), value, vlen,
+    /* the headers are not stored: only the type header's value (ce_* attributes are lost) */
+    event_decode(&ev, event_decoder_find(mapping_format(m)), NULL, value, vlen,
                  (size_t)config_int(cfg, CFG_MAX_EVENT_BYTES), arena);
     char err[1024];
     sink_docs_t docs = {sink_es_write, es};
@@ -364,7 +365,7 @@ static int replay(const config_t *cfg, PGconn *c, const dlq_opts_t *o)
             failed++;
             continue;
         }
-        int f = replay_one(cfg, r, i, sinks[k], indexers[k], arena);
+        int f = replay_one(cfg, m, r, i, sinks[k], indexers[k], arena);
         failed += f;
         done += !f;
     }

@@ -7,6 +7,8 @@
 
 static const event_decoder_t decoders[] = {
     {"json", event_decode_json},
+    {"cloudevents", event_decode_cloudevents},
+    {"debezium-outbox", event_decode_outbox},
 };
 
 const event_decoder_t *event_decoder_find(const char *format)
@@ -17,13 +19,8 @@ const event_decoder_t *event_decoder_find(const char *format)
     return NULL;
 }
 
-static void dead(event_t *e, event_stage_t stage, const char *why, arena_t *arena)
-{
-    event_kill(e, stage, arena_strndup(arena, why, strlen(why)));
-}
-
-void event_decode(event_t *e, const event_decoder_t *d, const void *value, size_t len,
-                  size_t max_bytes, arena_t *arena)
+void event_decode(event_t *e, const event_decoder_t *d, const event_headers_t *headers,
+                  const void *value, size_t len, size_t max_bytes, arena_t *arena)
 {
     e->value = value;
     e->value_len = len;
@@ -33,18 +30,21 @@ void event_decode(event_t *e, const event_decoder_t *d, const void *value, size_
     e->ev.doc = NULL;
     e->ev.rule = NULL;
     e->ev.resolved = 0;
-    char why[512];
+    e->ev.attrs = NULL;
+    e->ev.nattrs = 0;
+    e->ev.tombstone = 0;
     if (len > max_bytes) {
-        snprintf(why, sizeof(why), "the event is %zu bytes, over max.event.bytes (%zu)", len,
-                 max_bytes);
-        dead(e, EVENT_STAGE_DECODE, why, arena);
+        event_decode_fail(e, arena, "the event is %zu bytes, over max.event.bytes (%zu)", len,
+                          max_bytes);
         return;
     }
     if (!value) {
-        dead(e, EVENT_STAGE_DECODE, "the message has no value (a tombstone)", arena);
+        e->ev.tombstone = 1;
+        e->ev.doc = json_object();
         return;
     }
-    d->decode(e, value, len, arena);
+    event_msg_t msg = {value, len, headers};
+    d->decode(e, &msg, arena);
 }
 
 void event_evaluate(event_t *e, const mapping_t *m, arena_t *arena)

@@ -295,7 +295,15 @@ static const char *dlq_topic_for(const fetcher_t *f, const char *topic)
     return f->dlq_topics[0];
 }
 
-/* Fills e from msg: metadata, and the value parsed once. */
+/* event_headers_t over a message's librdkafka headers (ctx: rd_kafka_headers_t, may be NULL). */
+static int header_at(void *ctx, size_t i, const char **name, const void **value, size_t *len)
+{
+    return ctx && rd_kafka_header_get_all(ctx, i, name, value, len) == RD_KAFKA_RESP_ERR_NO_ERROR
+               ? 0
+               : -1;
+}
+
+/* Fills e from msg: metadata, and the value decoded once in the mapping's format. */
 static void decode(fetcher_t *f, fetch_batch_t *b, rd_kafka_message_t *msg, event_t *e)
 {
     memset(e, 0, sizeof(*e));
@@ -307,16 +315,15 @@ static void decode(fetcher_t *f, fetch_batch_t *b, rd_kafka_message_t *msg, even
     e->ev.key = msg->key;
     e->ev.key_len = msg->key_len;
     e->dlq_topic = dlq_topic_for(f, e->ev.topic);
-    event_decode(e, f->decoder, msg->payload, msg->len,
+    rd_kafka_headers_t *hdrs = NULL;
+    if (rd_kafka_message_headers(msg, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        hdrs = NULL;
+    event_headers_t headers = {header_at, hdrs};
+    event_decode(e, f->decoder, &headers, msg->payload, msg->len,
                  (size_t)config_int(f->cfg, CFG_MAX_EVENT_BYTES), b->arena);
     const char *hname = mapping_type_header(f->m);
-    rd_kafka_headers_t *hdrs;
-    const void *hv;
-    size_t hlen;
-    if (e->state == EVENT_PENDING && hname &&
-        rd_kafka_message_headers(msg, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-        rd_kafka_header_get_last(hdrs, hname, &hv, &hlen) == RD_KAFKA_RESP_ERR_NO_ERROR && hv)
-        e->ev.type_header = arena_strndup(b->arena, hv, hlen);
+    if (e->state == EVENT_PENDING && hname)
+        e->ev.type_header = event_header(&headers, hname, b->arena);
     event_resolve(e, f->m, b->arena);
 }
 
@@ -546,7 +553,7 @@ fetcher_t *fetcher_new(const config_t *cfg, const mapping_t *m, const generation
     fetcher_t *f = xcalloc(1, sizeof(*f));
     f->cfg = cfg;
     f->m = m;
-    f->decoder = event_decoder_find("json");
+    f->decoder = event_decoder_find(mapping_format(m));
     f->gen = *gen;
     f->cap = (size_t)config_int(cfg, CFG_BATCH_MAX_EVENTS);
     pthread_mutex_init(&f->mu, NULL);
@@ -565,6 +572,11 @@ fetcher_t *fetcher_new(const config_t *cfg, const mapping_t *m, const generation
     }
     f->read_positions = read_positions;
     f->positions_ctx = ctx;
+    if (!f->decoder) {
+        snprintf(errstr, errstr_size, "%s: $.format: no decoder for format \"%s\"", mapping_file(m),
+                 mapping_format(m));
+        goto fail;
+    }
     const char *group = gen->group;
     /* fetch.wait.max.ms: how long a broker may hold a fetch while it has nothing new. A broker
      * answers as soon as data arrives, but librdkafka's embedded (mock) broker only at the end

@@ -91,6 +91,12 @@ typedef struct mapping_lookup_info {
     size_t nkeys;
 } mapping_lookup_info_t;
 
+/* An attribute of the event's envelope, readable as {"meta": name}: "ce.id", "outbox.id". */
+typedef struct mapping_attr {
+    const char *name;
+    const char *value;
+} mapping_attr_t;
+
 /* One event as the evaluator sees it. */
 typedef struct mapping_event {
     json_t *doc; /* parsed value (borrowed) */
@@ -100,11 +106,15 @@ typedef struct mapping_event {
     int64_t timestamp_ms; /* -1 when the message has none */
     const char *key;      /* may be NULL */
     size_t key_len;
-    const char *type_header; /* the type header's value, when the mapping reads it from one */
+    /* the event type, when the mapping reads it from a header or the envelope carries it */
+    const char *type_header;
     /* the event's rule, once mapping_event_resolve() found it (NULL: its type is not mapped) */
     const struct event_rule *rule;
-    int resolved;  /* 1: rule is set; 0: looked up at each evaluation */
+    int resolved;                /* 1: rule is set; 0: looked up at each evaluation */
     size_t nparts; /* 0, or an upcast split: doc is the parts' array (mapping_upcast.h) */
+    const mapping_attr_t *attrs; /* the envelope's attributes (borrowed), nattrs of them */
+    size_t nattrs;
+    int tombstone; /* 1: the message has no value (doc is an empty object) */
 } mapping_event_t;
 
 /* One row operation produced by an event: values are text or NULL (SQL NULL). */
@@ -149,8 +159,15 @@ int mapping_parks(const mapping_t *m);
 /* 1 when "allow_partial_rebuild": true: a rebuild may start from the earliest events the topics
  * still hold, although older ones were deleted. */
 int mapping_allows_partial_rebuild(const mapping_t *m);
-/* The Kafka header carrying the event type, or NULL when it is read from the value. */
+/* The Kafka header carrying the event type, or NULL when it is read from the value or the
+ * envelope (format cloudevents). */
 const char *mapping_type_header(const mapping_t *m);
+/* The topics' format, as $.format names it ("json" when absent): "json", "cloudevents",
+ * "debezium-outbox". */
+const char *mapping_format(const mapping_t *m);
+/* The formats a mapping may name: name(i) for i < count, NULL after. */
+size_t mapping_format_count(void);
+const char *mapping_format_name(size_t i);
 size_t mapping_action_count(const mapping_t *m);
 const mapping_action_t *mapping_action(const mapping_t *m, size_t i);
 const mapping_action_info_t *mapping_action_info(const mapping_action_t *a);

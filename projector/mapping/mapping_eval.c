@@ -14,15 +14,9 @@ static const event_rule_t *find_rule(const mapping_t *m, const mapping_event_t *
     *bad = 0;
     if (ev->resolved)
         return ev->rule;
-    if (m->type_header) {
-        type = ev->type_header;
-        if (!type) {
-            snprintf(errstr, errsz, "%s: $.event_type: no \"%s\" header with the event type",
-                     m->file, m->type_header);
-            *bad = 1;
-            return NULL;
-        }
-    } else {
+    if (ev->tombstone)
+        return m->tombstone;
+    if (m->type_source == TYPE_FIELD) {
         json_t *t = jpath_get(m->type_path, ev->doc);
         if (!json_is_string(t)) {
             snprintf(errstr, errsz, "%s: $.event_type: %s: %s", m->file, jpath_text(m->type_path),
@@ -31,9 +25,21 @@ static const event_rule_t *find_rule(const mapping_t *m, const mapping_event_t *
             return NULL;
         }
         type = json_string_value(t);
+    } else {
+        type = ev->type_header;
+        if (!type) {
+            if (m->type_source == TYPE_HEADER)
+                snprintf(errstr, errsz, "%s: $.event_type: no \"%s\" header with the event type",
+                         m->file, m->type_header);
+            else
+                snprintf(errstr, errsz, "%s: $.format: the %s envelope has no event type", m->file,
+                         m->format);
+            *bad = 1;
+            return NULL;
+        }
     }
     for (size_t i = 0; i < m->nrules; i++)
-        if (strcmp(m->rules[i].type, type) == 0)
+        if (&m->rules[i] != m->tombstone && strcmp(m->rules[i].type, type) == 0)
             return &m->rules[i];
     return NULL;
 }

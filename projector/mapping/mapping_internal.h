@@ -48,8 +48,21 @@ typedef struct event_rule {
     int has_lookup;
 } event_rule_t;
 
+/* Where a mapping finds an event's type. */
+typedef enum {
+    TYPE_FIELD,    /* a path in the value (type_path) */
+    TYPE_HEADER,   /* a Kafka header (type_header) */
+    TYPE_ENVELOPE, /* the envelope's own type attribute (cloudevents), which the decoder sets */
+} type_source_t;
+
+/* The event type reserved for a tombstone's rule, in $.events. */
+#define MAPPING_TOMBSTONE "$tombstone"
+
 struct mapping {
     char *name, *file, *dlq_topic, *type_header;
+    const char *format; /* a row of the format table (mapping_load.c) */
+    type_source_t type_source;
+    const event_rule_t *tombstone; /* the $tombstone rule, or NULL: tombstones are skipped */
     int park;            /* on_dead_letter: park later events of a dead-lettered event's key */
     int partial_rebuild; /* allow_partial_rebuild: rebuild from what the topics still hold */
     jpath_t *type_path;

@@ -73,6 +73,8 @@ static int parse_rules(mapping_pctx_t *pc, json_t *events)
     {
         event_rule_t *r = &m->rules[m->nrules++];
         r->type = xstrdup(type);
+        if (strcmp(type, MAPPING_TOMBSTONE) == 0)
+            m->tombstone = r;
         char w[512];
         snprintf(w, sizeof(w), "$.events.%s", type);
         if (!json_is_array(list)) {
@@ -171,11 +173,101 @@ static int check_table_keys(mapping_pctx_t *pc)
     return rc;
 }
 
-/* Parses $.event_type (a field path, "$.type" when absent, or a header). Returns 0, or -1
- * after adding the problem to pc->errs. */
-static int parse_event_type(mapping_pctx_t *pc, json_t *et)
+/* ---- formats ---- */
+
+/* The formats a mapping may name: what each means for the mapping (the decoders are event/'s
+ * table, by the same names). */
+typedef struct format_def {
+    const char *name;
+    type_source_t type_source; /* where the event type is when $.event_type is absent */
+    const char *type_header;   /* for TYPE_HEADER */
+} format_def_t;
+
+static const format_def_t formats[] = {
+    {"json", TYPE_FIELD, NULL},
+    {"cloudevents", TYPE_ENVELOPE, NULL},
+    {"debezium-outbox", TYPE_HEADER, "eventType"},
+};
+
+#define NFORMATS (sizeof(formats) / sizeof(formats[0]))
+
+size_t mapping_format_count(void)
+{
+    return NFORMATS;
+}
+
+const char *mapping_format_name(size_t i)
+{
+    return i < NFORMATS ? formats[i].name : NULL;
+}
+
+/* Parses $.format ("json" when absent). Returns its row, or NULL after adding the problem. */
+static const format_def_t *parse_format(mapping_pctx_t *pc, json_t *f)
+{
+    const char *name = f ? json_string_value(f) : "json";
+    for (size_t i = 0; name && i < NFORMATS; i++)
+        if (strcmp(formats[i].name, name) == 0) {
+            pc->m->format = formats[i].name;
+            return &formats[i];
+        }
+    char known[256] = "";
+    for (size_t i = 0, n = 0; i < NFORMATS; i++)
+        n += (size_t)snprintf(known + n, sizeof(known) - n, "%s\"%s\"", i ? ", " : "",
+                              formats[i].name);
+    if (name)
+        errlist_add(pc->errs, pc->file, "$.format",
+                    "unknown format \"%s\": the known formats are %s (default \"json\")", name,
+                    known);
+    else
+        errlist_add(pc->errs, pc->file, "$.format",
+                    "expected a format name: the known formats are %s (default \"json\")", known);
+    return NULL;
+}
+
+/* Refuses, anywhere under j (at where), a {"meta": attribute} of another format than m's. */
+static int check_meta_formats(mapping_pctx_t *pc, json_t *j, const char *where)
+{
+    int rc = 0;
+    char w[512];
+    if (json_is_array(j)) {
+        for (size_t i = 0; i < json_array_size(j); i++) {
+            snprintf(w, sizeof(w), "%s[%zu]", where, i);
+            rc |= check_meta_formats(pc, json_array_get(j, i), w);
+        }
+        return rc;
+    }
+    if (!json_is_object(j))
+        return 0;
+    const char *meta = json_string_value(json_object_get(j, "meta"));
+    const char *format = meta ? mapping_value_attr_format(meta) : NULL;
+    if (format && strcmp(format, pc->m->format) != 0) {
+        errlist_add(pc->errs, pc->file, where,
+                    "meta \"%s\" is an attribute of format %s, but this mapping's $.format is %s",
+                    meta, format, pc->m->format);
+        rc = -1;
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(j, k, v)
+    {
+        if (strcmp(k, "literal") == 0)
+            continue;
+        snprintf(w, sizeof(w), "%s.%s", where, k);
+        rc |= check_meta_formats(pc, v, w);
+    }
+    return rc;
+}
+
+/* Parses $.event_type (a field path or a header; when absent, the format's default: "$.type",
+ * the envelope's type, or its header). Returns 0, or -1 after adding the problem to pc->errs. */
+static int parse_event_type(mapping_pctx_t *pc, json_t *et, const format_def_t *fmt)
 {
     mapping_t *m = pc->m;
+    if (!et && fmt && fmt->type_source != TYPE_FIELD) {
+        m->type_source = fmt->type_source;
+        m->type_header = fmt->type_header ? xstrdup(fmt->type_header) : NULL;
+        return 0;
+    }
     json_t *field = json_is_object(et) ? json_object_get(et, "field") : NULL;
     json_t *header = json_is_object(et) ? json_object_get(et, "header") : NULL;
     if (!et) {
@@ -187,6 +279,7 @@ static int parse_event_type(mapping_pctx_t *pc, json_t *et)
         return -1;
     }
     if (header) {
+        m->type_source = TYPE_HEADER;
         m->type_header = xstrdup(json_string_value(header));
         return 0;
     }
@@ -225,10 +318,10 @@ static int parse_topics(mapping_pctx_t *pc, json_t *topics)
  * the problems to pc->errs. */
 static int parse_header(mapping_pctx_t *pc, json_t *root)
 {
-    static const char *const allowed[] = {"version",     "projection",     "topics",
-                                          "event_type",  "events",         "dead_letter_topic",
-                                          "description", "on_dead_letter", "allow_partial_rebuild",
-                                          NULL};
+    static const char *const allowed[] = {
+        "version", "projection",        "topics",      "format",         "event_type",
+        "events",  "dead_letter_topic", "description", "on_dead_letter", "allow_partial_rebuild",
+        NULL};
     int rc = mapping_column_check_fields(pc->file, pc->errs, root, "$", allowed);
     json_t *v = json_object_get(root, "version");
     if (!json_is_integer(v) || json_integer_value(v) != 1) {
@@ -268,7 +361,12 @@ static int parse_header(mapping_pctx_t *pc, json_t *root)
     }
     if (parse_topics(pc, json_object_get(root, "topics")) != 0)
         rc = -1;
-    if (parse_event_type(pc, json_object_get(root, "event_type")) != 0)
+    const format_def_t *fmt = parse_format(pc, json_object_get(root, "format"));
+    if (!fmt)
+        rc = -1;
+    if (parse_event_type(pc, json_object_get(root, "event_type"), fmt) != 0)
+        rc = -1;
+    if (fmt && check_meta_formats(pc, json_object_get(root, "events"), "$.events") != 0)
         rc = -1;
     return rc;
 }
@@ -464,6 +562,10 @@ int mapping_parks(const mapping_t *m)
 const char *mapping_type_header(const mapping_t *m)
 {
     return m->type_header;
+}
+const char *mapping_format(const mapping_t *m)
+{
+    return m->format;
 }
 size_t mapping_table_count(const mapping_t *m)
 {

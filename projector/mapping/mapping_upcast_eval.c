@@ -277,8 +277,11 @@ static void concat_one(char *buf, size_t size, json_t *x)
     if (json_is_string(x)) {
         snprintf(buf + n, size - n, "%s", json_string_value(x));
     } else if (!json_is_null(x)) {
-        char *s = json_dumps(x, JSON_COMPACT | JSON_ENCODE_ANY);
-        snprintf(buf + n, size - n, "%s", s ? s : "");
+        /* json_dumpb, not json_dumps: this runs in the fetcher's arena scope (json_alloc.h) */
+        size_t len = json_dumpb(x, NULL, 0, JSON_COMPACT | JSON_ENCODE_ANY);
+        char *s = xmalloc(len + 1);
+        s[json_dumpb(x, s, len, JSON_COMPACT | JSON_ENCODE_ANY)] = '\0';
+        snprintf(buf + n, size - n, "%s", s);
         free(s);
     }
 }

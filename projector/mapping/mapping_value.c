@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "json_alloc.h"
 #include "xalloc.h"
 
 void mapping_value_free(value_spec_t *vs)
@@ -16,6 +17,7 @@ void mapping_value_free(value_spec_t *vs)
     jpath_destroy(vs->path);
     free(vs->lit_text);
     free(vs->lit_json);
+    free(vs->attr);
     json_decref(vs->lit_value);
     free(vs->where);
     memset(vs, 0, sizeof(*vs));
@@ -98,16 +100,46 @@ static int parse_literal(value_spec_t *vs, json_t *v)
     return vs->lit_json ? 0 : -1;
 }
 
+/* The envelope attributes a meta value may name: a prefix and the format whose decoder sets
+ * them ("ce." takes any attribute name: CloudEvents extensions are the producer's). */
+static const struct {
+    const char *prefix;
+    int any; /* 1: any name after the prefix; 0: the prefix is the whole name */
+    const char *format;
+} attr_names[] = {
+    {"ce.", 1, "cloudevents"},
+    {"outbox.id", 0, "debezium-outbox"},
+};
+
+const char *mapping_value_attr_format(const char *name)
+{
+    for (size_t i = 0; i < sizeof(attr_names) / sizeof(attr_names[0]); i++) {
+        size_t n = strlen(attr_names[i].prefix);
+        if (strncmp(name, attr_names[i].prefix, n) == 0 &&
+            (attr_names[i].any ? name[n] != '\0' : name[n] == '\0'))
+            return attr_names[i].format;
+    }
+    return NULL;
+}
+
 static int parse_meta(value_spec_t *vs, json_t *v, const char *file, const char *where,
                       errlist_t *errs)
 {
-    for (int i = 0; json_is_string(v) && i < 5; i++) {
+    for (int i = 0; json_is_string(v) && i < (int)META_ATTR; i++) {
         if (strcmp(json_string_value(v), meta_names[i]) == 0) {
             vs->meta = (meta_t)i;
             return 0;
         }
     }
-    errlist_add(errs, file, where, "\"meta\" is one of topic, partition, offset, timestamp, key");
+    if (json_is_string(v) && mapping_value_attr_format(json_string_value(v))) {
+        vs->meta = META_ATTR;
+        vs->attr = xstrdup(json_string_value(v));
+        return 0;
+    }
+    errlist_add(errs, file, where,
+                "\"meta\" is one of topic, partition, offset, timestamp, key, or an envelope "
+                "attribute: ce.<attribute> (format cloudevents), outbox.id (format "
+                "debezium-outbox)");
     return -1;
 }
 
@@ -249,15 +281,7 @@ char *mapping_value_dumps(const json_t *v)
 /* v's compact JSON text, written straight into the arena (no malloc'ed copy on the way). */
 static const char *dump_json(arena_t *a, json_t *v)
 {
-    const size_t flags = JSON_COMPACT | JSON_ENCODE_ANY;
-    char buf[2048];
-    size_t n = json_dumpb(v, buf, sizeof(buf), flags);
-    if (n <= sizeof(buf))
-        return arena_strndup(a, buf, n);
-    char *out = arena_alloc(a, n + 1);
-    json_dumpb(v, out, n, flags);
-    out[n] = '\0';
-    return out;
+    return json_alloc_text(v, JSON_COMPACT | JSON_ENCODE_ANY, a, NULL);
 }
 
 /* Renders the elements of a JSON array as a PostgreSQL array literal (objects and arrays as
@@ -488,6 +512,11 @@ static value_rc_t eval_meta(const value_spec_t *vs, const value_ctx_t *vc, const
         } else {
             *out = arena_strndup(vc->arena, ev->key, ev->key_len);
         }
+        break;
+    case META_ATTR:
+        for (size_t i = 0; i < ev->nattrs; i++)
+            if (strcmp(ev->attrs[i].name, vs->attr) == 0)
+                *out = ev->attrs[i].value;
         break;
     }
     return VALUE_OK;

@@ -12,14 +12,22 @@
 typedef enum {
     SRC_PATH,    /* "$.a.b": the value at a path */
     SRC_LITERAL, /* {"literal": v} or a bare number/boolean/null */
-    SRC_META,    /* {"meta": "topic|partition|offset|timestamp|key"} */
+    SRC_META,    /* {"meta": "topic|partition|offset|timestamp|key"}, or an envelope attribute
+                  * ("ce.<attribute>", "outbox.id") */
     SRC_SUM,     /* {"sum": "$.items[*].quantity"}: exact decimal sum */
     SRC_COUNT,   /* {"count": "$.items"}: array length, or number of matches */
     SRC_COLLECT, /* {"collect": "$.items[*].sku"}: the matches as an array */
     SRC_LOOKUP,  /* {"lookup": {...}}: a column of a row found by key */
 } src_kind_t;
 
-typedef enum { META_TOPIC, META_PARTITION, META_OFFSET, META_TIMESTAMP, META_KEY } meta_t;
+typedef enum {
+    META_TOPIC,
+    META_PARTITION,
+    META_OFFSET,
+    META_TIMESTAMP,
+    META_KEY,
+    META_ATTR, /* an attribute of the envelope, by name (attr): NULL when the event has none */
+} meta_t;
 
 /* How a value is rendered for its column: plain text, JSON text, or an array literal. */
 typedef enum { TARGET_TEXT, TARGET_JSON, TARGET_ARRAY } value_target_t;
@@ -31,6 +39,7 @@ typedef struct value_spec {
     char *lit_json;
     json_t *lit_value; /* the literal itself, for array columns */
     meta_t meta;
+    char *attr;    /* META_ATTR: "ce.id", "outbox.id" */
     int optional;  /* a missing path yields NULL instead of an error */
     int lookup_id; /* SRC_LOOKUP */
     char *where;   /* the spec's JSON path in the mapping file */
@@ -49,6 +58,10 @@ typedef struct value_ctx {
 /* Registers a lookup found while parsing; returns its id, or -1 after adding problems. */
 typedef int (*value_lookup_reg_fn)(void *ctx, const char *table, const char *column, json_t *key,
                                    const char *file, const char *where, errlist_t *errs);
+
+/* The format whose envelope carries meta attribute name ("ce.id": "cloudevents"), or NULL when
+ * name is not an attribute. */
+const char *mapping_value_attr_format(const char *name);
 
 /* Parses spec (found at file/where) into vs. Lookups are allowed only when reg is set.
  * Returns 0, or -1 after adding the problems to errs; vs is always safe to free. */

@@ -290,6 +290,24 @@ static int consumes(const mapping_t *m, const char *topic)
     return 0;
 }
 
+/* event_headers_t over a test event's headers (ctx: a JSON object of strings, may be NULL). */
+static int header_at(void *ctx, size_t i, const char **name, const void **value, size_t *len)
+{
+    size_t k = 0;
+    const char *n;
+    json_t *v;
+    json_object_foreach((json_t *)ctx, n, v)
+    {
+        if (k++ == i) {
+            *name = n;
+            *value = json_string_value(v);
+            *len = json_string_length(v);
+            return 0;
+        }
+    }
+    return -1;
+}
+
 /* Fills ev with the events of c that m consumes, decoded; returns how many. */
 static size_t build_events(const test_run_t *r, const mapping_t *m, const testcase_t *c,
                            event_t *ev, arena_t *arena)
@@ -316,7 +334,9 @@ static size_t build_events(const test_run_t *r, const mapping_t *m, const testca
             sprintf(t, "%s%s", e->topic, suffix);
             p->dlq_topic = t;
         }
-        event_decode(p, event_decoder_find("json"), e->value, e->value_len, max, arena);
+        event_headers_t headers = {header_at, e->headers};
+        event_decode(p, event_decoder_find(mapping_format(m)), &headers, e->value, e->value_len,
+                     max, arena);
         event_resolve(p, m, arena);
     }
     return n;

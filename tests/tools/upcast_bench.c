@@ -72,7 +72,7 @@ static double run(const mapping_t *m, char **texts, int n)
     for (int i = 0; i < n; i++) {
         event_t e;
         memset(&e, 0, sizeof(e));
-        event_decode(&e, d, texts[i], strlen(texts[i]), 1 << 20, arena);
+        event_decode(&e, d, NULL, texts[i], strlen(texts[i]), 1 << 20, arena);
         event_resolve(&e, m, arena);
         if (e.state != EVENT_PENDING)
             abort();

@@ -339,7 +339,8 @@ static void run_up_row(const up_row_t *r)
     json_t *doc = json_loads(text, 0, NULL);
     free(text);
     assert_non_null(doc);
-    mapping_event_t ev = {doc, "topic-a", 0, 1, -1, NULL, 0, r->type_header, NULL, 0, 0};
+    mapping_event_t ev = {doc,  "topic-a", 0, 1,    -1, NULL, 0, r->type_header,
+                          NULL, 0,         0, NULL, 0,  0};
     char err[1024] = "";
     int rc = mapping_upcast(m, &ev, err, sizeof(err));
     if (rc != r->rc)
@@ -527,7 +528,7 @@ static void test_split_eval(void **state)
     memset(&e, 0, sizeof(e));
     const char *value = "{\"type\": \"A\", \"v\": 1, \"id\": \"k\", \"x\": 5}";
     arena_t *arena = arena_new();
-    event_decode(&e, event_decoder_find("json"), value, strlen(value), 1 << 20, arena);
+    event_decode(&e, event_decoder_find("json"), NULL, value, strlen(value), 1 << 20, arena);
     event_resolve(&e, m, arena);
     assert_int_equal(e.state, EVENT_PENDING);
     assert_int_equal(e.ev.nparts, 2);
@@ -565,7 +566,7 @@ static void test_header_rename_eval(void **state)
     event_t e;
     memset(&e, 0, sizeof(e));
     e.ev.type_header = "Old";
-    event_decode(&e, event_decoder_find("json"), value, strlen(value), 1 << 20, arena);
+    event_decode(&e, event_decoder_find("json"), NULL, value, strlen(value), 1 << 20, arena);
     event_resolve(&e, m, arena);
     assert_int_equal(e.state, EVENT_PENDING);
     assert_string_equal(e.ev.type_header, "Old");
@@ -594,7 +595,7 @@ static void test_dead_letter(void **state)
     arena_t *arena = arena_new();
     event_t e;
     memset(&e, 0, sizeof(e));
-    event_decode(&e, event_decoder_find("json"), value, strlen(value), 1 << 20, arena);
+    event_decode(&e, event_decoder_find("json"), NULL, value, strlen(value), 1 << 20, arena);
     event_resolve(&e, mapping_set_get(set, 0), arena);
     assert_int_equal(e.state, EVENT_DEAD);
     assert_string_equal(event_stage_name(e.stage), "upcast");
