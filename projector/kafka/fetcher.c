@@ -324,6 +324,9 @@ static void decode(fetcher_t *f, fetch_batch_t *b, rd_kafka_message_t *msg, even
     const char *hname = mapping_type_header(f->m);
     if (e->state == EVENT_PENDING && hname)
         e->ev.type_header = event_header(&headers, hname, b->arena);
+    const char *vname = mapping_version_header(f->m);
+    if (e->state == EVENT_PENDING && vname)
+        e->ev.version_header = event_header(&headers, vname, b->arena);
     event_resolve(e, f->m, b->arena);
 }
 

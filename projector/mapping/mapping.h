@@ -110,11 +110,13 @@ typedef struct mapping_event {
     const char *type_header;
     /* the event's rule, once mapping_event_resolve() found it (NULL: its type is not mapped) */
     const struct event_rule *rule;
-    int resolved;                /* 1: rule is set; 0: looked up at each evaluation */
+    int resolved;  /* 1: rule is set; 0: looked up at each evaluation */
     size_t nparts; /* 0, or an upcast split: doc is the parts' array (mapping_upcast.h) */
     const mapping_attr_t *attrs; /* the envelope's attributes (borrowed), nattrs of them */
     size_t nattrs;
-    int tombstone; /* 1: the message has no value (doc is an empty object) */
+    int tombstone;              /* 1: the message has no value (doc is an empty object) */
+    const char *version_header; /* the version header's value (mapping_version_header()), or
+                                   NULL */
 } mapping_event_t;
 
 /* One row operation produced by an event: values are text or NULL (SQL NULL). */
@@ -203,6 +205,8 @@ mapping_result_t mapping_eval_docs(const mapping_t *m, const mapping_event_t *ev
  * NULL when its type is not mapped), or -1 when the event has no readable type (errstr says why;
  * the evaluations report it again). Does not block. */
 int mapping_event_resolve(const mapping_t *m, mapping_event_t *ev, char *errstr, size_t errsz);
+/* The Kafka header a mapping's versions are read from (upcasting), or NULL. */
+const char *mapping_version_header(const mapping_t *m);
 /* 1 when the event's type has any lookup (so it must be evaluated for prefetching). */
 int mapping_event_has_lookups(const mapping_t *m, const mapping_event_t *ev);
 

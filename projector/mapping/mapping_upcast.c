@@ -374,6 +374,7 @@ void mapping_upcast_free(struct mapping_upcast *u)
 {
     if (!u)
         return;
+    free(u->version_header);
     jpath_destroy(u->version_path);
     field_free(&u->version_field);
     field_free(&u->type_field);
@@ -397,26 +398,25 @@ static long version_of_key(const char *s)
     return *s >= '1' && *s <= '9' && !*end && v > 0 && v < 1000000 ? v : -1;
 }
 
-/* Parses $.versions: where the version is, its default, each type's current version. */
-static int versions_parse(up_pctx_t *pc, json_t *j)
+/* Where the version is: exactly one of $.versions.field (a path of the event) and
+ * $.versions.header (a Kafka header's name). */
+static int version_source_parse(up_pctx_t *pc, json_t *field, json_t *header)
 {
     struct mapping_upcast *u = pc->u;
-    static const char *const allowed[] = {"field", "default", "current", NULL};
-    if (!json_is_object(j)) {
+    if (!field == !header) {
         errlist_add(pc->errs, pc->file, "$.versions",
-                    "expected {\"field\": \"$.schemaVersion\", \"default\": 1, \"current\": "
-                    "{\"EventType\": 3, ...}}");
+                    "give where the version is: \"field\" (a path such as \"$.schemaVersion\") "
+                    "or \"header\" (a Kafka header's name), one of them");
         return -1;
     }
-    if (json_object_get(j, "header")) {
-        errlist_add(pc->errs, pc->file, "$.versions.header",
-                    "versions read from a header are not built yet: give the event's field");
-        return -1;
+    if (header) {
+        if (!json_is_string(header) || !json_string_length(header)) {
+            errlist_add(pc->errs, pc->file, "$.versions.header", "expected a header name");
+            return -1;
+        }
+        u->version_header = xstrdup(json_string_value(header));
+        return 0;
     }
-    if (mapping_column_check_fields(pc->file, pc->errs, j, "$.versions", allowed) != 0)
-        return -1;
-    json_t *field = json_object_get(j, "field"), *dflt = json_object_get(j, "default");
-    json_t *current = json_object_get(j, "current");
     char err[256];
     if (field_parse(&u->version_field, field, pc, "$.versions.field") != 0)
         return -1;
@@ -424,6 +424,26 @@ static int versions_parse(up_pctx_t *pc, json_t *j)
         errlist_add(pc->errs, pc->file, "$.versions.field", "%s", err);
         return -1;
     }
+    return 0;
+}
+
+/* Parses $.versions: where the version is, its default, each type's current version. */
+static int versions_parse(up_pctx_t *pc, json_t *j)
+{
+    struct mapping_upcast *u = pc->u;
+    static const char *const allowed[] = {"field", "header", "default", "current", NULL};
+    if (!json_is_object(j)) {
+        errlist_add(pc->errs, pc->file, "$.versions",
+                    "expected {\"field\": \"$.schemaVersion\", \"default\": 1, \"current\": "
+                    "{\"EventType\": 3, ...}}");
+        return -1;
+    }
+    if (mapping_column_check_fields(pc->file, pc->errs, j, "$.versions", allowed) != 0)
+        return -1;
+    json_t *field = json_object_get(j, "field"), *dflt = json_object_get(j, "default");
+    json_t *current = json_object_get(j, "current"), *header = json_object_get(j, "header");
+    if (version_source_parse(pc, field, header) != 0)
+        return -1;
     u->default_version = 1;
     if (dflt && (!json_is_integer(dflt) || json_integer_value(dflt) < 1 ||
                  json_integer_value(dflt) >= 1000000)) {
@@ -649,4 +669,9 @@ int mapping_upcast_parse(mapping_pctx_t *mpc, json_t *root)
     json_object_del(root, "versions");
     json_object_del(root, "upcasters");
     return rc;
+}
+
+const char *mapping_version_header(const mapping_t *m)
+{
+    return m->upcast ? m->upcast->version_header : NULL;
 }

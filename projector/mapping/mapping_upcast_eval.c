@@ -418,7 +418,8 @@ static int chain(up_run_t *r, const char *type, long version, json_t *doc, int u
             return split(r, &up->steps[up->nsteps - 1], version, doc);
         upcast = 1;
     }
-    if (upcast && field_set(r, doc, &u->version_field, json_integer(version), "$.versions") != 0) {
+    if (upcast && !u->version_header && /* a header's version stays the message's */
+        field_set(r, doc, &u->version_field, json_integer(version), "$.versions") != 0) {
         json_decref(doc);
         return -1;
     }
@@ -482,14 +483,22 @@ int mapping_upcast(const mapping_t *m, mapping_event_t *ev, char *errstr, size_t
     long current = type ? mapping_upcast_current(u, type) : -1;
     if (current < 0)
         return 0;
-    json_t *jv = jpath_get(u->version_path, ev->doc);
+    json_t *jv = u->version_header
+                     ? (ev->version_header ? json_string_nocheck(ev->version_header) : NULL)
+                     : json_incref(jpath_get(u->version_path, ev->doc));
     long version = jv ? version_of(jv) : u->default_version;
+    json_decref(jv);
     if (version == current)
         return 0;
     up_run_t r = {m, u, ev, NULL, NULL, errstr, errstr_size, type, version, NULL};
     if (version < 0)
-        return fail(&r, "$.versions.field", "%s: the version is not a positive integer",
-                    jpath_text(u->version_path));
+        return u->version_header
+                   ? fail(&r, "$.versions.header",
+                          "header %s: the version is not a positive "
+                          "integer",
+                          u->version_header)
+                   : fail(&r, "$.versions.field", "%s: the version is not a positive integer",
+                          jpath_text(u->version_path));
     char *type0 = xstrdup(type); /* type may be the doc's, which the steps change */
     r.type = type0;
     r.parts = json_array();

@@ -77,7 +77,8 @@ typedef struct up_current {
 } up_current_t;
 
 struct mapping_upcast {
-    jpath_t *version_path;    /* where the version is read */
+    char *version_header;     /* the Kafka header the version is read from, or NULL: */
+    jpath_t *version_path;    /* where the version is read (NULL with a header) */
     up_field_t version_field; /* the same, where the upcast result's version is written */
     long default_version;     /* the version of an event without one */
     up_current_t *types;      /* the versioned types and their current versions */

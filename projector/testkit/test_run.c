@@ -327,6 +327,8 @@ static size_t build_events(const test_run_t *r, const mapping_t *m, const testca
         p->ev.key = e->key;
         p->ev.key_len = e->key_len;
         p->ev.type_header = header ? json_string_value(json_object_get(e->headers, header)) : NULL;
+        const char *vh = mapping_version_header(m);
+        p->ev.version_header = vh ? json_string_value(json_object_get(e->headers, vh)) : NULL;
         if (mapping_dlq_topic(m)) {
             p->dlq_topic = mapping_dlq_topic(m);
         } else {

@@ -105,8 +105,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char type[64];
     const char *t = json_string_value(json_object_get(doc, "typeHeader"));
     snprintf(type, sizeof(type), "%s", t ? t : "OrderCreated");
-    ev[0].ev =
-        (mapping_event_t){doc, "fuzz", 0, 0, 1700000000000, "k", 1, type, NULL, 0, 0, NULL, 0, 0};
+    ev[0].ev = (mapping_event_t){doc, "fuzz", 0, 0, 1700000000000, "k", 1, type, NULL, 0,
+                                 0,   NULL,   0, 0, NULL};
     ev[0].state = EVENT_PENDING;
     event_upcast(&ev[0], mapping_set_get(set, 0), arena);
     check_upcast(&ev[0]);

@@ -64,13 +64,41 @@ typedef struct up_row {
     const char *versions;  /* "versions", with its trailing comma */
     const char *upcasters; /* "'upcasters': {...}" */
     const char *event;
-    const char *type_header; /* for a mapping with event_type header "type" */
-    int rc;                  /* 0 or -1 */
-    const char *want;        /* rc 0: the doc after (sq); -1: a piece of the error */
-    const char *want_header; /* the type header after, when it changes */
+    const char *type_header;    /* for a mapping with event_type header "type" */
+    int rc;                     /* 0 or -1 */
+    const char *want;           /* rc 0: the doc after (sq); -1: a piece of the error */
+    const char *want_header;    /* the type header after, when it changes */
+    const char *version_header; /* the version header's value, for versions from a header */
 } up_row_t;
 
+/* "versions" read from header "v", default 1, these current versions (sq). */
+#define VH(current) "'versions': {'header': 'v', 'default': 1, 'current': " current "},"
+
 static const up_row_t up_rows[] = {
+    {.name = "a version header is upcast; the doc gets no version field",
+     .versions = VH("{'A': 2}"),
+     .upcasters = "'upcasters': {'A': {'1': [{'set': '$.x', 'value': {'literal': 7}}]}}",
+     .event = "{'type': 'A', 'id': 'k'}",
+     .version_header = "1",
+     .want = "{'type': 'A', 'id': 'k', 'x': 7}"},
+    {.name = "a current version header is left alone",
+     .versions = VH("{'A': 2}"),
+     .upcasters = "'upcasters': {'A': {'1': [{'set': '$.x', 'value': {'literal': 7}}]}}",
+     .event = "{'type': 'A', 'id': 'k', 'v': 1}",
+     .version_header = "2",
+     .want = "{'type': 'A', 'id': 'k', 'v': 1}"},
+    {.name = "no version header is the default version",
+     .versions = VH("{'A': 2}"),
+     .upcasters = "'upcasters': {'A': {'1': [{'set': '$.x', 'value': {'literal': 7}}]}}",
+     .event = "{'type': 'A', 'id': 'k'}",
+     .want = "{'type': 'A', 'id': 'k', 'x': 7}"},
+    {.name = "a version header that is not a positive integer fails",
+     .versions = VH("{'A': 2}"),
+     .upcasters = "'upcasters': {'A': {'1': []}}",
+     .event = "{'type': 'A', 'id': 'k'}",
+     .version_header = "two",
+     .rc = -1,
+     .want = "$.versions.header: header v: the version is not a positive integer"},
     {.name = "a current event is left alone",
      .versions = V("{'A': 2}"),
      .upcasters = "'upcasters': {'A': {'1': [{'drop': '$.x'}]}}",
@@ -339,8 +367,9 @@ static void run_up_row(const up_row_t *r)
     json_t *doc = json_loads(text, 0, NULL);
     free(text);
     assert_non_null(doc);
-    mapping_event_t ev = {doc,  "topic-a", 0, 1,    -1, NULL, 0, r->type_header,
-                          NULL, 0,         0, NULL, 0,  0};
+    mapping_event_t ev = {
+        doc, "topic-a",        0, 1, -1, NULL, 0, r->type_header, NULL, 0, 0, NULL, 0,
+        0,   r->version_header};
     char err[1024] = "";
     int rc = mapping_upcast(m, &ev, err, sizeof(err));
     if (rc != r->rc)
@@ -385,8 +414,13 @@ typedef struct check_row {
 static const check_row_t check_rows[] = {
     {"upcasters without versions", "", ", 'upcasters': {}", "$.upcasters", "need $.versions"},
     {"versions not an object", "'versions': 3,", "", "$.versions", "expected {"},
-    {"versions from a header", "'versions': {'header': 'v', 'current': {'A': 2}},", "",
-     "$.versions.header", "not built yet"},
+    {"versions from a field and a header",
+     "'versions': {'field': '$.v', 'header': 'v', 'current': {'A': 2}},", "", "$.versions",
+     "one of them"},
+    {"versions from nowhere", "'versions': {'current': {'A': 2}},", "", "$.versions",
+     "give where the version is"},
+    {"a version header that is not a name", "'versions': {'header': '', 'current': {'A': 2}},", "",
+     "$.versions.header", "expected a header name"},
     {"an unknown field of versions", "'versions': {'field': '$.v', 'current': {'A': 1}, 'x': 1},",
      "", "$.versions.x", "unknown field"},
     {"a version field that is not a field path",
