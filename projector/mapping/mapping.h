@@ -207,6 +207,9 @@ mapping_result_t mapping_eval_docs(const mapping_t *m, const mapping_event_t *ev
 int mapping_event_resolve(const mapping_t *m, mapping_event_t *ev, char *errstr, size_t errsz);
 /* The Kafka header a mapping's versions are read from (upcasting), or NULL. */
 const char *mapping_version_header(const mapping_t *m);
+/* 1 when the event's type has a sql action (a barrier: no lookup after it is known before the
+ * database has run it). */
+int mapping_event_has_sql(const mapping_t *m, const mapping_event_t *ev);
 /* 1 when the event's type has any lookup (so it must be evaluated for prefetching). */
 int mapping_event_has_lookups(const mapping_t *m, const mapping_event_t *ev);
 

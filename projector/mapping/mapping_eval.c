@@ -115,6 +115,22 @@ int mapping_event_has_lookups(const mapping_t *m, const mapping_event_t *ev)
     return r && r->has_lookup;
 }
 
+int mapping_event_has_sql(const mapping_t *m, const mapping_event_t *ev)
+{
+    char err[8];
+    int bad;
+    for (size_t i = 0; i < ev->nparts; i++) {
+        mapping_event_t sub = part_of(m, ev, i);
+        if (mapping_event_has_sql(m, &sub))
+            return 1;
+    }
+    const event_rule_t *r = ev->nparts ? NULL : find_rule(m, ev, err, sizeof(err), &bad);
+    for (size_t i = 0; r && i < r->nactions; i++)
+        if (r->actions[i]->info.kind == MAPPING_SQL)
+            return 1;
+    return 0;
+}
+
 /* Evaluates one lookup source: its key values from the event, then the resolver. */
 static value_rc_t eval_lookup(const mapping_t *m, const value_spec_t *vs, const value_ctx_t *vc,
                               const char **out, char *errstr, size_t errsz)

@@ -229,13 +229,23 @@ void planner_begin(planner_t *p, event_t *events, size_t lo, size_t hi, arena_t 
     }
     if (mapping_lookup_count(p->m) == 0)
         return;
+    /* The keys of the events planning can reach: past a sql action, an event with lookups is
+     * where planning cuts (its lookups read what the statement wrote), so its keys and those
+     * after it are the next sub-batch's. One prefetch per sub-batch, for its own keys. */
     char err[8];
+    int sql_before = 0;
     for (size_t i = lo; i < hi; i++) {
         event_t *e = &events[i];
-        if (e->state != EVENT_PENDING || !mapping_event_has_lookups(p->m, &e->ev))
+        if (e->state != EVENT_PENDING)
             continue;
+        int lookups = mapping_event_has_lookups(p->m, &e->ev);
+        if (lookups && sql_before)
+            break;
         size_t n;
-        mapping_eval(p->m, &e->ev, p->values, collect_lookup, p, p->ev_ops, &n, err, sizeof(err));
+        if (lookups)
+            mapping_eval(p->m, &e->ev, p->values, collect_lookup, p, p->ev_ops, &n, err,
+                         sizeof(err));
+        sql_before |= mapping_event_has_sql(p->m, &e->ev);
     }
 }
 
