@@ -477,6 +477,12 @@ static void test_load(void **state)
     "{'upsert': 'vals', 'key': {'id': '$.after.id'}, 'columns': {'t': '$.after.name', 't2': "      \
     "{'meta': 'debezium.op'}, 'k': '$.source.table'}}"
 
+/* DBZ_MAP with an upcaster of create events: the type is the envelope's, not a path's */
+#define DBZ_UPCAST_MAP                                                                             \
+    "{" HEAD ", 'format': 'debezium', 'versions': {'field': '$.after.v', 'default': 1, "           \
+    "'current': {'create': 2}}, 'upcasters': {'create': {'1': [{'default': '$.after.name', "       \
+    "'value': {'literal': 'up'}}]}}, 'events': {'create': [" DBZ_UPSERT "]}}"
+
 typedef struct eval_row {
     const char *name;
     const char *mapping; /* ' for " */
@@ -536,6 +542,10 @@ static const eval_row_t eval_rows[] = {
      "required field $.before.id is missing"},
     {"dbz truncate not mapped", DBZ_MAP, "debezium", DBZ("'t'"), NULL, MAPPING_SKIP, NULL},
     {"dbz tombstone without a rule", DBZ_MAP, "debezium", NULL, NULL, MAPPING_SKIP, NULL},
+    {"dbz upcast by the envelope's type", DBZ_UPCAST_MAP, "debezium",
+     DBZ("'c', 'after': {'id': 7}"), NULL, MAPPING_OK, "7|up|c|customers"},
+    {"dbz current version not upcast", DBZ_UPCAST_MAP, "debezium",
+     DBZ("'c', 'after': {'id': 7, 'v': 2, 'name': 'A'}"), NULL, MAPPING_OK, "7|A|c|customers"},
 };
 
 static void check_eval(const eval_row_t *r, const event_t *e, const mapping_t *m, arena_t *arena)
