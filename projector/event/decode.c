@@ -9,6 +9,7 @@ static const event_decoder_t decoders[] = {
     {"json", event_decode_json},
     {"cloudevents", event_decode_cloudevents},
     {"debezium-outbox", event_decode_outbox},
+    {"debezium", event_decode_debezium},
 };
 
 const event_decoder_t *event_decoder_find(const char *format)

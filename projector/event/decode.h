@@ -45,5 +45,6 @@ void event_evaluate(event_t *e, const mapping_t *m, arena_t *arena);
 void event_decode_json(event_t *e, const event_msg_t *msg, arena_t *arena);
 void event_decode_cloudevents(event_t *e, const event_msg_t *msg, arena_t *arena);
 void event_decode_outbox(event_t *e, const event_msg_t *msg, arena_t *arena);
+void event_decode_debezium(event_t *e, const event_msg_t *msg, arena_t *arena);
 
 #endif

@@ -12,13 +12,6 @@
 
 #define ID_HEADER "id"
 
-/* 1 when j is the JsonConverter's envelope: an object of exactly "schema" and "payload". */
-static int is_wrapped(json_t *j)
-{
-    return json_is_object(j) && json_object_size(j) == 2 && json_object_get(j, "schema") &&
-           json_object_get(j, "payload");
-}
-
 void event_decode_outbox(event_t *e, const event_msg_t *msg, arena_t *arena)
 {
     json_error_t jerr;
@@ -29,9 +22,10 @@ void event_decode_outbox(event_t *e, const event_msg_t *msg, arena_t *arena)
         return;
     }
     const char *where = "the value";
-    json_t *p = v;
-    if (is_wrapped(v)) {
-        p = json_object_get(v, "payload");
+    json_t *p = event_json_converter_payload(v);
+    if (!p) {
+        p = v;
+    } else {
         where = "$.payload (the JsonConverter's envelope)";
     }
     if (json_is_string(p)) {

@@ -46,3 +46,10 @@ json_t *event_decode_object(event_t *e, const char *what, const void *text, size
     }
     return j;
 }
+
+json_t *event_json_converter_payload(json_t *j)
+{
+    if (json_is_object(j) && json_object_size(j) == 2 && json_object_get(j, "schema"))
+        return json_object_get(j, "payload");
+    return NULL;
+}

@@ -37,5 +37,8 @@ void event_decode_fail(event_t *e, arena_t *arena, const char *fmt, ...)
  * data"): returns it (the caller owns it), or NULL with e dead at stage decode. */
 json_t *event_decode_object(event_t *e, const char *what, const void *text, size_t len,
                             arena_t *arena);
+/* The payload of j when j is the Kafka Connect JsonConverter's envelope with schemas enabled (an
+ * object of exactly "schema" and "payload"; borrowed from j), else NULL. */
+json_t *event_json_converter_payload(json_t *j);
 
 #endif

@@ -91,7 +91,8 @@ typedef struct mapping_lookup_info {
     size_t nkeys;
 } mapping_lookup_info_t;
 
-/* An attribute of the event's envelope, readable as {"meta": name}: "ce.id", "outbox.id". */
+/* An attribute of the event's envelope, readable as {"meta": name}: "ce.id", "outbox.id",
+ * "debezium.op". */
 typedef struct mapping_attr {
     const char *name;
     const char *value;
@@ -165,11 +166,15 @@ int mapping_allows_partial_rebuild(const mapping_t *m);
  * envelope (format cloudevents). */
 const char *mapping_type_header(const mapping_t *m);
 /* The topics' format, as $.format names it ("json" when absent): "json", "cloudevents",
- * "debezium-outbox". */
+ * "debezium-outbox", "debezium". */
 const char *mapping_format(const mapping_t *m);
 /* The formats a mapping may name: name(i) for i < count, NULL after. */
 size_t mapping_format_count(void);
 const char *mapping_format_name(size_t i);
+/* The event types format's envelope carries (NULL-terminated; static), the only names its
+ * mappings' $.events may give besides $tombstone; NULL when the producer names them (or format
+ * is unknown). */
+const char *const *mapping_format_types(const char *format);
 size_t mapping_action_count(const mapping_t *m);
 const mapping_action_t *mapping_action(const mapping_t *m, size_t i);
 const mapping_action_info_t *mapping_action_info(const mapping_action_t *a);

@@ -53,7 +53,7 @@ static mapping_event_t part_of(const mapping_t *m, const mapping_event_t *ev, si
     const char *type = json_string_value(json_object_get(p, "type"));
     mapping_event_t sub = *ev;
     sub.doc = json_object_get(p, "event");
-    sub.type_header = m->type_header ? type : ev->type_header;
+    sub.type_header = m->type_source != TYPE_FIELD ? type : ev->type_header;
     sub.nparts = 0;
     sub.rule = NULL;
     sub.resolved = 1;

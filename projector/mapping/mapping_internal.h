@@ -52,7 +52,8 @@ typedef struct event_rule {
 typedef enum {
     TYPE_FIELD,    /* a path in the value (type_path) */
     TYPE_HEADER,   /* a Kafka header (type_header) */
-    TYPE_ENVELOPE, /* the envelope's own type attribute (cloudevents), which the decoder sets */
+    TYPE_ENVELOPE, /* the envelope's own type (cloudevents' type attribute, debezium's
+                    * operation), which the decoder sets */
 } type_source_t;
 
 /* The event type reserved for a tombstone's rule, in $.events. */

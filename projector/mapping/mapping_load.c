@@ -181,12 +181,22 @@ typedef struct format_def {
     const char *name;
     type_source_t type_source; /* where the event type is when $.event_type is absent */
     const char *type_header;   /* for TYPE_HEADER */
+    /* NULL: the producer names the event types, and $.event_type may say where they are; else the
+     * only types the envelope carries (NULL-terminated), the names of $.events, and the envelope
+     * alone says which: $.event_type is refused */
+    const char *const *types;
 } format_def_t;
 
+/* A change event's operations as the debezium decoder names them (decode_debezium.c's ops[];
+ * the unit tests check that the two agree). */
+static const char *const debezium_types[] = {"create",   "update",  "delete", "read",
+                                             "truncate", "message", NULL};
+
 static const format_def_t formats[] = {
-    {"json", TYPE_FIELD, NULL},
-    {"cloudevents", TYPE_ENVELOPE, NULL},
-    {"debezium-outbox", TYPE_HEADER, "eventType"},
+    {"json", TYPE_FIELD, NULL, NULL},
+    {"cloudevents", TYPE_ENVELOPE, NULL, NULL},
+    {"debezium-outbox", TYPE_HEADER, "eventType", NULL},
+    {"debezium", TYPE_ENVELOPE, NULL, debezium_types},
 };
 
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))
@@ -201,6 +211,50 @@ const char *mapping_format_name(size_t i)
     return i < NFORMATS ? formats[i].name : NULL;
 }
 
+const char *const *mapping_format_types(const char *format)
+{
+    for (size_t i = 0; i < NFORMATS; i++)
+        if (strcmp(formats[i].name, format) == 0)
+            return formats[i].types;
+    return NULL;
+}
+
+/* Writes "a", "b", ... (names up to NULL) into buf. */
+static void quote_names(char *buf, size_t size, const char *const *names)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; names[i] && n < size; i++)
+        n += (size_t)snprintf(buf + n, size - n, "%s\"%s\"", i ? ", " : "", names[i]);
+}
+
+/* Refuses, for a format whose envelope names the event types (fmt->types), a key of $.events
+ * that is none of them (the rule would never be taken) nor $tombstone. */
+static int check_event_types(mapping_pctx_t *pc, json_t *events, const format_def_t *fmt)
+{
+    if (!fmt->types || !json_is_object(events))
+        return 0;
+    int rc = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(events, k, v)
+    {
+        size_t i = 0;
+        while (fmt->types[i] && strcmp(fmt->types[i], k) != 0)
+            i++;
+        if (fmt->types[i] || strcmp(k, MAPPING_TOMBSTONE) == 0)
+            continue;
+        char known[256], where[300];
+        quote_names(known, sizeof(known), fmt->types);
+        snprintf(where, sizeof(where), "$.events.%s", k);
+        errlist_add(pc->errs, pc->file, where,
+                    "format %s names its events by operation: \"%s\" is none of %s (or \"%s\")",
+                    fmt->name, k, known, MAPPING_TOMBSTONE);
+        rc = -1;
+    }
+    return rc;
+}
+
 /* Parses $.format ("json" when absent). Returns its row, or NULL after adding the problem. */
 static const format_def_t *parse_format(mapping_pctx_t *pc, json_t *f)
 {
@@ -210,10 +264,12 @@ static const format_def_t *parse_format(mapping_pctx_t *pc, json_t *f)
             pc->m->format = formats[i].name;
             return &formats[i];
         }
-    char known[256] = "";
-    for (size_t i = 0, n = 0; i < NFORMATS; i++)
-        n += (size_t)snprintf(known + n, sizeof(known) - n, "%s\"%s\"", i ? ", " : "",
-                              formats[i].name);
+    const char *names[NFORMATS + 1];
+    for (size_t i = 0; i < NFORMATS; i++)
+        names[i] = formats[i].name;
+    names[NFORMATS] = NULL;
+    char known[256];
+    quote_names(known, sizeof(known), names);
     if (name)
         errlist_add(pc->errs, pc->file, "$.format",
                     "unknown format \"%s\": the known formats are %s (default \"json\")", name,
@@ -263,6 +319,13 @@ static int check_meta_formats(mapping_pctx_t *pc, json_t *j, const char *where)
 static int parse_event_type(mapping_pctx_t *pc, json_t *et, const format_def_t *fmt)
 {
     mapping_t *m = pc->m;
+    if (et && fmt && fmt->types) {
+        errlist_add(pc->errs, pc->file, "$.event_type",
+                    "format %s: the envelope gives the event type (its operation), so there is no "
+                    "$.event_type",
+                    fmt->name);
+        return -1;
+    }
     if (!et && fmt && fmt->type_source != TYPE_FIELD) {
         m->type_source = fmt->type_source;
         m->type_header = fmt->type_header ? xstrdup(fmt->type_header) : NULL;
@@ -367,6 +430,8 @@ static int parse_header(mapping_pctx_t *pc, json_t *root)
     if (parse_event_type(pc, json_object_get(root, "event_type"), fmt) != 0)
         rc = -1;
     if (fmt && check_meta_formats(pc, json_object_get(root, "events"), "$.events") != 0)
+        rc = -1;
+    if (fmt && check_event_types(pc, json_object_get(root, "events"), fmt) != 0)
         rc = -1;
     return rc;
 }

@@ -478,8 +478,9 @@ int mapping_upcast(const mapping_t *m, mapping_event_t *ev, char *errstr, size_t
     const struct mapping_upcast *u = m->upcast;
     if (!u || !ev->doc || ev->nparts) /* a split is upcast already */
         return 0;
-    const char *type =
-        m->type_header ? ev->type_header : json_string_value(jpath_get(m->type_path, ev->doc));
+    const char *type = m->type_source != TYPE_FIELD
+                           ? ev->type_header
+                           : json_string_value(jpath_get(m->type_path, ev->doc));
     long current = type ? mapping_upcast_current(u, type) : -1;
     if (current < 0)
         return 0;

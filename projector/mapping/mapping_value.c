@@ -109,6 +109,7 @@ static const struct {
 } attr_names[] = {
     {"ce.", 1, "cloudevents"},
     {"outbox.id", 0, "debezium-outbox"},
+    {"debezium.op", 0, "debezium"},
 };
 
 const char *mapping_value_attr_format(const char *name)
@@ -139,7 +140,7 @@ static int parse_meta(value_spec_t *vs, json_t *v, const char *file, const char 
     errlist_add(errs, file, where,
                 "\"meta\" is one of topic, partition, offset, timestamp, key, or an envelope "
                 "attribute: ce.<attribute> (format cloudevents), outbox.id (format "
-                "debezium-outbox)");
+                "debezium-outbox), debezium.op (format debezium)");
     return -1;
 }
 

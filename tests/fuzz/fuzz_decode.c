@@ -79,8 +79,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < e.ev.nattrs; i++)
             if (!e.ev.attrs[i].name || !e.ev.attrs[i].value)
                 abort();
-        if (strcmp(d->format, "cloudevents") == 0 && !e.ev.type_header)
-            abort(); /* a CloudEvent has its type */
+        if ((strcmp(d->format, "cloudevents") == 0 || strcmp(d->format, "debezium") == 0) &&
+            !e.ev.type_header)
+            abort(); /* a CloudEvent has its type, a change event its operation */
     } else if (e.state != EVENT_DEAD || e.stage != EVENT_STAGE_DECODE || !e.error || !*e.error) {
         abort(); /* a refusal is at stage decode, with its reason */
     }

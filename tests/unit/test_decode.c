@@ -75,6 +75,10 @@ typedef struct decode_row {
 /* {"orderId": "o-1"} in base64 */
 #define B64_ORDER "eyJvcmRlcklkIjogIm8tMSJ9"
 
+/* A change event of op rest ("'c', 'after': {...}") with its source and time. */
+#define DBZ(rest) "{'source': {'table': 'customers', 'lsn': 42}, 'ts_ms': 1700, 'op': " rest "}"
+#define DBZ_DOC "'source':{'lsn':42,'table':'customers'},'ts_ms':1700"
+
 static const decode_row_t decode_rows[] = {
     /* json */
     {"json object", "json", "{'type': 'A', 'n': 1}", NULL, "{'n':1,'type':'A'}", NULL, NULL, NULL},
@@ -165,6 +169,60 @@ static const decode_row_t decode_rows[] = {
     {"outbox invalid JSON", "debezium-outbox", "{", NULL, NULL, NULL, NULL,
      "outbox payload: invalid JSON"},
     {"outbox tombstone", "debezium-outbox", NULL, "id=ev-9", "{}", NULL, NULL, NULL},
+    /* debezium change events */
+    {"dbz create", "debezium", DBZ("'c', 'before': null, 'after': {'id': 1, 'name': 'Ann'}"), NULL,
+     "{'after':{'id':1,'name':'Ann'},'before':null,'op':'c'," DBZ_DOC "}", "create",
+     "debezium.op=c", NULL},
+    {"dbz update", "debezium", DBZ("'u', 'before': {'id': 1}, 'after': {'id': 1}"), NULL,
+     "{'after':{'id':1},'before':{'id':1},'op':'u'," DBZ_DOC "}", "update", "debezium.op=u", NULL},
+    {"dbz delete", "debezium", DBZ("'d', 'before': {'id': 1}, 'after': null"), NULL,
+     "{'after':null,'before':{'id':1},'op':'d'," DBZ_DOC "}", "delete", "debezium.op=d", NULL},
+    {"dbz delete without before", "debezium", DBZ("'d', 'before': null, 'after': null"), NULL,
+     "{'after':null,'before':null,'op':'d'," DBZ_DOC "}", "delete", NULL, NULL},
+    {"dbz snapshot read", "debezium", DBZ("'r', 'before': null, 'after': {'id': 2}"), NULL,
+     "{'after':{'id':2},'before':null,'op':'r'," DBZ_DOC "}", "read", "debezium.op=r", NULL},
+    {"dbz truncate", "debezium", DBZ("'t'"), NULL, "{'op':'t'," DBZ_DOC "}", "truncate",
+     "debezium.op=t", NULL},
+    {"dbz message", "debezium",
+     "{'op': 'm', 'ts_ms': 1, 'message': {'prefix': 'p', 'content': 'eA=='}}", NULL,
+     "{'message':{'content':'eA==','prefix':'p'},'op':'m','ts_ms':1}", "message", NULL, NULL},
+    {"dbz wrapped create", "debezium",
+     "{'schema': {'type': 'struct', 'name': 'srv.public.customers.Envelope'}, 'payload': " DBZ(
+         "'c', 'after': {'id': 3}") "}",
+     NULL, "{'after':{'id':3},'op':'c'," DBZ_DOC "}", "create", "debezium.op=c", NULL},
+    {"dbz wrapped delete", "debezium",
+     "{'schema': {}, 'payload': " DBZ("'d', 'before': {'id': 3}, 'after': null") "}", NULL,
+     "{'after':null,'before':{'id':3},'op':'d'," DBZ_DOC "}", "delete", NULL, NULL},
+    {"dbz headers are ignored", "debezium", DBZ("'r', 'after': {}"), "eventType=X|op=d",
+     "{'after':{},'op':'r'," DBZ_DOC "}", "read", NULL, NULL},
+    {"dbz tombstone", "debezium", NULL, NULL, "{}", NULL, NULL, NULL},
+    {"dbz no op", "debezium", "{'after': {'id': 1}, 'source': {}}", NULL, NULL, NULL, NULL,
+     "debezium change event: $.op is missing (one of c, u, d, r, t or m)"},
+    {"dbz op not a string", "debezium", DBZ("1, 'after': {}"), NULL, NULL, NULL, NULL,
+     "$.op is not a string"},
+    {"dbz unknown op", "debezium", DBZ("'x', 'after': {}"), NULL, NULL, NULL, NULL,
+     "$.op \"x\" is not an operation (one of c, u, d, r, t or m)"},
+    {"dbz op as a word", "debezium", DBZ("'create', 'after': {}"), NULL, NULL, NULL, NULL,
+     "$.op \"create\" is not an operation"},
+    {"dbz wrapped no op", "debezium", "{'schema': {}, 'payload': {'after': {}}}", NULL, NULL, NULL,
+     NULL, "$.payload.op is missing"},
+    {"dbz create without after", "debezium", DBZ("'c', 'before': null"), NULL, NULL, NULL, NULL,
+     "$.after is missing: a create (op c) carries the row's new image"},
+    {"dbz update with null after", "debezium", DBZ("'u', 'after': null"), NULL, NULL, NULL, NULL,
+     "$.after is null: an update (op u)"},
+    {"dbz read with after not an object", "debezium", DBZ("'r', 'after': [1]"), NULL, NULL, NULL,
+     NULL, "$.after is not a JSON object: a snapshot read (op r)"},
+    {"dbz wrapped create without after", "debezium", "{'schema': {}, 'payload': {'op': 'c'}}", NULL,
+     NULL, NULL, NULL, "$.payload.after is missing"},
+    {"dbz not an object", "debezium", "[1]", NULL, NULL, NULL, NULL,
+     "debezium change event: the value is not a JSON object"},
+    {"dbz string", "debezium", "'x'", NULL, NULL, NULL, NULL, "the value is not a JSON object"},
+    {"dbz invalid JSON", "debezium", "{'op': ", NULL, NULL, NULL, NULL,
+     "debezium change event: the value: invalid JSON at line 1"},
+    {"dbz payload not an object", "debezium", "{'schema': {}, 'payload': 'x'}", NULL, NULL, NULL,
+     NULL, "$.payload (the JsonConverter's envelope) is not a JSON object"},
+    {"dbz payload null", "debezium", "{'schema': null, 'payload': null}", NULL, NULL, NULL, NULL,
+     "$.payload (the JsonConverter's envelope) is not a JSON object"},
 };
 
 static int has_attr(const event_t *e, const char *want)
@@ -238,6 +296,30 @@ static void test_decoder_table(void **state)
             fail_msg("%s: a value over the limit is not refused", d->format);
     }
     assert_null(mapping_format_name(mapping_format_count()));
+    /* the debezium decoder's event types are those its mappings may name, one per operation */
+    const char *const *types = mapping_format_types("debezium");
+    assert_non_null(types);
+    const char *const letters[] = {"c", "u", "d", "r", "t", "m"};
+    size_t ntypes = 0;
+    while (types[ntypes])
+        ntypes++;
+    assert_int_equal(ntypes, N_ROWS(letters));
+    for (size_t i = 0; i < N_ROWS(letters); i++) {
+        char value[128];
+        snprintf(value, sizeof(value), "{\"op\": \"%s\", \"after\": {}}", letters[i]);
+        event_t e;
+        memset(&e, 0, sizeof(e));
+        event_decode(&e, event_decoder_find("debezium"), NULL, value, strlen(value), 1 << 20,
+                     arena);
+        if (e.state != EVENT_PENDING)
+            fail_msg("op %s: refused: %s", letters[i], e.error);
+        if (!e.ev.type_header || strcmp(e.ev.type_header, types[i]) != 0)
+            fail_msg("op %s: type %s, expected %s", letters[i],
+                     e.ev.type_header ? e.ev.type_header : "(null)", types[i]);
+        json_decref(e.ev.doc);
+    }
+    assert_null(mapping_format_types("json"));
+    assert_null(mapping_format_types("cloudevents"));
     assert_null(event_decoder_find("avro"));
     arena_destroy(arena);
 }
@@ -308,6 +390,33 @@ static const load_row_t load_rows[] = {
      "{" HEAD ", 'events': {'$tombstone': [{'delete': 'vals', 'key': {'id': "
      "{'meta': 'key'}}}]}}",
      NULL, NULL},
+    {"format debezium",
+     "{" HEAD ", 'format': 'debezium', 'events': {'create': [], 'update': [], 'delete': [], "
+     "'read': [], 'truncate': [], 'message': [], '$tombstone': []}}",
+     NULL, NULL},
+    {"debezium rule named by letter", "{" HEAD ", 'format': 'debezium', 'events': {'c': []}}",
+     "$.events.c",
+     "format debezium names its events by operation: \"c\" is none of \"create\", \"update\", "
+     "\"delete\", \"read\", \"truncate\", \"message\" (or \"$tombstone\")"},
+    {"debezium rule named by the producer",
+     "{" HEAD ", 'format': 'debezium', 'events': {'create': [], 'CustomerCreated': []}}",
+     "$.events.CustomerCreated", "\"CustomerCreated\" is none of"},
+    {"debezium with event_type",
+     "{" HEAD ", 'format': 'debezium', 'event_type': {'field': '$.op'}, 'events': {'create': []}}",
+     "$.event_type", "format debezium: the envelope gives the event type (its operation)"},
+    {"debezium meta with debezium",
+     "{" HEAD ", 'format': 'debezium', 'events': {'create': [" VALS_META("debezium.op") "]}}", NULL,
+     NULL},
+    {"debezium meta with json", "{" HEAD ", 'events': {'E': [" VALS_META("debezium.op") "]}}",
+     "$.events.E[0].columns.t",
+     "meta \"debezium.op\" is an attribute of format debezium, but this mapping's $.format is "
+     "json"},
+    {"outbox meta with debezium",
+     "{" HEAD ", 'format': 'debezium', 'events': {'create': [" VALS_META("outbox.id") "]}}",
+     "$.events.create[0].columns.t", "is an attribute of format debezium-outbox"},
+    {"debezium.other",
+     "{" HEAD ", 'format': 'debezium', 'events': {'create': [" VALS_META("debezium.table") "]}}",
+     "$.events.create[0].columns.t", "debezium.op (format debezium)"},
 };
 
 static void test_load(void **state)
@@ -359,6 +468,21 @@ static void test_load(void **state)
 #define TOMB_TYPE_MAP                                                                              \
     "{" HEAD ", 'events': {'$tombstone': [{'delete': 'vals', 'key': {'id': {'meta': 'key'}}}]}}"
 
+#define DBZ_MAP                                                                                    \
+    "{" HEAD ", 'format': 'debezium', 'events': {'create': [" DBZ_UPSERT                           \
+    "], 'update': [" DBZ_UPSERT "], 'read': [" DBZ_UPSERT                                          \
+    "], 'delete': [{'delete': 'vals', 'key': {'id': "                                              \
+    "'$.before.id'}}]}}"
+#define DBZ_UPSERT                                                                                 \
+    "{'upsert': 'vals', 'key': {'id': '$.after.id'}, 'columns': {'t': '$.after.name', 't2': "      \
+    "{'meta': 'debezium.op'}, 'k': '$.source.table'}}"
+
+/* DBZ_MAP with an upcaster of create events: the type is the envelope's, not a path's */
+#define DBZ_UPCAST_MAP                                                                             \
+    "{" HEAD ", 'format': 'debezium', 'versions': {'field': '$.after.v', 'default': 1, "           \
+    "'current': {'create': 2}}, 'upcasters': {'create': {'1': [{'default': '$.after.name', "       \
+    "'value': {'literal': 'up'}}]}}, 'events': {'create': [" DBZ_UPSERT "]}}"
+
 typedef struct eval_row {
     const char *name;
     const char *mapping; /* ' for " */
@@ -401,6 +525,27 @@ static const eval_row_t eval_rows[] = {
     {"ce tombstone without a rule", CE_MAP, "cloudevents", NULL, NULL, MAPPING_SKIP, NULL},
     {"json event beside a tombstone rule", TOMB_MAP, "json", "{'type': 'E', 'id': 'x'}", NULL,
      MAPPING_OK, "x|x"},
+    {"dbz create", DBZ_MAP, "debezium", DBZ("'c', 'before': null, 'after': {'id': 7, 'name': 'A'}"),
+     NULL, MAPPING_OK, "7|A|c|customers"},
+    {"dbz update reads after", DBZ_MAP, "debezium",
+     DBZ("'u', 'before': {'id': 7, 'name': 'A'}, 'after': {'id': 7, 'name': 'B'}"), NULL,
+     MAPPING_OK, "7|B|u|customers"},
+    {"dbz snapshot read", DBZ_MAP, "debezium", DBZ("'r', 'after': {'id': 8, 'name': 'C'}"), NULL,
+     MAPPING_OK, "8|C|r|customers"},
+    {"dbz wrapped", DBZ_MAP, "debezium",
+     "{'schema': {}, 'payload': " DBZ("'c', 'after': {'id': 9, 'name': 'D'}") "}", NULL, MAPPING_OK,
+     "9|D|c|customers"},
+    {"dbz delete reads before", DBZ_MAP, "debezium", DBZ("'d', 'before': {'id': 7}, 'after': null"),
+     NULL, MAPPING_OK, "7"},
+    {"dbz delete with a null before", DBZ_MAP, "debezium",
+     DBZ("'d', 'before': null, 'after': null"), NULL, MAPPING_BAD,
+     "required field $.before.id is missing"},
+    {"dbz truncate not mapped", DBZ_MAP, "debezium", DBZ("'t'"), NULL, MAPPING_SKIP, NULL},
+    {"dbz tombstone without a rule", DBZ_MAP, "debezium", NULL, NULL, MAPPING_SKIP, NULL},
+    {"dbz upcast by the envelope's type", DBZ_UPCAST_MAP, "debezium",
+     DBZ("'c', 'after': {'id': 7}"), NULL, MAPPING_OK, "7|up|c|customers"},
+    {"dbz current version not upcast", DBZ_UPCAST_MAP, "debezium",
+     DBZ("'c', 'after': {'id': 7, 'v': 2, 'name': 'A'}"), NULL, MAPPING_OK, "7|A|c|customers"},
 };
 
 static void check_eval(const eval_row_t *r, const event_t *e, const mapping_t *m, arena_t *arena)
