@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "hmap.h"
+#include "plan_fold.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -35,6 +36,7 @@ typedef struct lookup_keys {
 
 typedef struct plan_op {
     mapping_op_t op;
+    const mapping_action_info_t *info; /* op's action, or the fold of several (fold_info()) */
     int level;
     size_t seq;
 } plan_op_t;
@@ -47,7 +49,7 @@ struct planner {
     size_t lo, hi;
     int serial;
     /* levels */
-    hmap_t *rows; /* encoded (table, key) -> last level */
+    hmap_t *rows; /* encoded (table, key) -> last level << 32 | index of its op in ops */
     int max_level, barrier;
     plan_op_t *ops;
     size_t nops, ops_cap;
@@ -65,7 +67,8 @@ struct planner {
     strbuf_t *bufs; /* param literals, reused */
     const char **param_ptrs;
     size_t nbufs, bufs_cap, ptrs_cap;
-    strbuf_t key; /* scratch for key encoding */
+    strbuf_t key;        /* scratch for key encoding */
+    plan_folds_t *folds; /* kept across batches: their statements stay prepared */
 };
 
 /* What colidx holds besides a column index. */
@@ -111,6 +114,7 @@ planner_t *planner_new(const mapping_t *m)
         p->lk[i].lits = xrealloc(NULL, nk * sizeof(char *));
     }
     build_colidx(p);
+    p->folds = plan_folds_new((int)mapping_action_count(m));
     return p;
 }
 
@@ -135,6 +139,7 @@ void planner_destroy(planner_t *p)
     free(p->ev_ops);
     free(p->entries);
     free(p->colidx);
+    plan_folds_destroy(p->folds);
     strbuf_free(&p->key);
     hmap_destroy(p->rows);
     hmap_destroy(p->overlay);
@@ -313,6 +318,18 @@ static void overlay_write(planner_t *p, const mapping_op_t *op)
 
 /* ---- levels ---- */
 
+/* Folds op into ops[j], the last operation on its row (plan_fold.h): returns 1 when it did. */
+static int fold_into(planner_t *p, size_t j, const mapping_op_t *op, const mapping_action_info_t *b)
+{
+    plan_op_t *prev = &p->ops[j];
+    const mapping_action_info_t *f = plan_folds_get(p->folds, prev->info, b);
+    if (!f)
+        return 0;
+    prev->op.values = plan_folds_values(f, prev->op.values, op->values, p->values);
+    prev->info = f;
+    return 1;
+}
+
 static void add_op(planner_t *p, const mapping_op_t *op)
 {
     const mapping_action_info_t *a = mapping_action_info(op->action);
@@ -322,9 +339,15 @@ static void add_op(planner_t *p, const mapping_op_t *op)
         p->barrier = a->kind == MAPPING_SQL ? level : p->barrier;
     } else {
         encode_key(p, a->table_id, op->values, a->nkeys);
-        int64_t *last = hmap_put(p->rows, p->key.data, p->key.len, NULL);
-        level = (int)(*last > p->barrier ? *last : p->barrier) + 1;
-        *last = level;
+        int created;
+        int64_t *last = hmap_put(p->rows, p->key.data, p->key.len, &created);
+        int last_level = created ? 0 : (int)(*last >> 32);
+        /* after a sql action (barrier), the row may hold what it wrote: no fold across it */
+        if (!created && last_level > p->barrier &&
+            fold_into(p, (size_t)(*last & 0xffffffff), op, a))
+            return;
+        level = (last_level > p->barrier ? last_level : p->barrier) + 1;
+        *last = (int64_t)level << 32 | (int64_t)p->nops;
         if (level > p->max_level)
             p->max_level = level;
     }
@@ -332,7 +355,7 @@ static void add_op(planner_t *p, const mapping_op_t *op)
         p->ops_cap = p->ops_cap ? 2 * p->ops_cap : 1024;
         p->ops = xrealloc(p->ops, p->ops_cap * sizeof(plan_op_t));
     }
-    p->ops[p->nops] = (plan_op_t){*op, level, p->nops};
+    p->ops[p->nops] = (plan_op_t){*op, a, level, p->nops};
     p->nops++;
 }
 
@@ -341,7 +364,7 @@ static int cmp_ops(const void *x, const void *y)
     const plan_op_t *a = x, *b = y;
     if (a->level != b->level)
         return a->level < b->level ? -1 : 1;
-    int ia = mapping_action_info(a->op.action)->id, ib = mapping_action_info(b->op.action)->id;
+    int ia = a->info->id, ib = b->info->id;
     if (ia != ib)
         return ia < ib ? -1 : 1;
     return a->seq < b->seq ? -1 : a->seq > b->seq;
@@ -366,7 +389,7 @@ static strbuf_t *take_bufs(planner_t *p, size_t n)
 
 static void add_group(planner_t *p, const plan_op_t *ops, size_t n)
 {
-    const mapping_action_info_t *a = mapping_action_info(ops[0].op.action);
+    const mapping_action_info_t *a = ops[0].info;
     size_t np = a->kind == MAPPING_SQL ? a->nparams : a->nkeys + a->ncols + (a->guard ? 1 : 0);
     if (p->ngroups == p->groups_cap) {
         p->groups_cap = p->groups_cap ? 2 * p->groups_cap : 64;
@@ -424,9 +447,9 @@ static void build_groups(planner_t *p)
     p->nbufs = 0;
     for (size_t i = 0; i < p->nops;) {
         size_t j = i + 1;
-        int sql = mapping_action_info(p->ops[i].op.action)->kind == MAPPING_SQL;
+        int sql = p->ops[i].info->kind == MAPPING_SQL;
         while (!sql && j < p->nops && p->ops[j].level == p->ops[i].level &&
-               p->ops[j].op.action == p->ops[i].op.action)
+               p->ops[j].info == p->ops[i].info)
             j++;
         add_group(p, &p->ops[i], j - i);
         i = j;

@@ -67,6 +67,7 @@ void sink_pg_disconnect(sink_pg_t *s)
     if (s->conn)
         PQfinish(s->conn);
     s->conn = NULL;
+    s->nfolds_ready = 0; /* prepared statements go with the connection */
 }
 
 void sink_pg_destroy(sink_pg_t *s)
@@ -80,6 +81,7 @@ void sink_pg_destroy(sink_pg_t *s)
     strbuf_free(&s->parts);
     planner_destroy(s->planner);
     free(s->q);
+    free(s->folds_ready);
     free(s->conninfo);
     free(s);
 }

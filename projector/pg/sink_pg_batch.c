@@ -18,6 +18,8 @@
 
 #include "log.h"
 #include "sink_pg_internal.h"
+#include "sqlgen.h"
+#include "xalloc.h"
 
 /* The rows of a lookup prefetch: the planner's answers. */
 static void lookup_rows(sink_pg_t *s, PGresult *r, const q_expect_t *q)
@@ -55,6 +57,41 @@ static void send_prefetch(sink_pg_t *s)
     }
 }
 
+/* The answer of a fold's preparation: it is prepared on this connection. */
+static void fold_ready(sink_pg_t *s, PGresult *r, const q_expect_t *q)
+{
+    (void)r;
+    s->folds_ready = xrealloc(s->folds_ready, (s->nfolds_ready + 1) * sizeof(int));
+    s->folds_ready[s->nfolds_ready++] = q->id;
+}
+
+/* Prepares the statements of the planned groups that are folds (plan_fold.h) not prepared on
+ * this connection yet, in a sync of their own: a fold counts as prepared once the server said
+ * so. Returns ERR_NONE or the error. */
+static err_class_t prepare_folds(sink_pg_t *s)
+{
+    size_t nactions = mapping_action_count(s->m);
+    int sent = 0;
+    for (size_t g = 0; g < planner_group_count(s->planner); g++) {
+        const mapping_action_info_t *a = planner_group(s->planner, g)->action;
+        if ((size_t)a->id < nactions)
+            continue;
+        int known = 0;
+        for (size_t i = 0; i < s->nfolds_ready && !known; i++)
+            known = s->folds_ready[i] == a->id;
+        for (size_t h = 0; h < g && !known; h++) /* a fold planned twice */
+            known = planner_group(s->planner, h)->action == a;
+        if (known)
+            continue;
+        char name[32], *sql = sqlgen_action(a);
+        snprintf(name, sizeof(name), "a%d", a->id);
+        sink_pg_send_prepare(s, name, sql, fold_ready, a->id);
+        free(sql);
+        sent = 1;
+    }
+    return sent ? sink_pg_sync(s) : ERR_NONE;
+}
+
 /* Applies events[lo, hi) inside the open transaction, sub-batch by sub-batch. */
 static err_class_t apply_range(sink_pg_t *s, event_t *ev, size_t lo, size_t hi, arena_t *err_arena)
 {
@@ -65,6 +102,8 @@ static err_class_t apply_range(sink_pg_t *s, event_t *ev, size_t lo, size_t hi, 
         if (e != ERR_NONE)
             return e;
         size_t end = planner_plan(s->planner);
+        if ((e = prepare_folds(s)) != ERR_NONE)
+            return e;
         for (size_t g = 0; g < planner_group_count(s->planner); g++) {
             const plan_group_t *grp = planner_group(s->planner, g);
             char name[32];

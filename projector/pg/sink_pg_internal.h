@@ -62,6 +62,8 @@ struct sink_pg {
     arena_t *err_arena;
     const char **key_hexes; /* per event, the key in hex (parking projections), or NULL */
     int with_docs;          /* the batch's documents are wanted (a document store is there) */
+    int *folds_ready;       /* the folds (plan_fold.h) prepared on this connection, by action id */
+    size_t nfolds_ready;
     strbuf_t topics, parts; /* the batch's positions as text[] and int[] literals */
     /* documents (projections with index actions; sink_pg_docs.c) */
     arena_t *doc_arena;         /* per batch (start) */
@@ -88,6 +90,9 @@ int sink_pg_prepare(sink_pg_t *s, const char *name, const char *sql, char *errst
 void sink_pg_send(sink_pg_t *s, const char *name, int n, const char *const *params,
                   const int *lengths, const int *formats, sink_pg_rows_fn on_rows, int id,
                   const mapping_action_info_t *act);
+/* Queues the preparation of statement name; on_rows is called once it is prepared. */
+void sink_pg_send_prepare(sink_pg_t *s, const char *name, const char *sql, sink_pg_rows_fn on_rows,
+                          int id);
 /* Queues a statement without parameters (BEGIN, COMMIT, SAVEPOINT ...). */
 void sink_pg_send_sql(sink_pg_t *s, const char *sql);
 /* Syncs the pipeline and reads every result. Returns the class of the first error (its text in

@@ -38,6 +38,16 @@ void sink_pg_send(sink_pg_t *s, const char *name, int n, const char *const *para
     expect(s, on_rows, id, act);
 }
 
+void sink_pg_send_prepare(sink_pg_t *s, const char *name, const char *sql, sink_pg_rows_fn on_rows,
+                          int id)
+{
+    if (s->err == ERR_NONE && !PQsendPrepare(s->conn, name, sql, 0, NULL)) {
+        s->err = ERR_RETRY;
+        snprintf(s->errmsg, sizeof(s->errmsg), "preparing %s: %s", name, PQerrorMessage(s->conn));
+    }
+    expect(s, on_rows, id, NULL);
+}
+
 void sink_pg_send_sql(sink_pg_t *s, const char *sql)
 {
     if (s->err == ERR_NONE && !PQsendQueryParams(s->conn, sql, 0, NULL, NULL, NULL, NULL, 0)) {
