@@ -13,7 +13,6 @@
 #include "cmd_test.h"
 #include "config.h"
 #include "json_alloc.h"
-#include "json_alloc.h"
 #include "service.h"
 #include "version.h"
 
