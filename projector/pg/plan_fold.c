@@ -52,12 +52,23 @@ static int same_keys(const mapping_action_info_t *a, const mapping_action_info_t
     return 1;
 }
 
+/* 1 when action x writes one of its own key columns (moves the row). */
+static int moves_key(const mapping_action_info_t *x)
+{
+    for (size_t i = 0; i < x->ncols; i++)
+        for (size_t k = 0; k < x->nkeys; k++)
+            if (strcmp(x->cols[i].name, x->keys[k].name) == 0)
+                return 1;
+    return 0;
+}
+
 static int foldable(const mapping_action_info_t *a, const mapping_action_info_t *b)
 {
     int writes_a = a->kind == MAPPING_UPSERT || a->kind == MAPPING_UPDATE;
     int writes_b =
         b->kind == MAPPING_UPDATE || (b->kind == MAPPING_UPSERT && a->kind == MAPPING_UPSERT);
-    if (!writes_a || !writes_b || a->guard || b->guard || !same_keys(a, b))
+    if (!writes_a || !writes_b || a->guard || b->guard || !same_keys(a, b) || moves_key(a) ||
+        moves_key(b))
         return 0;
     for (size_t i = 0; i < b->ncols; i++)
         if (b->cols[i].op != COLOP_SET)

@@ -18,7 +18,8 @@ void plan_folds_destroy(plan_folds_t *f);
 /* The action that does a then b on one row (a: an action or a fold; b: an action), made once per
  * pair and kept by f, or NULL when they do not fold. They fold when both write the same table
  * by the same key columns without a version guard, a is an upsert or an update, b is an update
- * (or an upsert: after a, the row exists when a is an upsert) and every column of b is set:
+ * (or an upsert: after a, the row exists when a is an upsert), every column of b is set, and
+ * neither writes a key column (which would move the row):
  * then each column ends with b's value if b sets it, else with a's result, whatever the row held
  * before, exactly as a then b would leave it. The fold of an update is an update (no row: both
  * did nothing), of an upsert an upsert (no row: a's insert with b's values). */
