@@ -187,6 +187,8 @@ static const format_def_t formats[] = {
     {"json", TYPE_FIELD, NULL},
     {"cloudevents", TYPE_ENVELOPE, NULL},
     {"debezium-outbox", TYPE_HEADER, "eventType"},
+    {"registry-json", TYPE_FIELD, NULL},
+    {"registry-avro", TYPE_FIELD, NULL},
 };
 
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))
