@@ -148,3 +148,25 @@ assert_counts "$good/$unknown/0"
 assert_applied_exactly "$WORK/expected"
 [ "$(sql "SELECT count(*) FROM projector.dead_letters")" = 0 ] || fail "dead letters after the outage"
 echo "registry outage: ok"
+
+# registry-avro (a new process): the first half of the events under id 1, the rest under id 3
+# (the schema changed between records: both decoded), then one corrupt datum (dead-lettered).
+prepare avro avro reg-avro
+half=$((total / 2))
+head -n "$half" "$WORK/orders.ndjson" | "$PY" "$REG_PY" events avro 1 "$WORK/schemas/1.avsc" |
+    "$PRODUCE" "$BROKERS" reg-avro || fail "produce avro"
+tail -n +"$((half + 1))" "$WORK/orders.ndjson" |
+    "$PY" "$REG_PY" events avro 3 "$WORK/schemas/1.avsc" | "$PRODUCE" "$BROKERS" reg-avro \
+    || fail "produce avro (id 3)"
+echo '{"key": "o-corrupt", "value_hex": "000000000106652d30"}' | "$PRODUCE" "$BROKERS" reg-avro \
+    || fail "produce a corrupt datum"
+MAPPINGS=$WORK/m-avro projector_start avro --group reg-avro
+wait_caught_up orders "$((total + 1))" 180
+stop_clean "$LAST_PID"
+assert_orders_match "$WORK/expected"
+assert_counts "$good/$unknown/1"
+sql "SELECT error FROM projector.dead_letters" >"$WORK/dead-avro.txt"
+expect_text "$WORK/dead-avro.txt" "schema id 1: the payload does not decode with the writer's schema"
+python3 -c 'import json,sys; f=json.loads(sys.argv[1])["fetches"]; sys.exit(0 if f.get("3") == 1 else 1)' \
+    "$(curl -sS "$PROJECTOR_REGISTRY_URL/_standin/stats")" || fail "schema id 3 fetched more than once"
+echo "format registry-avro: ok"
