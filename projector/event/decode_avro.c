@@ -15,11 +15,35 @@
 #include <avro.h>
 #include <inttypes.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "json_alloc.h"
+
+/* avro-c allocates what a datum claims before reading it (a string's length, an array's
+ * count), so a few corrupt bytes could ask for gigabytes. While a datum is read, the thread's
+ * limit refuses any single allocation larger than what that many bytes can legitimately hold;
+ * avro-c then reports the datum as undecodable. Outside a read (0) nothing is limited. */
+static _Thread_local size_t alloc_limit;
+static pthread_once_t alloc_once = PTHREAD_ONCE_INIT;
+
+static void *guarded_alloc(void *user_data, void *ptr, size_t osize, size_t nsize)
+{
+    (void)user_data;
+    (void)osize;
+    if (nsize == 0) {
+        free(ptr);
+        return NULL;
+    }
+    return alloc_limit && nsize > alloc_limit ? NULL : realloc(ptr, nsize);
+}
+
+static void alloc_install(void)
+{
+    avro_set_allocator(guarded_alloc, NULL);
+}
 
 struct avro_json_schema {
     avro_schema_t schema;
@@ -87,6 +111,17 @@ static const json_t *resolve(const conv_t *c, const json_t *s)
     return named ? named : s;
 }
 
+/* The definition of schema s: a named type's, that of {"type": "SomeNamedType"}, or s. */
+static const json_t *definition(const conv_t *c, const json_t *s)
+{
+    s = resolve(c, s);
+    if (json_is_object(s) && !json_is_string(json_object_get(s, "name")) &&
+        json_is_string(json_object_get(s, "type")) &&
+        json_object_get(c->s->names, json_string_value(json_object_get(s, "type"))))
+        s = resolve(c, json_object_get(s, "type"));
+    return s;
+}
+
 static const char *logical_of(const json_t *s)
 {
     return json_string_value(json_object_get(s, "logicalType"));
@@ -94,6 +129,7 @@ static const char *logical_of(const json_t *s)
 
 avro_json_schema_t *avro_json_schema_new(const char *text, char *errstr, size_t errstr_size)
 {
+    pthread_once(&alloc_once, alloc_install);
     arena_t *scope = json_alloc_use(NULL); /* kept for the process, not the batch */
     avro_json_schema_t *s = calloc(1, sizeof(*s));
     if (!s || avro_schema_from_json_length(text, strlen(text), &s->schema) != 0) {
@@ -266,12 +302,19 @@ static json_t *fail_at(conv_t *c, const char *what)
 
 static json_t *convert(conv_t *c, avro_value_t *v, const json_t *s);
 
-/* Converts child (schema s) at path segment fmt (".name" or "[i]"). */
-static json_t *convert_child(conv_t *c, avro_value_t *child, const json_t *s, const char *seg)
+/* Appends path segment seg (".name", "[i]") to c's path; returns the length to restore. */
+static size_t path_push(conv_t *c, const char *seg)
 {
     size_t was = c->plen;
     int n = snprintf(c->path + c->plen, sizeof(c->path) - c->plen, "%s", seg);
     c->plen = n > 0 && (size_t)n < sizeof(c->path) - c->plen ? c->plen + (size_t)n : was;
+    return was;
+}
+
+/* Converts child (schema s) at path segment seg. */
+static json_t *convert_child(conv_t *c, avro_value_t *child, const json_t *s, const char *seg)
+{
+    size_t was = path_push(c, seg);
     json_t *j = convert(c, child, s);
     c->plen = was;
     return j;
@@ -354,16 +397,16 @@ static json_t *convert_integer(int64_t x, const json_t *s)
 
 static json_t *convert_scalar(conv_t *c, avro_value_t *v, const json_t *s)
 {
-    const void *buf;
-    size_t size;
-    int32_t i32;
-    int64_t i64;
-    double d;
-    float f;
-    int b;
+    const void *buf = NULL;
+    size_t size = 0;
+    int32_t i32 = 0;
+    int64_t i64 = 0;
+    double d = 0;
+    float f = 0;
+    int b = 0;
     switch (avro_value_get_type(v)) {
     case AVRO_STRING: {
-        const char *str;
+        const char *str = "";
         avro_value_get_string(v, &str, &size);
         json_t *j = json_stringn(str, size ? size - 1 : 0);
         return j ? j : fail_at(c, "a string that is not UTF-8");
@@ -398,11 +441,7 @@ static json_t *convert_scalar(conv_t *c, avro_value_t *v, const json_t *s)
 
 static json_t *convert(conv_t *c, avro_value_t *v, const json_t *s)
 {
-    s = resolve(c, s);
-    if (json_is_object(s) && !json_is_string(json_object_get(s, "name")) &&
-        json_is_string(json_object_get(s, "type")) && !logical_of(s) &&
-        json_object_get(c->s->names, json_string_value(json_object_get(s, "type"))))
-        s = resolve(c, json_object_get(s, "type")); /* {"type": "SomeNamedType"} */
+    s = definition(c, s);
     switch (avro_value_get_type(v)) {
     case AVRO_RECORD:
         return convert_record(c, v, s);
@@ -429,9 +468,147 @@ static json_t *convert(conv_t *c, avro_value_t *v, const json_t *s)
     }
 }
 
+/* ---- checking a datum before avro-c reads it ----
+ *
+ * avro-c allocates what a datum claims (a length, a count) before reading it and does not free
+ * it when the read then fails, so a corrupt datum would leak. The datum is first walked against
+ * the schema's JSON (lengths within the payload, union and enum indexes in range, counts
+ * bounded, nothing left over): avro-c only reads datums that are whole, and a refusal names
+ * the path. */
+
+typedef struct walk {
+    const unsigned char *p, *end;
+    size_t elems, max_elems; /* array and map elements so far, and the most allowed */
+} walk_t;
+
+static int walk_fail(conv_t *c, const char *what)
+{
+    fail_at(c, what);
+    return -1;
+}
+
+/* Reads a zigzag varint (int, long, lengths, counts, indexes). */
+static int walk_long(conv_t *c, walk_t *w, int64_t *out)
+{
+    uint64_t u = 0;
+    for (int shift = 0;; shift += 7) {
+        if (w->p >= w->end)
+            return walk_fail(c, "cut short");
+        if (shift > 63)
+            return walk_fail(c, "a number longer than 10 bytes");
+        unsigned char b = *w->p++;
+        u |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            break;
+    }
+    *out = (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+    return 0;
+}
+
+static int walk_skip(conv_t *c, walk_t *w, int64_t n)
+{
+    if (n < 0 || n > w->end - w->p)
+        return walk_fail(c, n < 0 ? "a negative length" : "a length past the payload's end");
+    w->p += n;
+    return 0;
+}
+
+static int walk(conv_t *c, walk_t *w, const json_t *s);
+
+/* Walks an array (items) or a map (values): blocks of a count (negative: followed by the
+ * block's size in bytes), the last one empty. */
+static int walk_blocks(conv_t *c, walk_t *w, const json_t *elem, int is_map)
+{
+    for (int64_t count, size;;) {
+        if (walk_long(c, w, &count) != 0)
+            return -1;
+        if (count == 0)
+            return 0;
+        if (count < 0 && (count == INT64_MIN || walk_long(c, w, &size) != 0))
+            return count == INT64_MIN ? walk_fail(c, "a block count out of range") : -1;
+        count = count < 0 ? -count : count;
+        if ((uint64_t)count > w->max_elems - w->elems)
+            return walk_fail(c, "more array or map elements than the payload can hold");
+        w->elems += (size_t)count;
+        for (int64_t i = 0; i < count; i++) {
+            int64_t klen;
+            if (is_map && (walk_long(c, w, &klen) != 0 || walk_skip(c, w, klen) != 0))
+                return -1;
+            if (walk(c, w, elem) != 0)
+                return -1;
+        }
+    }
+}
+
+/* An index into the count entries of a union or an enum. */
+static int walk_index(conv_t *c, walk_t *w, size_t count, int64_t *idx, const char *what)
+{
+    if (walk_long(c, w, idx) != 0)
+        return -1;
+    return *idx >= 0 && (uint64_t)*idx < count ? 0 : walk_fail(c, what);
+}
+
+static int walk_record(conv_t *c, walk_t *w, const json_t *s)
+{
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(s, "fields"), i, f)
+    {
+        char seg[160];
+        snprintf(seg, sizeof(seg), ".%s", json_string_value(json_object_get(f, "name")));
+        size_t was = path_push(c, seg);
+        int rc = walk(c, w, json_object_get(f, "type"));
+        c->plen = was;
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int walk(conv_t *c, walk_t *w, const json_t *s)
+{
+    s = definition(c, s);
+    int64_t n;
+    if (json_is_array(s))
+        return walk_index(c, w, json_array_size(s), &n, "a union branch past the union") != 0
+                   ? -1
+                   : walk(c, w, json_array_get(s, (size_t)n));
+    const char *t =
+        json_is_string(s) ? json_string_value(s) : json_string_value(json_object_get(s, "type"));
+    if (!t)
+        return walk_fail(c, "a schema the projector does not read");
+    if (strcmp(t, "null") == 0)
+        return 0;
+    if (strcmp(t, "boolean") == 0)
+        return walk_skip(c, w, 1);
+    if (strcmp(t, "int") == 0 || strcmp(t, "long") == 0)
+        return walk_long(c, w, &n);
+    if (strcmp(t, "float") == 0 || strcmp(t, "double") == 0)
+        return walk_skip(c, w, t[0] == 'f' ? 4 : 8);
+    if (strcmp(t, "bytes") == 0 || strcmp(t, "string") == 0)
+        return walk_long(c, w, &n) != 0 ? -1 : walk_skip(c, w, n);
+    if (strcmp(t, "fixed") == 0)
+        return walk_skip(c, w, json_integer_value(json_object_get(s, "size")));
+    if (strcmp(t, "enum") == 0)
+        return walk_index(c, w, json_array_size(json_object_get(s, "symbols")), &n,
+                          "an enum index past its symbols");
+    if (strcmp(t, "array") == 0 || strcmp(t, "map") == 0)
+        return walk_blocks(c, w, json_object_get(s, t[0] == 'm' ? "values" : "items"), t[0] == 'm');
+    if (strcmp(t, "record") == 0 || strcmp(t, "error") == 0)
+        return walk_record(c, w, s);
+    return walk_fail(c, "an Avro type the projector does not read");
+}
+
 json_t *avro_json_decode(const avro_json_schema_t *s, const void *data, size_t len, char *errstr,
                          size_t errstr_size)
 {
+    conv_t c = {.s = s, .path = "$", .plen = 1};
+    walk_t w = {data, (const unsigned char *)data + len, 0, (len + 1) * 16};
+    if (walk(&c, &w, s->json) != 0 || w.p != w.end) {
+        snprintf(errstr, errstr_size, "the payload does not decode with the writer's schema: %s",
+                 *c.err ? c.err : "bytes left over after the datum");
+        return NULL;
+    }
     avro_value_t v;
     if (avro_generic_value_new(s->iface, &v) != 0) {
         snprintf(errstr, errstr_size, "avro-c: %s", avro_strerror());
@@ -439,7 +616,10 @@ json_t *avro_json_decode(const avro_json_schema_t *s, const void *data, size_t l
     }
     avro_reader_t r = avro_reader_memory(data, (int64_t)len);
     json_t *j = NULL;
-    if (avro_value_read(r, &v) != 0) {
+    alloc_limit = 64 * len + 65536;
+    int rc = avro_value_read(r, &v);
+    alloc_limit = 0;
+    if (rc != 0) {
         snprintf(errstr, errstr_size, "the payload does not decode with the writer's schema: %s",
                  avro_strerror());
     } else if (avro_skip(r, 1) == 0) { /* avro_reader_is_eof() is for files only */
@@ -447,7 +627,6 @@ json_t *avro_json_decode(const avro_json_schema_t *s, const void *data, size_t l
                  "the payload does not decode with the writer's schema: bytes left over after "
                  "the datum");
     } else {
-        conv_t c = {.s = s, .path = "$", .plen = 1};
         j = convert(&c, &v, s->json);
         if (!j)
             snprintf(errstr, errstr_size, "%s", c.err);

@@ -128,7 +128,7 @@ expect_text "$WORK/dead.txt" "4 decode schema id 1 is of type AVRO, not JSON"
 echo "dead letters: ok"
 
 # The registry down while events arrive (a new process: nothing cached): nothing dead-lettered,
-# nothing applied; back up, every event applied exactly once.
+# nothing applied, a stop is prompt; back up, every event applied exactly once.
 prepare outage json reg-outage
 echo down >"$WORK/registry.fault"
 MAPPINGS=$WORK/m-outage projector_start outage --group reg-outage --retry-backoff-max-ms 500
@@ -140,9 +140,21 @@ sleep 2
 [ "$(sql "SELECT count(*) FROM projector.dead_letters")" = 0 ] || fail "dead letters while the registry was down"
 expect_text "$WORK/outage.log" "schema registry unreachable"
 [ "$(grep -c 'schema registry unreachable' "$WORK/outage.log")" -le 4 ] || fail "the outage is logged at every retry"
+# A stop while waiting is prompt and clean; a new process goes on where nothing was applied.
+started=$(date +%s)
+stop_clean "$LAST_PID"
+[ $(($(date +%s) - started)) -le 10 ] || fail "stopping while the registry is down took too long"
+# (a group of its own: the embedded broker would wait for the stopped member's session to end)
+MAPPINGS=$WORK/m-outage projector_start outage-2 --group reg-outage-2 --retry-backoff-max-ms 500
+for _ in $(seq 1 300); do
+    grep -qF "schema registry unreachable" "$WORK/outage-2.log" && break
+    sleep 0.1
+done
+expect_text "$WORK/outage-2.log" "schema registry unreachable"
 echo none >"$WORK/registry.fault"
 wait_caught_up orders "$total" 180
 stop_clean "$LAST_PID"
+expect_text "$WORK/outage-2.log" "decoded: going on"
 assert_orders_match "$WORK/expected"
 assert_counts "$good/$unknown/0"
 assert_applied_exactly "$WORK/expected"

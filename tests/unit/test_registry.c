@@ -185,6 +185,12 @@ static const avro_row_t avro_rows[] = {
     {"bytes left over", NULLABLE_STRING, "0000", NULL, "bytes left over after the datum"},
     {"a union branch past the union", NULLABLE_STRING, "08", NULL,
      "does not decode with the writer's schema"},
+    {"a string longer than the payload (1 GiB)", NULLABLE_STRING, "0280808080086162", NULL,
+     "does not decode with the writer's schema"},
+    {"an array of 2^40 nulls",
+     "{\"type\": \"record\", \"name\": \"R\", \"fields\": [{\"name\": \"a\", \"type\": {\"type\": "
+     "\"array\", \"items\": \"null\"}}]}",
+     "808080808040", NULL, "does not decode with the writer's schema"},
     {"a string that is not UTF-8", NULLABLE_STRING, "0202ff", NULL,
      "$.o: a string that is not UTF-8"},
     {"an enum index past its symbols",
