@@ -26,6 +26,7 @@ typedef struct setting {
 
 static int valid_brokers(const char *v, char *errstr, size_t errstr_size);
 static int valid_listen(const char *v, char *errstr, size_t errstr_size);
+static int valid_http_url(const char *v, char *errstr, size_t errstr_size);
 
 static const setting_t settings[CFG__COUNT] = {
     [CFG_BROKERS] = {"brokers", "--brokers", "PROJECTOR_BROKERS", T_STRING, "localhost:9092", 0, 0,
@@ -99,6 +100,22 @@ static const setting_t settings[CFG__COUNT] = {
                           64, NULL,
                           "HTTP API threads answering database and search requests, each with "
                           "its own database connection"},
+    [CFG_REGISTRY_URL] = {"registry.url", "--registry-url", "PROJECTOR_REGISTRY_URL", T_STRING, "",
+                          0, 0, NULL,
+                          "Confluent Schema Registry URL, http[s]://host:port; needed by mappings "
+                          "of format registry-json or registry-avro",
+                          valid_http_url},
+    [CFG_REGISTRY_USER] = {"registry.user", "--registry-user", "PROJECTOR_REGISTRY_USER", T_STRING,
+                           "", 0, 0, NULL, "basic-auth user for the schema registry"},
+    [CFG_REGISTRY_PASSWORD] = {"registry.password", "--registry-password",
+                               "PROJECTOR_REGISTRY_PASSWORD", T_STRING, "", 0, 0, NULL,
+                               "basic-auth password for the schema registry"},
+    [CFG_REGISTRY_CA_FILE] = {"registry.ca.file", "--registry-ca-file",
+                              "PROJECTOR_REGISTRY_CA_FILE", T_STRING, "", 0, 0, NULL,
+                              "PEM CA bundle to verify the schema registry's certificate with"},
+    [CFG_REGISTRY_TIMEOUT_MS] = {"registry.timeout.ms", "--registry-timeout-ms",
+                                 "PROJECTOR_REGISTRY_TIMEOUT_MS", T_INT, "10000", 100, 600000, NULL,
+                                 "a schema registry request taking longer fails (and is retried)"},
 };
 
 /* host:port with a port of 1..65535; returns 0 or -1. */
@@ -142,6 +159,15 @@ static int valid_listen(const char *v, char *errstr, size_t errstr_size)
         return 0;
     snprintf(errstr, errstr_size,
              "expected host:port (as in 127.0.0.1:8080), or empty for no HTTP API, got \"%s\"", v);
+    return -1;
+}
+
+/* Empty, or an http:// or https:// URL. */
+static int valid_http_url(const char *v, char *errstr, size_t errstr_size)
+{
+    if (!*v || strncmp(v, "http://", 7) == 0 || strncmp(v, "https://", 8) == 0)
+        return 0;
+    snprintf(errstr, errstr_size, "expected http[s]://host:port, got \"%s\"", v);
     return -1;
 }
 

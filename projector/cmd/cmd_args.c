@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "registry.h"
 #include "service.h"
 #include "xalloc.h"
 
@@ -208,6 +209,8 @@ int cmd_args_run(const cmd_args_command_t *c, const cmd_args_spec_t *spec, void 
     }
     config_t *cfg = config_new();
     int rc = parse_settings(c, spec, n, rest, cfg);
+    if (rc == 0)
+        registry_configure(cfg); /* for the registry formats' decoders */
     rc = rc == 0 ? spec->execute(cfg, opts) : rc > 0 ? EXIT_OK : EXIT_INVALID;
     config_destroy(cfg);
     free(rest);

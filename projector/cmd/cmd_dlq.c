@@ -252,8 +252,9 @@ static int replay_one(const config_t *cfg, const mapping_t *m, PGresult *r, int 
     ev.ev.key_len = klen;
     ev.ev.type_header = PQgetisnull(r, i, 7) ? NULL : PQgetvalue(r, i, 7);
     /* the headers are not stored: only the type header's value (ce_* attributes are lost) */
-    event_decode(&ev, event_decoder_find(mapping_format(m)), NULL, value, vlen,
-                 (size_t)config_int(cfg, CFG_MAX_EVENT_BYTES), arena);
+    if (event_decode(&ev, event_decoder_find(mapping_format(m)), NULL, value, vlen,
+                     (size_t)config_int(cfg, CFG_MAX_EVENT_BYTES), arena) == EVENT_DECODE_RETRY)
+        event_kill(&ev, EVENT_STAGE_DECODE, ev.error); /* the registry unreachable: stays dead */
     char err[1024];
     sink_docs_t docs = {sink_es_write, es};
     sink_rc_t rc = sink_pg_replay(sink, strtoll(PQgetvalue(r, i, 0), NULL, 10), &ev, arena,

@@ -10,6 +10,8 @@ static const event_decoder_t decoders[] = {
     {"cloudevents", event_decode_cloudevents},
     {"debezium-outbox", event_decode_outbox},
     {"debezium", event_decode_debezium},
+    {"registry-json", event_decode_registry_json},
+    {"registry-avro", event_decode_registry_avro},
 };
 
 const event_decoder_t *event_decoder_find(const char *format)
@@ -20,14 +22,30 @@ const event_decoder_t *event_decoder_find(const char *format)
     return NULL;
 }
 
-void event_decode(event_t *e, const event_decoder_t *d, const event_headers_t *headers,
-                  const void *value, size_t len, size_t max_bytes, arena_t *arena)
+int event_decoder_check(const event_decoder_t *d, const config_t *cfg, char *errstr,
+                        size_t errstr_size)
+{
+    int registry =
+        d->decode == event_decode_registry_json || d->decode == event_decode_registry_avro;
+    if (!registry || *config_str(cfg, CFG_REGISTRY_URL))
+        return 0;
+    snprintf(errstr, errstr_size,
+             "format %s reads the writer's schemas from a schema registry, but no registry URL is "
+             "set: --registry-url (PROJECTOR_REGISTRY_URL, config key registry.url)",
+             d->format);
+    return -1;
+}
+
+event_decode_status_t event_decode(event_t *e, const event_decoder_t *d,
+                                   const event_headers_t *headers, const void *value, size_t len,
+                                   size_t max_bytes, arena_t *arena)
 {
     e->value = value;
     e->value_len = len;
     e->state = EVENT_PENDING;
     e->stage = EVENT_STAGE_NONE;
     e->error = NULL;
+    e->retry = 0;
     e->ev.doc = NULL;
     e->ev.rule = NULL;
     e->ev.resolved = 0;
@@ -37,15 +55,20 @@ void event_decode(event_t *e, const event_decoder_t *d, const event_headers_t *h
     if (len > max_bytes) {
         event_decode_fail(e, arena, "the event is %zu bytes, over max.event.bytes (%zu)", len,
                           max_bytes);
-        return;
+        return EVENT_DECODE_OK;
     }
     if (!value) {
         e->ev.tombstone = 1;
         e->ev.doc = json_object();
-        return;
+        return EVENT_DECODE_OK;
     }
     event_msg_t msg = {value, len, headers};
     d->decode(e, &msg, arena);
+    if (!e->retry)
+        return EVENT_DECODE_OK;
+    json_decref(e->ev.doc); /* in case the decoder made one */
+    e->ev.doc = NULL;
+    return EVENT_DECODE_RETRY;
 }
 
 void event_evaluate(event_t *e, const mapping_t *m, arena_t *arena)

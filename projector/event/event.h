@@ -46,7 +46,9 @@ typedef struct event {
     const void *source; /* the consumer's message (rd_kafka_message_t), for dead letters */
     event_state_t state;
     event_stage_t stage; /* for EVENT_DEAD */
-    const char *error;   /* for EVENT_DEAD: why, naming the JSON path */
+    const char *error;   /* for EVENT_DEAD: why, naming the JSON path; with retry: why */
+    int retry; /* the decoder cannot decide yet (a service it needs, the schema registry, is
+                * unreachable): still EVENT_PENDING, to be decoded again (event_decode()) */
     /* The answer of mapping_eval() when it was given on the decoding side (event_evaluate():
      * a rule without lookups does not depend on the database), else evaluated = 0 and the
      * planner evaluates the event. */

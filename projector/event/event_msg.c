@@ -29,6 +29,17 @@ void event_decode_fail(event_t *e, arena_t *arena, const char *fmt, ...)
     event_kill(e, EVENT_STAGE_DECODE, arena_strndup(arena, why, strlen(why)));
 }
 
+void event_decode_retry(event_t *e, arena_t *arena, const char *fmt, ...)
+{
+    char why[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof(why), fmt, ap);
+    va_end(ap);
+    e->retry = 1;
+    e->error = arena_strndup(arena, why, strlen(why));
+}
+
 json_t *event_decode_object(event_t *e, const char *what, const void *text, size_t len,
                             arena_t *arena)
 {

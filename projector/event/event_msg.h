@@ -33,6 +33,10 @@ typedef struct event_msg {
 /* Marks e dead at EVENT_STAGE_DECODE with a message formatted into arena. */
 void event_decode_fail(event_t *e, arena_t *arena, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Marks e as not decodable yet, retriable (e->retry; the reason formatted into arena as
+ * e->error): what a decoder says when a service it needs does not answer. */
+void event_decode_retry(event_t *e, arena_t *arena, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Parses JSON text[0, len) as the event's object (what to call it in messages: what, e.g. "the
  * data"): returns it (the caller owns it), or NULL with e dead at stage decode. */
 json_t *event_decode_object(event_t *e, const char *what, const void *text, size_t len,

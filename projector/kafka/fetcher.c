@@ -303,8 +303,10 @@ static int header_at(void *ctx, size_t i, const char **name, const void **value,
                : -1;
 }
 
-/* Fills e from msg: metadata, and the value decoded once in the mapping's format. */
-static void decode(fetcher_t *f, fetch_batch_t *b, rd_kafka_message_t *msg, event_t *e)
+/* Fills e from msg: metadata, and the value decoded once in the mapping's format. Returns
+ * EVENT_DECODE_RETRY when the decoder cannot decide yet (e->error says why). */
+static event_decode_status_t decode(fetcher_t *f, fetch_batch_t *b, rd_kafka_message_t *msg,
+                                    event_t *e)
 {
     memset(e, 0, sizeof(*e));
     e->source = msg;
@@ -319,8 +321,10 @@ static void decode(fetcher_t *f, fetch_batch_t *b, rd_kafka_message_t *msg, even
     if (rd_kafka_message_headers(msg, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR)
         hdrs = NULL;
     event_headers_t headers = {header_at, hdrs};
-    event_decode(e, f->decoder, &headers, msg->payload, msg->len,
-                 (size_t)config_int(f->cfg, CFG_MAX_EVENT_BYTES), b->arena);
+    if (event_decode(e, f->decoder, &headers, msg->payload, msg->len,
+                     (size_t)config_int(f->cfg, CFG_MAX_EVENT_BYTES),
+                     b->arena) == EVENT_DECODE_RETRY)
+        return EVENT_DECODE_RETRY;
     const char *hname = mapping_type_header(f->m);
     if (e->state == EVENT_PENDING && hname)
         e->ev.type_header = event_header(&headers, hname, b->arena);
@@ -328,6 +332,7 @@ static void decode(fetcher_t *f, fetch_batch_t *b, rd_kafka_message_t *msg, even
     if (e->state == EVENT_PENDING && vname)
         e->ev.version_header = event_header(&headers, vname, b->arena);
     event_resolve(e, f->m, b->arena);
+    return EVENT_DECODE_OK;
 }
 
 /* ---- batches ---- */
@@ -403,6 +408,69 @@ static void wait_paused(fetcher_t *f)
     }
     pause_assigned(f, 0);
     LOG(LOG_INFO, "projection=%s partitions resumed", f->gen.key);
+}
+
+/* Polls the paused consumer for about ms (staying in the group, serving rebalances), dropping
+ * what arrives anyway; returns 1 when something was dropped. Outside any json_alloc.h scope. */
+static int poll_paused(fetcher_t *f, long ms)
+{
+    int dropped = 0;
+    struct timespec end = backoff_deadline(CLOCK_MONOTONIC, ms), now;
+    do {
+        rd_kafka_message_t *msg = rd_kafka_consumer_poll(f->rk, 100);
+        if (msg) {
+            dropped |= !msg->err;
+            rd_kafka_message_destroy(msg);
+        }
+        clock_gettime(CLOCK_MONOTONIC, &now);
+    } while (!atomic_load(&f->stop) &&
+             (now.tv_sec < end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec < end.tv_nsec)));
+    return dropped;
+}
+
+/* Decodes b's message i into its event, waiting while the decoder cannot decide (the schema
+ * registry unreachable: retriable). Meanwhile the partitions are paused and nothing further is
+ * consumed; the message is decoded again after a backoff, so partition order holds. Logged
+ * once per outage. Returns 0, or -1 when stopped or when b went stale while waiting (a
+ * rebalance; or a message that arrived anyway was dropped): b is then dropped and everything is
+ * read again from the stored positions. Call inside b's json_alloc.h scope. */
+static int decode_waiting(fetcher_t *f, fetch_batch_t *b, size_t i)
+{
+    event_t *e = &b->events[i];
+    if (decode(f, b, b->msgs[i], e) == EVENT_DECODE_OK)
+        return 0;
+    LOG(LOG_WARN,
+        "projection=%s topic=%s partition=%d offset=%lld %s; waiting, consuming nothing further",
+        f->gen.key, e->ev.topic, e->ev.partition, (long long)e->ev.offset, e->error);
+    long backoff = 100, max = (long)config_int(f->cfg, CFG_RETRY_BACKOFF_MAX_MS);
+    int rc = 0, dropped = 0;
+    arena_t *scope = json_alloc_use(NULL); /* polling may serve a rebalance */
+    pause_assigned(f, 1);
+    for (;;) {
+        dropped |= poll_paused(f, backoff_jitter(backoff));
+        if (atomic_load(&f->stop) || dropped || !fetcher_current(f, b)) {
+            rc = -1;
+            break;
+        }
+        json_alloc_use(scope);
+        event_decode_status_t st = decode(f, b, b->msgs[i], e);
+        json_alloc_use(NULL);
+        if (st == EVENT_DECODE_OK)
+            break;
+        backoff = backoff_next(backoff, max);
+    }
+    pause_assigned(f, 0);
+    json_alloc_use(scope);
+    if (rc != 0) { /* what was fetched is read again from the stored positions */
+        pthread_mutex_lock(&f->mu);
+        f->generation++;
+        f->rewind = 1;
+        pthread_mutex_unlock(&f->mu);
+    } else {
+        LOG(LOG_INFO, "projection=%s topic=%s partition=%d offset=%lld decoded: going on",
+            f->gen.key, e->ev.topic, e->ev.partition, (long long)e->ev.offset);
+    }
+    return rc;
 }
 
 /* Takes a free batch (emptied) to fill, waiting while all are in use: up to 5 s as is, then
@@ -495,7 +563,7 @@ static void *fetch_main(void *arg)
         int ok = !stale && b->n > 0;
         arena_t *was = json_alloc_use(b->arena); /* the batch's values go with the batch */
         for (size_t i = 0; ok && i < b->n; i++)
-            decode(f, b, b->msgs[i], &b->events[i]);
+            ok = decode_waiting(f, b, i) == 0;
         json_alloc_use(was);
         for (size_t i = 0; ok && i < b->n; i++) /* the values, off the applying thread */
             event_evaluate(&b->events[i], f->m, b->arena);
@@ -578,6 +646,11 @@ fetcher_t *fetcher_new(const config_t *cfg, const mapping_t *m, const generation
     if (!f->decoder) {
         snprintf(errstr, errstr_size, "%s: $.format: no decoder for format \"%s\"", mapping_file(m),
                  mapping_format(m));
+        goto fail;
+    }
+    char why[512];
+    if (event_decoder_check(f->decoder, cfg, why, sizeof(why)) != 0) {
+        snprintf(errstr, errstr_size, "%s: $.format: %s", mapping_file(m), why);
         goto fail;
     }
     const char *group = gen->group;

@@ -197,6 +197,8 @@ static const format_def_t formats[] = {
     {"cloudevents", TYPE_ENVELOPE, NULL, NULL},
     {"debezium-outbox", TYPE_HEADER, "eventType", NULL},
     {"debezium", TYPE_ENVELOPE, NULL, debezium_types},
+    {"registry-json", TYPE_FIELD, NULL, NULL},
+    {"registry-avro", TYPE_FIELD, NULL, NULL},
 };
 
 #define NFORMATS (sizeof(formats) / sizeof(formats[0]))

@@ -12,6 +12,7 @@
 
 #include "backoff.h"
 #include "consumer.h"
+#include "decode.h"
 #include "errlist.h"
 #include "es_client.h"
 #include "generation.h"
@@ -324,6 +325,15 @@ static void check_indices(const config_t *cfg, const mapping_t *m, errlist_t *er
     }
 }
 
+/* The mapping's format can run with these settings (a registry format needs registry.url). */
+static void check_format(const config_t *cfg, const mapping_t *m, errlist_t *errs)
+{
+    char err[512];
+    const event_decoder_t *d = event_decoder_find(mapping_format(m));
+    if (d && event_decoder_check(d, cfg, err, sizeof(err)) != 0)
+        errlist_add(errs, mapping_file(m), "$.format", "%s", err);
+}
+
 /* The settings as run and serve validate them at start, without contacting anything. */
 static void check_settings(const config_t *cfg, errlist_t *errs)
 {
@@ -346,8 +356,10 @@ int service_check(const config_t *cfg, const service_check_opts_t *o)
     char err[1024];
     check_settings(cfg, errs);
     mapping_set_t *set = mapping_set_load(config_str(cfg, CFG_MAPPINGS), errs);
-    for (size_t i = 0; set && i < mapping_set_count(set); i++)
+    for (size_t i = 0; set && i < mapping_set_count(set); i++) {
         check_indices(cfg, mapping_set_get(set, i), errs);
+        check_format(cfg, mapping_set_get(set, i), errs);
+    }
     PGconn *conn = o->offline ? NULL : schema_connect(config_str(cfg, CFG_PG), err, sizeof(err));
     if (conn) {
         check_against_database(cfg, conn, set, errs);

@@ -337,8 +337,9 @@ static size_t build_events(const test_run_t *r, const mapping_t *m, const testca
             p->dlq_topic = t;
         }
         event_headers_t headers = {header_at, e->headers};
-        event_decode(p, event_decoder_find(mapping_format(m)), &headers, e->value, e->value_len,
-                     max, arena);
+        if (event_decode(p, event_decoder_find(mapping_format(m)), &headers, e->value, e->value_len,
+                         max, arena) == EVENT_DECODE_RETRY)
+            event_kill(p, EVENT_STAGE_DECODE, p->error); /* a test does not wait */
         event_resolve(p, m, arena);
     }
     return n;

@@ -29,7 +29,7 @@ deps_install() {
     local missing
     missing=$(missing_packages build-essential cmake pkg-config librdkafka-dev libjansson-dev \
         libpq-dev libevent-dev libcmocka-dev libcurl4-openssl-dev zlib1g-dev postgresql kcat \
-        python3 curl openssl clang clang-format valgrind prometheus)
+        python3 curl openssl clang clang-format valgrind prometheus libavro-dev python3-avro)
     # shellcheck disable=SC2086
     [ -z "$missing" ] || apt_install $missing
     # libFuzzer's runtime is a package of its own beside clang-N on Debian 12.

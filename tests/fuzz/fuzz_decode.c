@@ -72,8 +72,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     event_headers_t headers = {header_at, &h};
     event_t e;
     memset(&e, 0, sizeof(e));
-    event_decode(&e, d, &headers, text + at, size - 1 - at, 1 << 20, arena);
-    if (e.state == EVENT_PENDING) {
+    event_decode_status_t st =
+        event_decode(&e, d, &headers, text + at, size - 1 - at, 1 << 20, arena);
+    if (st == EVENT_DECODE_RETRY) {
+        if (e.state != EVENT_PENDING || e.ev.doc || !e.error || !*e.error)
+            abort(); /* "try again later" leaves the event pending, with the reason */
+    } else if (e.state == EVENT_PENDING) {
         if (!json_is_object(e.ev.doc) || e.ev.tombstone)
             abort(); /* a value decodes to an object */
         for (size_t i = 0; i < e.ev.nattrs; i++)

@@ -1,6 +1,7 @@
 /* Test tool: produces messages with per-message headers, which kcat's -H (one set for a whole run)
  * cannot: each line of stdin is {"key": text|null, "value": text|null, "headers": [[name, value],
- * ...]}, a null value being a tombstone. Usage: produce_lines BROKERS TOPIC < lines. Exits 0 once
+ * ...]}, a null value being a tombstone; "value_hex" instead of "value" gives binary bytes (the
+ * schema registry's wire format). Usage: produce_lines BROKERS TOPIC < lines. Exits 0 once
  * every message is acknowledged, else 1 with the reason on stderr. */
 #include <jansson.h>
 #include <stdio.h>
@@ -39,6 +40,23 @@ static rd_kafka_headers_t *headers_of(json_t *h, long long l)
     return hdrs;
 }
 
+/* Decodes hex text into a new buffer of *len bytes (the caller frees it), or NULL when not hex. */
+static char *unhex(const char *hex, size_t *len)
+{
+    size_t n = strlen(hex);
+    char *out = n % 2 ? NULL : malloc(n / 2 + 1);
+    for (size_t i = 0; out && i < n / 2; i++) {
+        unsigned v;
+        if (sscanf(hex + 2 * i, "%2x", &v) != 1) {
+            free(out);
+            return NULL;
+        }
+        out[i] = (char)v;
+    }
+    *len = n / 2;
+    return out;
+}
+
 /* Produces line l; 0, or -1 after printing the problem. */
 static int produce(rd_kafka_t *rk, const char *topic, const char *line, long long l)
 {
@@ -57,18 +75,30 @@ static int produce(rd_kafka_t *rk, const char *topic, const char *line, long lon
         json_decref(j);
         return -1;
     }
+    const char *vdata = json_string_value(value);
+    size_t vlen = json_is_string(value) ? json_string_length(value) : 0;
+    char *bin = NULL;
+    if (json_is_string(json_object_get(j, "value_hex"))) {
+        bin = unhex(json_string_value(json_object_get(j, "value_hex")), &vlen);
+        if (!bin) {
+            fprintf(stderr, "produce_lines: line %lld: value_hex is not hex\n", l);
+            rd_kafka_headers_destroy(hdrs);
+            json_decref(j);
+            return -1;
+        }
+        vdata = bin;
+    }
     rd_kafka_resp_err_t err;
     do {
-        err = rd_kafka_producev(
-            rk, RD_KAFKA_V_TOPIC(topic),
-            RD_KAFKA_V_KEY(json_string_value(key),
-                           json_is_string(key) ? json_string_length(key) : 0),
-            RD_KAFKA_V_VALUE((void *)json_string_value(value),
-                             json_is_string(value) ? json_string_length(value) : 0),
-            RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+        err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
+                                RD_KAFKA_V_KEY(json_string_value(key),
+                                               json_is_string(key) ? json_string_length(key) : 0),
+                                RD_KAFKA_V_VALUE((void *)vdata, vlen), RD_KAFKA_V_HEADERS(hdrs),
+                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
             rd_kafka_poll(rk, 100);
     } while (err == RD_KAFKA_RESP_ERR__QUEUE_FULL);
+    free(bin);
     json_decref(j);
     if (err) {
         rd_kafka_headers_destroy(hdrs);

@@ -1,0 +1,250 @@
+/* Unit tests of the Schema Registry formats: the wire header (magic byte, schema id, payload)
+ * and Avro binary to JSON values, each type and logical type (the datums were written by
+ * Debian's python3-avro). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "decode_avro.h"
+#include "registry.h"
+
+/* Hex text into buf (room for 512 bytes); returns the length. */
+static size_t unhex(const char *hex, unsigned char *buf)
+{
+    size_t n = 0;
+    for (; hex[2 * n] && n < 512; n++) {
+        unsigned v;
+        assert_int_equal(sscanf(hex + 2 * n, "%2x", &v), 1);
+        buf[n] = (unsigned char)v;
+    }
+    return n;
+}
+
+/* ---- (a) the wire header ---- */
+
+typedef struct header_row {
+    const char *name;
+    const char *hex; /* the value */
+    int rc;
+    int32_t id;       /* rc 0 */
+    const char *fail; /* rc -1: part of the message */
+} header_row_t;
+
+static const header_row_t header_rows[] = {
+    {"id 1, a payload", "00000000017b7d", 0, 1, NULL},
+    {"id 0x01020304", "0001020304", 0, 16909060, NULL},
+    {"the largest id", "007fffffff00", 0, INT32_MAX, NULL},
+    {"an empty payload", "0000000007", 0, 7, NULL},
+    {"empty", "", -1, 0, "the value is 0 bytes, shorter than the schema registry's 5-byte header"},
+    {"4 bytes", "00000000", -1, 0, "the value is 4 bytes, shorter"},
+    {"no magic byte: JSON", "7b2274797065223a317d", -1, 0,
+     "does not start with the schema registry's magic byte 0 (found 0x7b)"},
+    {"magic byte 1", "010000000100", -1, 0, "magic byte 0 (found 0x01)"},
+};
+
+static void test_header(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(header_rows) / sizeof(header_rows[0]); i++) {
+        const header_row_t *r = &header_rows[i];
+        unsigned char buf[512];
+        size_t len = unhex(r->hex, buf);
+        int32_t id = -1;
+        size_t at = 0;
+        char err[256] = "";
+        int rc = registry_wire_header(buf, len, &id, &at, err, sizeof(err));
+        if (rc != r->rc)
+            fail_msg("%s: returned %d, expected %d (%s)", r->name, rc, r->rc, err);
+        if (rc == 0 && (id != r->id || at != 5))
+            fail_msg("%s: id %d at %zu, expected %d at 5", r->name, id, at, r->id);
+        if (rc != 0 && !strstr(err, r->fail))
+            fail_msg("%s: \"%s\" does not say \"%s\"", r->name, err, r->fail);
+    }
+}
+
+/* ---- (b) Avro datums to JSON values ---- */
+
+#define NULLABLE_STRING                                                                            \
+    "{\"type\": \"record\", \"name\": \"R\", \"fields\": [{\"name\": \"o\", \"type\": [\"null\", " \
+    "\"string\"]}]}"
+
+typedef struct avro_row {
+    const char *name;
+    const char *schema; /* the writer's */
+    const char *hex;    /* the datum, as tests/unit/data/avro_rows.py writes it */
+    const char *json;   /* the value expected, or NULL: refused */
+    const char *fail;   /* refused: part of the message */
+} avro_row_t;
+
+static const avro_row_t avro_rows[] = {
+    {"primitives",
+     "{\"type\": \"record\", \"name\": \"R\", \"fields\": [{\"name\": \"b\", \"type\": "
+     "\"boolean\"}, {\"name\": \"i\", \"type\": \"int\"}, {\"name\": \"l\", \"type\": \"long\"}, "
+     "{\"name\": \"f\", \"type\": \"float\"}, {\"name\": \"d\", \"type\": \"double\"}, {\"name\": "
+     "\"s\", \"type\": \"string\"}, {\"name\": \"n\", \"type\": \"null\"}]}",
+     "01099693d89fee470000c03f00000000000002c00a636166c3a9",
+     "{\"b\": true, \"i\": -5, \"l\": 1234567890123, \"f\": 1.5, \"d\": -2.25, \"s\": "
+     "\"caf\\u00e9\", \"n\": null}",
+     NULL},
+    {"nullable: null",
+     "{\"type\": \"record\", \"name\": \"R\", \"fields\": [{\"name\": \"o\", \"type\": [\"null\", "
+     "\"string\"]}]}",
+     "00", "{\"o\": null}", NULL},
+    {"nullable: a value",
+     "{\"type\": \"record\", \"name\": \"R\", \"fields\": [{\"name\": \"o\", \"type\": [\"null\", "
+     "\"string\"]}]}",
+     "020278", "{\"o\": \"x\"}", NULL},
+    {"union of several types: int",
+     "{\"type\": \"record\", \"name\": \"R\", \"fields\": [{\"name\": \"u\", \"type\": [\"null\", "
+     "\"int\", \"string\"]}]}",
+     "0206", "{\"u\": 3}", NULL},
+    {"union of several types: string",
+     "{\"type\": \"record\", \"name\": \"R\", \"fields\": [{\"name\": \"u\", \"type\": [\"null\", "
+     "\"int\", \"string\"]}]}",
+     "040a7468726565", "{\"u\": \"three\"}", NULL},
+    {"enum",
+     "{\"type\": \"record\", \"name\": \"R\", \"fields\": [{\"name\": \"e\", \"type\": {\"type\": "
+     "\"enum\", \"name\": \"Status\", \"symbols\": [\"NEW\", \"PAID\", \"SHIPPED\"]}}]}",
+     "02", "{\"e\": \"PAID\"}", NULL},
+    {"array of records",
+     "{\"type\": \"record\", \"name\": \"R\", \"fields\": [{\"name\": \"a\", \"type\": {\"type\": "
+     "\"array\", \"items\": {\"type\": \"record\", \"name\": \"Item\", \"fields\": [{\"name\": "
+     "\"sku\", \"type\": \"string\"}, {\"name\": \"q\", \"type\": \"int\"}]}}}]}",
+     "0402410202420400", "{\"a\": [{\"sku\": \"A\", \"q\": 1}, {\"sku\": \"B\", \"q\": 2}]}", NULL},
+    {"map",
+     "{\"type\": \"record\", \"name\": \"R\", \"fields\": [{\"name\": \"m\", \"type\": {\"type\": "
+     "\"map\", \"values\": \"long\"}}]}",
+     "0402780202790300", "{\"m\": {\"x\": 1, \"y\": -2}}", NULL},
+    {"bytes and fixed: base64",
+     "{\"type\": \"record\", \"name\": \"R\", \"fields\": [{\"name\": \"by\", \"type\": "
+     "\"bytes\"}, {\"name\": \"fx\", \"type\": {\"type\": \"fixed\", \"name\": \"F4\", \"size\": "
+     "4}}]}",
+     "0800ff686961626364", "{\"by\": \"AP9oaQ==\", \"fx\": \"YWJjZA==\"}", NULL},
+    {"decimal bytes",
+     "{\"type\": \"record\", \"name\": \"R\", \"fields\": [{\"name\": \"p\", \"type\": {\"type\": "
+     "\"bytes\", \"logicalType\": \"decimal\", \"precision\": 14, \"scale\": 2}}, {\"name\": "
+     "\"n\", \"type\": {\"type\": \"bytes\", \"logicalType\": \"decimal\", \"precision\": 14, "
+     "\"scale\": 2}}, {\"name\": \"z\", \"type\": {\"type\": \"bytes\", \"logicalType\": "
+     "\"decimal\", \"precision\": 14, \"scale\": 2}}, {\"name\": \"c\", \"type\": {\"type\": "
+     "\"bytes\", \"logicalType\": \"decimal\", \"precision\": 14, \"scale\": 2}}]}",
+     "0602320b02fb020004ce00",
+     "{\"p\": \"1438.83\", \"n\": \"-0.05\", \"z\": \"0.00\", \"c\": \"-128.00\"}", NULL},
+    {"decimal: large, scale 0",
+     "{\"type\": \"record\", \"name\": \"R\", \"fields\": [{\"name\": \"big\", \"type\": "
+     "{\"type\": \"bytes\", \"logicalType\": \"decimal\", \"precision\": 38, \"scale\": 0}}]}",
+     "1afe7116f0093c8c1f11b1c0f52e", "{\"big\": \"-123456789012345678901234567890\"}", NULL},
+    {"decimal fixed",
+     "{\"type\": \"record\", \"name\": \"R\", \"fields\": [{\"name\": \"fd\", \"type\": {\"type\": "
+     "\"fixed\", \"name\": \"D8\", \"size\": 8, \"logicalType\": \"decimal\", \"precision\": 18, "
+     "\"scale\": 3}}]}",
+     "ffffffffffffcfc7", "{\"fd\": \"-12.345\"}", NULL},
+    {"date",
+     "{\"type\": \"record\", \"name\": \"R\", \"fields\": [{\"name\": \"d0\", \"type\": {\"type\": "
+     "\"int\", \"logicalType\": \"date\"}}, {\"name\": \"d1\", \"type\": {\"type\": \"int\", "
+     "\"logicalType\": \"date\"}}, {\"name\": \"d2\", \"type\": {\"type\": \"int\", "
+     "\"logicalType\": \"date\"}}]}",
+     "00ccbf0201", "{\"d0\": \"1970-01-01\", \"d1\": \"2026-01-01\", \"d2\": \"1969-12-31\"}",
+     NULL},
+    {"timestamp-millis",
+     "{\"type\": \"record\", \"name\": \"R\", \"fields\": [{\"name\": \"t\", \"type\": {\"type\": "
+     "\"long\", \"logicalType\": \"timestamp-millis\"}}, {\"name\": \"before\", \"type\": "
+     "{\"type\": \"long\", \"logicalType\": \"timestamp-millis\"}}]}",
+     "f6a1d5edee6601",
+     "{\"t\": \"2026-01-01T00:00:00.123Z\", \"before\": \"1969-12-31T23:59:59.999Z\"}", NULL},
+    {"timestamp-micros",
+     "{\"type\": \"record\", \"name\": \"R\", \"fields\": [{\"name\": \"t\", \"type\": {\"type\": "
+     "\"long\", \"logicalType\": \"timestamp-micros\"}}]}",
+     "80f6bcd0bff8a506", "{\"t\": \"2026-02-28T13:04:05.123456Z\"}", NULL},
+    {"uuid",
+     "{\"type\": \"record\", \"name\": \"R\", \"fields\": [{\"name\": \"u\", \"type\": {\"type\": "
+     "\"string\", \"logicalType\": \"uuid\"}}]}",
+     "4836663163326635652d386130622d346331642d396532662d306131623263336434653566",
+     "{\"u\": \"6f1c2f5e-8a0b-4c1d-9e2f-0a1b2c3d4e5f\"}", NULL},
+    {"named type referenced",
+     "{\"type\": \"record\", \"name\": \"Order\", \"namespace\": \"shop\", \"fields\": [{\"name\": "
+     "\"billing\", \"type\": {\"type\": \"record\", \"name\": \"Address\", \"fields\": [{\"name\": "
+     "\"city\", \"type\": \"string\"}, {\"name\": \"since\", \"type\": {\"type\": \"int\", "
+     "\"logicalType\": \"date\"}}]}}, {\"name\": \"shipping\", \"type\": [\"null\", "
+     "\"shop.Address\"]}, {\"name\": \"other\", \"type\": \"Address\"}]}",
+     "084f736c6fa29e020208526f6d65fea30208426f6e6e98ab01",
+     "{\"billing\": {\"city\": \"Oslo\", \"since\": \"2020-02-29\"}, \"shipping\": {\"city\": "
+     "\"Rome\", \"since\": \"2021-03-01\"}, \"other\": {\"city\": \"Bonn\", \"since\": "
+     "\"1999-12-31\"}}",
+     NULL},
+    {"uuid as fixed(16)",
+     "{\"type\": \"record\", \"name\": \"R\", \"fields\": [{\"name\": \"u\", \"type\": {\"type\": "
+     "\"fixed\", \"name\": \"U\", \"size\": 16, \"logicalType\": \"uuid\"}}]}",
+     "6f1c2f5e8a0b4c1d9e2f0a1b2c3d4e5f", "{\"u\": \"6f1c2f5e-8a0b-4c1d-9e2f-0a1b2c3d4e5f\"}", NULL},
+    {"truncated", NULLABLE_STRING, "0206", NULL, "does not decode with the writer's schema"},
+    {"bytes left over", NULLABLE_STRING, "0000", NULL, "bytes left over after the datum"},
+    {"a union branch past the union", NULLABLE_STRING, "08", NULL,
+     "does not decode with the writer's schema"},
+    {"a string longer than the payload (1 GiB)", NULLABLE_STRING, "0280808080086162", NULL,
+     "does not decode with the writer's schema"},
+    {"an array of 2^40 nulls",
+     "{\"type\": \"record\", \"name\": \"R\", \"fields\": [{\"name\": \"a\", \"type\": {\"type\": "
+     "\"array\", \"items\": \"null\"}}]}",
+     "808080808040", NULL, "does not decode with the writer's schema"},
+    {"a string that is not UTF-8", NULLABLE_STRING, "0202ff", NULL,
+     "$.o: a string that is not UTF-8"},
+    {"an enum index past its symbols",
+     "{\"type\": \"record\", \"name\": \"R\", \"fields\": [{\"name\": \"e\", \"type\": {\"type\": "
+     "\"enum\", \"name\": \"E\", \"symbols\": [\"A\"]}}]}",
+     "08", NULL, "$.e: an enum index past its symbols"},
+};
+
+static void test_avro(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(avro_rows) / sizeof(avro_rows[0]); i++) {
+        const avro_row_t *r = &avro_rows[i];
+        char err[512] = "";
+        avro_json_schema_t *s = avro_json_schema_new(r->schema, err, sizeof(err));
+        if (!s)
+            fail_msg("%s: the schema is refused: %s", r->name, err);
+        unsigned char buf[512];
+        size_t len = unhex(r->hex, buf);
+        json_t *got = avro_json_decode(s, buf, len, err, sizeof(err));
+        json_t *want = r->json ? json_loads(r->json, 0, NULL) : NULL;
+        if (r->json && !want)
+            fail_msg("%s: the expected JSON does not parse", r->name);
+        if (want && !got)
+            fail_msg("%s: refused: %s", r->name, err);
+        if (want && !json_equal(want, got)) {
+            char *text = json_dumps(got, JSON_SORT_KEYS);
+            fail_msg("%s: got %s, expected %s", r->name, text, r->json);
+        }
+        if (!want && got)
+            fail_msg("%s: decoded, expected a refusal", r->name);
+        if (!want && !strstr(err, r->fail))
+            fail_msg("%s: \"%s\" does not say \"%s\"", r->name, err, r->fail);
+        json_decref(got);
+        json_decref(want);
+        avro_json_schema_destroy(s);
+    }
+}
+
+/* A schema that is not Avro is refused, saying so. */
+static void test_avro_schema(void **state)
+{
+    (void)state;
+    char err[512] = "";
+    assert_null(avro_json_schema_new("{\"type\": \"recrd\"}", err, sizeof(err)));
+    assert_non_null(strstr(err, "the writer's schema is not an Avro schema"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_header),
+        cmocka_unit_test(test_avro),
+        cmocka_unit_test(test_avro_schema),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
