@@ -124,7 +124,10 @@ int fetcher_current(fetcher_t *f, const fetch_batch_t *b)
 }
 
 /* Stamps b with the positions of its partitions and moves their cut past it (mu held). Returns
- * 0, or -1 when one of its partitions is no longer assigned here. */
+ * 0, or -1 when one of its partitions is no longer assigned here, or when its offsets do not
+ * follow on from the last batch cut (and on within the batch): librdkafka 2.0 can deliver a
+ * partition's messages again after a resume (its issue #4637); such a batch is dropped and
+ * everything is read again from the stored positions, so no event is applied twice. */
 static int stamp_positions(fetcher_t *f, fetch_batch_t *b)
 {
     b->npos = 0;
@@ -144,6 +147,17 @@ static int stamp_positions(fetcher_t *f, fetch_batch_t *b)
             p->topic = e->ev.topic; /* the message's: valid while the batch is, revoked or not */
             p->partition = e->ev.partition;
             p->expected = ps->cut;
+            p->next = ps->cut;
+        }
+        if (p->next >= 0 && e->ev.offset < p->next) {
+            LOG(LOG_WARN,
+                "projection=%s topic=%s partition=%d offset %lld delivered again after %lld: "
+                "reading again from the stored positions",
+                f->gen.key, e->ev.topic, e->ev.partition, (long long)e->ev.offset,
+                (long long)p->next);
+            f->generation++;
+            f->rewind = 1;
+            return -1;
         }
         p->next = e->ev.offset + 1;
     }
