@@ -15,9 +15,14 @@ typedef struct block {
 
 struct arena {
     block_t *head;
+    block_t *spare; /* standard blocks kept by arena_reset() for the next batch */
+    int nspare;
 };
 
 #define ARENA_BLOCK (256 * 1024)
+/* Standard blocks a reset keeps (8 MiB): a batch's arena is refilled by the next batch, and
+ * memory returned to the kernel comes back as fresh pages it must zero again. */
+#define ARENA_KEEP 32
 
 static block_t *block_new(size_t size, block_t *next)
 {
@@ -32,6 +37,8 @@ arena_t *arena_new(void)
 {
     arena_t *a = xmalloc(sizeof(*a));
     a->head = block_new(ARENA_BLOCK, NULL);
+    a->spare = NULL;
+    a->nspare = 0;
     return a;
 }
 
@@ -40,6 +47,10 @@ void arena_destroy(arena_t *a)
     if (!a)
         return;
     for (block_t *b = a->head, *n; b; b = n) {
+        n = b->next;
+        free(b);
+    }
+    for (block_t *b = a->spare, *n; b; b = n) {
         n = b->next;
         free(b);
     }
@@ -52,7 +63,15 @@ void *arena_alloc(arena_t *a, size_t n)
     n = (n + align - 1) & ~(align - 1);
     block_t *b = a->head;
     if (b->used + n > b->size) {
-        b = block_new(n > ARENA_BLOCK ? n : ARENA_BLOCK, a->head);
+        if (n <= ARENA_BLOCK && a->spare) {
+            b = a->spare;
+            a->spare = b->next;
+            a->nspare--;
+            b->next = a->head;
+            b->used = 0;
+        } else {
+            b = block_new(n > ARENA_BLOCK ? n : ARENA_BLOCK, a->head);
+        }
         a->head = b;
     }
     void *p = (char *)b->data + b->used;
@@ -73,7 +92,13 @@ void arena_reset(arena_t *a)
     block_t *b = a->head;
     while (b->next) {
         block_t *n = b->next;
-        free(b);
+        if (b->size == ARENA_BLOCK && a->nspare < ARENA_KEEP) {
+            b->next = a->spare;
+            a->spare = b;
+            a->nspare++;
+        } else {
+            free(b);
+        }
         b = n;
     }
     b->used = 0;

@@ -13,7 +13,7 @@ void arena_destroy(arena_t *a);
 void *arena_alloc(arena_t *a, size_t n);
 /* Copies n bytes of s and a NUL into the arena. */
 char *arena_strndup(arena_t *a, const char *s, size_t n);
-/* Releases every allocation, keeping the first block for reuse. */
+/* Releases every allocation, keeping the first block and up to 8 MiB more for reuse. */
 void arena_reset(arena_t *a);
 
 #endif
