@@ -81,6 +81,26 @@ typedef struct event_position {
     int64_t actual; /* the stored position when stale (EVENT_POS_NONE, EVENT_POS_NO_ROW) */
 } event_position_t;
 
+/* What event_positions_stamp() found. */
+typedef enum {
+    EVENT_STAMP_OK,
+    EVENT_STAMP_UNASSIGNED, /* a partition of the batch is not assigned here any more */
+    EVENT_STAMP_AGAIN,      /* an offset does not follow on: delivered again */
+} event_stamp_t;
+
+/* Where a partition's next batch starts (its cut): returns 0 with *cut set, or -1 when the
+ * partition is not assigned. */
+typedef int (*event_cut_fn)(void *ctx, const char *topic, int32_t partition, int64_t *cut);
+
+/* Fills pos (room for one entry per partition of the batch; *npos set) with the positions of
+ * events[0, n): per partition, expected is its cut (cut_of) and next the offset after its last
+ * event. The offsets of a partition must start at or after its cut and rise within the batch
+ * (gaps are fine: compaction, transactions); an offset at or below one already seen is a message
+ * delivered again, which applied with these positions would be applied twice: returns
+ * EVENT_STAMP_AGAIN with *at its index. Topics are borrowed from the events. */
+event_stamp_t event_positions_stamp(const event_t *events, size_t n, event_position_t *pos,
+                                    size_t *npos, event_cut_fn cut_of, void *ctx, size_t *at);
+
 /* A document write of a batch, as the document store gets it. */
 typedef struct event_doc {
     const char *index; /* the index (alias) */

@@ -123,6 +123,15 @@ int fetcher_current(fetcher_t *f, const fetch_batch_t *b)
     return current;
 }
 
+/* event_cut_fn over the fetcher's partitions (mu held). */
+static int cut_of(void *ctx, const char *topic, int32_t partition, int64_t *cut)
+{
+    part_state_t *ps = find_part(ctx, topic, partition);
+    if (ps)
+        *cut = ps->cut;
+    return ps ? 0 : -1;
+}
+
 /* Stamps b with the positions of its partitions and moves their cut past it (mu held). Returns
  * 0, or -1 when one of its partitions is no longer assigned here, or when its offsets do not
  * follow on from the last batch cut (and on within the batch): librdkafka 2.0 can deliver a
@@ -130,36 +139,23 @@ int fetcher_current(fetcher_t *f, const fetch_batch_t *b)
  * everything is read again from the stored positions, so no event is applied twice. */
 static int stamp_positions(fetcher_t *f, fetch_batch_t *b)
 {
-    b->npos = 0;
-    for (size_t i = 0; i < b->n; i++) {
-        const event_t *e = &b->events[i];
-        event_position_t *p = NULL;
-        for (size_t k = b->npos; k > 0 && !p; k--)
-            if (b->pos[k - 1].partition == e->ev.partition &&
-                strcmp(b->pos[k - 1].topic, e->ev.topic) == 0)
-                p = &b->pos[k - 1];
-        if (!p) {
-            part_state_t *ps = find_part(f, e->ev.topic, e->ev.partition);
-            if (!ps)
-                return -1;
-            p = &b->pos[b->npos++];
-            memset(p, 0, sizeof(*p));
-            p->topic = e->ev.topic; /* the message's: valid while the batch is, revoked or not */
-            p->partition = e->ev.partition;
-            p->expected = ps->cut;
-            p->next = ps->cut;
-        }
-        if (p->next >= 0 && e->ev.offset < p->next) {
-            LOG(LOG_WARN,
-                "projection=%s topic=%s partition=%d offset %lld delivered again after %lld: "
-                "reading again from the stored positions",
-                f->gen.key, e->ev.topic, e->ev.partition, (long long)e->ev.offset,
-                (long long)p->next);
-            f->generation++;
-            f->rewind = 1;
-            return -1;
-        }
-        p->next = e->ev.offset + 1;
+    size_t at = 0;
+    event_stamp_t st = event_positions_stamp(b->events, b->n, b->pos, &b->npos, cut_of, f, &at);
+    if (st == EVENT_STAMP_UNASSIGNED)
+        return -1;
+    if (st == EVENT_STAMP_AGAIN) {
+        const mapping_event_t *ev = &b->events[at].ev;
+        int64_t after = EVENT_POS_NONE;
+        for (size_t k = 0; k < b->npos; k++)
+            if (b->pos[k].partition == ev->partition && strcmp(b->pos[k].topic, ev->topic) == 0)
+                after = b->pos[k].next;
+        LOG(LOG_WARN,
+            "projection=%s topic=%s partition=%d offset %lld delivered again after %lld: "
+            "reading again from the stored positions",
+            f->gen.key, ev->topic, ev->partition, (long long)ev->offset, (long long)after);
+        f->generation++;
+        f->rewind = 1;
+        return -1;
     }
     for (size_t k = 0; k < b->npos; k++)
         find_part(f, b->pos[k].topic, b->pos[k].partition)->cut = b->pos[k].next;
