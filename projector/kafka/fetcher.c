@@ -20,6 +20,7 @@
 
 #include "backoff.h"
 #include "decode.h"
+#include "fetch_decode.h"
 #include "json_alloc.h"
 #include "kafka_conf.h"
 #include "log.h"
@@ -47,13 +48,12 @@ typedef struct part_state {
 struct fetcher {
     const config_t *cfg;
     const mapping_t *m;
-    const event_decoder_t *decoder; /* the topics' format */
-    generation_t gen;               /* consumer group, positions key and log label */
+    fetch_decoder_t *dec; /* the topics' format, on the decode workers */
+    generation_t gen;     /* consumer group, positions key and log label */
     rd_kafka_t *rk;
     fetcher_positions_fn read_positions; /* on assignment, on the fetching thread */
     void *positions_ctx;
-    char **dlq_topics; /* per mapping topic */
-    size_t cap;        /* events per batch */
+    size_t cap; /* events per batch */
     pthread_t thread;
     int running;
     int joined; /* the first assignment arrived (logged once) */
@@ -295,56 +295,6 @@ static void seek_to_stored(fetcher_t *f)
     rd_kafka_topic_partition_list_destroy(l);
 }
 
-/* ---- decoding ---- */
-
-static const char *dlq_topic_for(const fetcher_t *f, const char *topic)
-{
-    for (size_t i = 0; i < mapping_topic_count(f->m); i++)
-        if (strcmp(mapping_topic(f->m, i), topic) == 0)
-            return f->dlq_topics[i];
-    return f->dlq_topics[0];
-}
-
-/* event_headers_t over a message's librdkafka headers (ctx: rd_kafka_headers_t, may be NULL). */
-static int header_at(void *ctx, size_t i, const char **name, const void **value, size_t *len)
-{
-    return ctx && rd_kafka_header_get_all(ctx, i, name, value, len) == RD_KAFKA_RESP_ERR_NO_ERROR
-               ? 0
-               : -1;
-}
-
-/* Fills e from msg: metadata, and the value decoded once in the mapping's format. Returns
- * EVENT_DECODE_RETRY when the decoder cannot decide yet (e->error says why). */
-static event_decode_status_t decode(fetcher_t *f, fetch_batch_t *b, rd_kafka_message_t *msg,
-                                    event_t *e)
-{
-    memset(e, 0, sizeof(*e));
-    e->source = msg;
-    e->ev.topic = rd_kafka_topic_name(msg->rkt);
-    e->ev.partition = msg->partition;
-    e->ev.offset = msg->offset;
-    e->ev.timestamp_ms = rd_kafka_message_timestamp(msg, NULL);
-    e->ev.key = msg->key;
-    e->ev.key_len = msg->key_len;
-    e->dlq_topic = dlq_topic_for(f, e->ev.topic);
-    rd_kafka_headers_t *hdrs = NULL;
-    if (rd_kafka_message_headers(msg, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR)
-        hdrs = NULL;
-    event_headers_t headers = {header_at, hdrs};
-    if (event_decode(e, f->decoder, &headers, msg->payload, msg->len,
-                     (size_t)config_int(f->cfg, CFG_MAX_EVENT_BYTES),
-                     b->arena) == EVENT_DECODE_RETRY)
-        return EVENT_DECODE_RETRY;
-    const char *hname = mapping_type_header(f->m);
-    if (e->state == EVENT_PENDING && hname)
-        e->ev.type_header = event_header(&headers, hname, b->arena);
-    const char *vname = mapping_version_header(f->m);
-    if (e->state == EVENT_PENDING && vname)
-        e->ev.version_header = event_header(&headers, vname, b->arena);
-    event_resolve(e, f->m, b->arena);
-    return EVENT_DECODE_OK;
-}
-
 /* ---- batches ---- */
 
 /* Empties b. Its parsed values were allocated in its arena (json_alloc.h) when the allocator is
@@ -359,7 +309,8 @@ static void clear_batch(fetch_batch_t *b)
         rd_kafka_message_destroy(b->msgs[i]);
     }
     b->n = 0;
-    arena_reset(b->arena);
+    for (int w = 0; b->arenas && b->arenas[w]; w++)
+        arena_reset(b->arenas[w]);
 }
 
 /* Returns a free batch, marked as being filled (call with mu held), or NULL when none is. */
@@ -447,7 +398,7 @@ static int poll_paused(fetcher_t *f, long ms)
 static int decode_waiting(fetcher_t *f, fetch_batch_t *b, size_t i)
 {
     event_t *e = &b->events[i];
-    if (decode(f, b, b->msgs[i], e) == EVENT_DECODE_OK)
+    if (fetch_decode_one(f->dec, b->msgs[i], e, b->arena) == EVENT_DECODE_OK)
         return 0;
     LOG(LOG_WARN,
         "projection=%s topic=%s partition=%d offset=%lld %s; waiting, consuming nothing further",
@@ -463,7 +414,7 @@ static int decode_waiting(fetcher_t *f, fetch_batch_t *b, size_t i)
             break;
         }
         json_alloc_use(scope);
-        event_decode_status_t st = decode(f, b, b->msgs[i], e);
+        event_decode_status_t st = fetch_decode_one(f->dec, b->msgs[i], e, b->arena);
         json_alloc_use(NULL);
         if (st == EVENT_DECODE_OK)
             break;
@@ -571,12 +522,17 @@ static void *fetch_main(void *arg)
         if (stale) /* what was fetched since the stored positions is dropped: read it again */
             seek_to_stored(f);
         int ok = !stale && b->n > 0;
-        arena_t *was = json_alloc_use(b->arena); /* the batch's values go with the batch */
-        for (size_t i = 0; ok && i < b->n; i++)
+        if (ok)
+            fetch_decode_batch(f->dec, b);
+        for (size_t i = 0; ok && i < b->n; i++) { /* in order: what could not be decided */
+            if (!b->events[i].retry)
+                continue;
+            arena_t *was = json_alloc_use(b->arena);
             ok = decode_waiting(f, b, i) == 0;
-        json_alloc_use(was);
-        for (size_t i = 0; ok && i < b->n; i++) /* the values, off the applying thread */
-            event_evaluate(&b->events[i], f->m, b->arena);
+            json_alloc_use(was);
+            if (ok)
+                event_evaluate(&b->events[i], f->m, b->arena);
+        }
         pthread_mutex_lock(&f->mu);
         if (ok && b->generation == f->generation && stamp_positions(f, b) == 0) {
             set_state(f, b, BATCH_READY);
@@ -634,34 +590,25 @@ fetcher_t *fetcher_new(const config_t *cfg, const mapping_t *m, const generation
     fetcher_t *f = xcalloc(1, sizeof(*f));
     f->cfg = cfg;
     f->m = m;
-    f->decoder = event_decoder_find(mapping_format(m));
     f->gen = *gen;
     f->cap = (size_t)config_int(cfg, CFG_BATCH_MAX_EVENTS);
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->cond, NULL);
-    for (int i = 0; i < FETCH_BATCHES; i++) {
-        f->batches[i].msgs = xcalloc(f->cap, sizeof(rd_kafka_message_t *));
-        f->batches[i].events = xcalloc(f->cap, sizeof(event_t));
-        f->batches[i].pos = xcalloc(f->cap, sizeof(event_position_t));
-        f->batches[i].arena = arena_new();
-    }
-    f->dlq_topics = xcalloc(mapping_topic_count(m), sizeof(char *));
-    for (size_t i = 0; i < mapping_topic_count(m); i++) {
-        char t[512];
-        snprintf(t, sizeof(t), "%s%s", mapping_topic(m, i), config_str(cfg, CFG_DLQ_SUFFIX));
-        f->dlq_topics[i] = xstrdup(mapping_dlq_topic(m) ? mapping_dlq_topic(m) : t);
-    }
     f->read_positions = read_positions;
     f->positions_ctx = ctx;
-    if (!f->decoder) {
-        snprintf(errstr, errstr_size, "%s: $.format: no decoder for format \"%s\"", mapping_file(m),
-                 mapping_format(m));
+    f->dec = fetch_decoder_new(cfg, m, gen->key, errstr, errstr_size);
+    if (!f->dec)
         goto fail;
-    }
-    char why[512];
-    if (event_decoder_check(f->decoder, cfg, why, sizeof(why)) != 0) {
-        snprintf(errstr, errstr_size, "%s: $.format: %s", mapping_file(m), why);
-        goto fail;
+    int workers = fetch_decoder_workers(f->dec);
+    for (int i = 0; i < FETCH_BATCHES; i++) {
+        fetch_batch_t *b = &f->batches[i];
+        b->msgs = xcalloc(f->cap, sizeof(rd_kafka_message_t *));
+        b->events = xcalloc(f->cap, sizeof(event_t));
+        b->pos = xcalloc(f->cap, sizeof(event_position_t));
+        b->arenas = xcalloc((size_t)workers + 1, sizeof(arena_t *)); /* NULL-terminated */
+        for (int w = 0; w < workers; w++)
+            b->arenas[w] = arena_new();
+        b->arena = b->arenas[0];
     }
     const char *group = gen->group;
     /* fetch.wait.max.ms: how long a broker may hold a fetch while it has nothing new. A broker
@@ -735,20 +682,21 @@ void fetcher_destroy(fetcher_t *f)
         return;
     fetcher_stop(f);
     for (int i = 0; i < FETCH_BATCHES; i++) {
-        clear_batch(&f->batches[i]);
-        free(f->batches[i].msgs);
-        free(f->batches[i].events);
-        free(f->batches[i].pos);
-        arena_destroy(f->batches[i].arena);
+        fetch_batch_t *b = &f->batches[i];
+        clear_batch(b);
+        free(b->msgs);
+        free(b->events);
+        free(b->pos);
+        for (int w = 0; b->arenas && b->arenas[w]; w++)
+            arena_destroy(b->arenas[w]);
+        free(b->arenas);
     }
     if (f->rk)
         rd_kafka_destroy(f->rk);
     for (size_t i = 0; i < f->nparts; i++)
         free(f->parts[i].topic);
     free(f->parts);
-    for (size_t i = 0; f->dlq_topics && i < mapping_topic_count(f->m); i++)
-        free(f->dlq_topics[i]);
-    free(f->dlq_topics);
+    fetch_decoder_destroy(f->dec);
     pthread_cond_destroy(&f->cond);
     pthread_mutex_destroy(&f->mu);
     free(f);

@@ -23,8 +23,10 @@ typedef struct fetch_batch {
      * next follows its last event */
     event_position_t *pos;
     size_t npos;
-    arena_t *arena; /* error texts, header values and (json_alloc.h) the parsed values of this
-                       batch: reset when the batch is emptied */
+    arena_t *arena;   /* error texts, header values and (json_alloc.h) the parsed values of this
+                         batch: reset when the batch is emptied */
+    arena_t **arenas; /* the same, one per decode worker (arenas[0] is arena): an event's
+                         values are in the arena of the worker that decoded it */
     uint64_t generation;
 } fetch_batch_t;
 
