@@ -366,29 +366,31 @@ const char *schema_type(void *ctx, const char *table, const char *column)
  * database reports what it cannot run: a missing unique key for ON CONFLICT (found when
  * planning), a type without the operator an op needs, a wrong parameter count, a document
  * field's bad expression. */
-/* Adds to m the tables that the plan nodes (EXPLAIN's JSON) below node modify. */
-static void add_modified_tables(mapping_t *m, json_t *node)
+/* Adds to m, as tables sql action number action writes, those that the plan nodes (EXPLAIN's
+ * JSON) below node modify. */
+static void add_modified_tables(mapping_t *m, size_t action, json_t *node)
 {
     if (!json_is_object(node))
         return;
     const char *type = json_string_value(json_object_get(node, "Node Type"));
     const char *rel = json_string_value(json_object_get(node, "Relation Name"));
     if (type && rel && strcmp(type, "ModifyTable") == 0)
-        mapping_add_sql_table(m, rel);
+        mapping_add_sql_write(m, action, rel);
     size_t i;
     json_t *child;
-    json_array_foreach(json_object_get(node, "Plans"), i, child) add_modified_tables(m, child);
+    json_array_foreach(json_object_get(node, "Plans"), i, child)
+        add_modified_tables(m, action, child);
 }
 
 /* The tables an sql action's plan (EXPLAIN (FORMAT JSON) output in r) writes, added to m. */
-static void note_sql_tables(mapping_t *m, PGresult *r)
+static void note_sql_tables(mapping_t *m, size_t action, PGresult *r)
 {
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
         return;
     json_t *plans = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
     size_t i;
     json_t *p;
-    json_array_foreach(plans, i, p) add_modified_tables(m, json_object_get(p, "Plan"));
+    json_array_foreach(plans, i, p) add_modified_tables(m, action, json_object_get(p, "Plan"));
     json_decref(plans);
 }
 
@@ -414,7 +416,7 @@ static void check_statement(PGconn *conn, mapping_t *m, const char *at, const ch
         r = PQexec(conn, explain.data);
         strbuf_free(&explain);
         if (sql_action)
-            note_sql_tables(m, r);
+            note_sql_tables(m, (size_t)a->id, r);
         if (a && a->kind == MAPPING_SQL && (size_t)n != a->nparams)
             errlist_add(errs, mapping_file(m), where,
                         "the statement takes %d parameter(s) but \"params\" gives %zu", n,
