@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # scripts/bench --workload warehouse: the warehouse workload (tests/workloads/warehouse: stock
 # levels by (sku, warehouse); ReservationReleased and ReservationFulfilled carry only the
 # reservation id, so their sql actions take sku, warehouse and qty by lookup from the
@@ -129,6 +130,7 @@ warehouse_report() {
 }
 
 warehouse_main() {
+    # shellcheck disable=SC2034 # read by scripts/bench's measure() and projector_start
     TOPIC=warehouse-events PROJECTION=warehouse VIEWS_DIR=$WAREHOUSE_DIR
     PG_SETTINGS+=(shared_preload_libraries=pg_stat_statements pg_stat_statements.max=1000)
     mkdir -p "$WORK/mappings"
