@@ -186,6 +186,14 @@ const char *mapping_table(const mapping_t *m, size_t i);
  * planned the statements: filled by schema_check_mappings(), empty before. A rebuild treats them
  * as the projection's tables. add copies table; adding one twice keeps one. */
 void mapping_add_sql_table(mapping_t *m, const char *table);
+/* Records that sql action number i of m writes table (a ModifyTable of its plan), and adds
+ * table to the mapping's sql tables. */
+void mapping_add_sql_write(mapping_t *m, size_t i, const char *table);
+/* 1 when sql action a may write table (a name as the mapping spells it, schema-qualified or
+ * not): unless the database planned a and its plan writes only tables of other names
+ * (mapping_add_sql_write()). A statement whose plan names no table it writes (SELECT f($1)) may
+ * write any. What triggers and functions called by a planned statement write is not known. */
+int mapping_sql_may_write(const mapping_action_t *a, const char *table);
 size_t mapping_sql_table_count(const mapping_t *m);
 const char *mapping_sql_table(const mapping_t *m, size_t i);
 

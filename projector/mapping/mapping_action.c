@@ -271,6 +271,9 @@ void mapping_action_free(mapping_action_t *a)
     for (size_t i = 0; i < a->info.nparams; i++)
         mapping_value_free(&a->params[i]);
     free(a->params);
+    for (size_t i = 0; i < a->nwrites; i++)
+        free(a->writes[i]);
+    free(a->writes);
     free(a->key_infos);
     free(a->col_infos);
     free((char *)a->info.table);
@@ -328,4 +331,15 @@ size_t mapping_lookup_count(const mapping_t *m)
 const mapping_lookup_info_t *mapping_lookup_info(const mapping_t *m, size_t i)
 {
     return &m->lookups[i].info;
+}
+
+int mapping_sql_may_write(const mapping_action_t *a, const char *table)
+{
+    if (a->info.kind != MAPPING_SQL || !a->writes_known)
+        return 1;
+    const char *dot = strrchr(table, '.'), *base = dot ? dot + 1 : table;
+    for (size_t k = 0; k < a->nwrites; k++)
+        if (strcmp(a->writes[k], base) == 0 || strcmp(a->writes[k], table) == 0)
+            return 1;
+    return 0;
 }

@@ -30,6 +30,11 @@ struct mapping_action {
     int has_guard;
     value_spec_t *params;
     int has_lookup;
+    /* MAPPING_SQL: the tables its plan writes (mapping_add_sql_write()); writes_known 0 until
+     * the database planned it and the plan named one */
+    char **writes;
+    size_t nwrites;
+    int writes_known;
 };
 
 typedef struct lookup_spec {

@@ -650,6 +650,17 @@ void mapping_add_sql_table(mapping_t *m, const char *table)
     m->sql_tables = xrealloc(m->sql_tables, (m->nsql_tables + 1) * sizeof(char *));
     m->sql_tables[m->nsql_tables++] = xstrdup(table);
 }
+void mapping_add_sql_write(mapping_t *m, size_t i, const char *table)
+{
+    mapping_action_t *a = m->actions[i];
+    mapping_add_sql_table(m, table);
+    a->writes_known = 1;
+    for (size_t k = 0; k < a->nwrites; k++)
+        if (strcmp(a->writes[k], table) == 0)
+            return;
+    a->writes = xrealloc(a->writes, (a->nwrites + 1) * sizeof(char *));
+    a->writes[a->nwrites++] = xstrdup(table);
+}
 size_t mapping_sql_table_count(const mapping_t *m)
 {
     return m->nsql_tables;

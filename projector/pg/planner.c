@@ -7,8 +7,12 @@
  *
  * Lookups are answered from rows fetched for the whole sub-batch, overlaid with what earlier
  * operations of the sub-batch are known to have written. When a looked-up value cannot be known
- * (an add to it, a sql action), planning stops there; the caller applies what is planned and
- * begins again, so the lookup reads the database after those writes. */
+ * (an add to it, a sql action that may write its table), planning stops there; the caller
+ * applies what is planned and begins again, so the lookup reads the database after those
+ * writes. A sql action whose plan writes other tables only (mapping_sql_may_write()) leaves the
+ * looked-up values as they are. Lookups that read one table by the same key columns are one
+ * fetch: one statement per sub-batch for the keys its events need, every looked-up column of
+ * each row. */
 #include "planner.h"
 
 #include <stdio.h>
@@ -27,10 +31,11 @@ typedef struct ov_entry {
     const char *value;
 } ov_entry_t;
 
+/* The keys of one fetch (lookups of one table by the same key columns). */
 typedef struct lookup_keys {
     strbuf_t *cols;    /* per key column, a text[] literal being built */
     const char **lits; /* what planner_prefetch hands out */
-    size_t *entries;   /* ord - 1 -> overlay entry */
+    size_t *entries;   /* (ord - 1) * lookups of the fetch + j -> overlay entry of its j-th */
     size_t n, cap;
 } lookup_keys_t;
 
@@ -58,9 +63,14 @@ struct planner {
     hmap_t *overlay; /* encoded (lookup, key) -> entry index */
     ov_entry_t *entries;
     size_t nentries, entries_cap;
-    lookup_keys_t *lk;
-    int sql_seen; /* a sql action ran in this sub-batch: no lookup value is known */
-    int *colidx;  /* [action * nlookups + lookup]: column index the action sets, or COL_* */
+    lookup_keys_t *lk; /* per fetch */
+    size_t nfetches;
+    int *fetch_of;    /* per lookup: its fetch */
+    int *fetch_ids;   /* the lookups of the fetches, fetch after fetch */
+    size_t *fetch_at; /* per fetch: where its lookups start in fetch_ids; [nfetches]: the end */
+    int *sql_seen;    /* per lookup: a sql action that may write its table ran: not known */
+    int sql_cuts;     /* a sql action of the mapping may write a looked-up table */
+    int *colidx;      /* [action * nlookups + lookup]: column index the action sets, or COL_* */
     /* statements */
     plan_group_t *groups;
     size_t ngroups, groups_cap;
@@ -75,6 +85,7 @@ struct planner {
 enum {
     COL_NOT_SET = -1,     /* the action writes the looked-up table but not the looked-up column */
     COL_OTHER_TABLE = -2, /* the action writes another table */
+    COL_SQL_WRITES = -3,  /* a sql action that may write the looked-up table */
 };
 
 /* For each (action, lookup): which column of the action is the looked-up one, or COL_NOT_SET,
@@ -88,12 +99,63 @@ static void build_colidx(planner_t *p)
         for (size_t l = 0; l < nl; l++) {
             const mapping_lookup_info_t *li = mapping_lookup_info(p->m, l);
             int idx = ai->table_id == li->table_id ? COL_NOT_SET : COL_OTHER_TABLE;
+            if (ai->kind == MAPPING_SQL)
+                idx = mapping_sql_may_write(mapping_action(p->m, a), li->table) ? COL_SQL_WRITES
+                                                                                : COL_OTHER_TABLE;
+            p->sql_cuts |= idx == COL_SQL_WRITES;
             for (size_t c = 0; idx == COL_NOT_SET && c < ai->ncols; c++)
                 if (strcmp(ai->cols[c].name, li->column) == 0)
                     idx = (int)c;
             p->colidx[a * nl + l] = idx;
         }
     }
+}
+
+/* 1 when lookups a and b read one table by the same key columns. */
+static int same_fetch(const mapping_lookup_info_t *a, const mapping_lookup_info_t *b)
+{
+    if (strcmp(a->table, b->table) != 0 || a->nkeys != b->nkeys)
+        return 0;
+    for (size_t k = 0; k < a->nkeys; k++)
+        if (strcmp(a->keys[k].name, b->keys[k].name) != 0)
+            return 0;
+    return 1;
+}
+
+/* Puts the lookups into fetches, in the order of their first lookup. */
+static void build_fetches(planner_t *p)
+{
+    size_t nl = mapping_lookup_count(p->m), at = 0;
+    p->fetch_of = xrealloc(NULL, (nl + 1) * sizeof(int));
+    p->fetch_ids = xrealloc(NULL, (nl + 1) * sizeof(int));
+    p->fetch_at = xrealloc(NULL, (nl + 1) * sizeof(size_t));
+    for (size_t l = 0; l < nl; l++) {
+        p->fetch_of[l] = (int)p->nfetches;
+        for (size_t f = 0; f < p->nfetches; f++)
+            if (same_fetch(mapping_lookup_info(p->m, (size_t)p->fetch_ids[p->fetch_at[f]]),
+                           mapping_lookup_info(p->m, l))) {
+                p->fetch_of[l] = (int)f;
+                break;
+            }
+        if (p->fetch_of[l] == (int)p->nfetches) { /* a new fetch; l is its first lookup */
+            p->fetch_ids[p->nfetches] = (int)l;
+            p->fetch_at[p->nfetches] = p->nfetches;
+            p->nfetches++;
+        }
+    }
+    for (size_t f = 0; f < p->nfetches; f++) {
+        p->fetch_at[f] = at;
+        for (size_t l = 0; l < nl; l++)
+            if (p->fetch_of[l] == (int)f)
+                p->fetch_ids[at++] = (int)l;
+    }
+    p->fetch_at[p->nfetches] = at;
+}
+
+/* The key columns of fetch f (those of its lookups). */
+static size_t fetch_nkeys(const planner_t *p, size_t f)
+{
+    return mapping_lookup_info(p->m, (size_t)p->fetch_ids[p->fetch_at[f]])->nkeys;
 }
 
 planner_t *planner_new(const mapping_t *m)
@@ -105,10 +167,11 @@ planner_t *planner_new(const mapping_t *m)
     p->rows = hmap_new();
     p->overlay = hmap_new();
     p->ev_ops = xrealloc(NULL, mapping_action_count(m) * sizeof(mapping_op_t));
-    p->lk = xrealloc(NULL, (mapping_lookup_count(m) + 1) * sizeof(lookup_keys_t));
-    memset(p->lk, 0, (mapping_lookup_count(m) + 1) * sizeof(lookup_keys_t));
-    for (size_t i = 0; i < mapping_lookup_count(m); i++) {
-        size_t nk = mapping_lookup_info(m, i)->nkeys;
+    build_fetches(p);
+    p->sql_seen = xcalloc(mapping_lookup_count(m) + 1, sizeof(int));
+    p->lk = xcalloc(p->nfetches + 1, sizeof(lookup_keys_t));
+    for (size_t i = 0; i < p->nfetches; i++) {
+        size_t nk = mapping_lookup_info(m, (size_t)p->fetch_ids[p->fetch_at[i]])->nkeys;
         p->lk[i].cols = xrealloc(NULL, nk * sizeof(strbuf_t));
         memset(p->lk[i].cols, 0, nk * sizeof(strbuf_t));
         p->lk[i].lits = xrealloc(NULL, nk * sizeof(char *));
@@ -122,14 +185,18 @@ void planner_destroy(planner_t *p)
 {
     if (!p)
         return;
-    for (size_t i = 0; i < mapping_lookup_count(p->m); i++) {
-        for (size_t k = 0; k < mapping_lookup_info(p->m, i)->nkeys; k++)
+    for (size_t i = 0; i < p->nfetches; i++) {
+        for (size_t k = 0; k < fetch_nkeys(p, i); k++)
             strbuf_free(&p->lk[i].cols[k]);
         free(p->lk[i].cols);
         free(p->lk[i].lits);
         free(p->lk[i].entries);
     }
     free(p->lk);
+    free(p->fetch_of);
+    free(p->fetch_ids);
+    free(p->fetch_at);
+    free(p->sql_seen);
     for (size_t i = 0; i < p->bufs_cap; i++)
         strbuf_free(&p->bufs[i]);
     free(p->bufs);
@@ -176,27 +243,34 @@ static size_t overlay_entry(planner_t *p, int id, const char *const *keys, int *
     return (size_t)*slot;
 }
 
-/* mapping_lookup_fn for the collecting pass: remembers the key, answers a placeholder (not
- * NULL, so a lookup used as a key does not end the evaluation before later lookups). */
+/* mapping_lookup_fn for the collecting pass: remembers the key for the lookup's fetch (once per
+ * key: an overlay entry for each lookup of the fetch), answers a placeholder (not NULL, so a
+ * lookup used as a key does not end the evaluation before later lookups). */
 static int collect_lookup(void *ctx, int id, const char *const *keys, const char **value)
 {
     planner_t *p = ctx;
+    size_t f = (size_t)p->fetch_of[id], nk = fetch_nkeys(p, f);
+    size_t nm = p->fetch_at[f + 1] - p->fetch_at[f];
     int created;
-    size_t e = overlay_entry(p, id, keys, &created);
     *value = "";
+    encode_key(p, -1 - (int)f, keys, nk); /* the fetch's key: tags below 0, lookups' from 0 */
+    int64_t *slot = hmap_put(p->overlay, p->key.data, p->key.len, &created);
     if (!created)
         return 0;
-    lookup_keys_t *lk = &p->lk[id];
-    size_t nk = mapping_lookup_info(p->m, (size_t)id)->nkeys;
+    *slot = -1;
+    lookup_keys_t *lk = &p->lk[f];
     for (size_t k = 0; k < nk; k++) {
         strbuf_puts(&lk->cols[k], lk->n ? "," : "{");
         strbuf_array_elem(&lk->cols[k], keys[k]);
     }
     if (lk->n == lk->cap) {
         lk->cap = lk->cap ? 2 * lk->cap : 256;
-        lk->entries = xrealloc(lk->entries, lk->cap * sizeof(size_t));
+        lk->entries = xrealloc(lk->entries, lk->cap * nm * sizeof(size_t));
     }
-    lk->entries[lk->n++] = e;
+    for (size_t j = 0; j < nm; j++)
+        lk->entries[lk->n * nm + j] =
+            overlay_entry(p, p->fetch_ids[p->fetch_at[f] + j], keys, &created);
+    lk->n++;
     return 0;
 }
 
@@ -207,7 +281,7 @@ static int overlay_lookup(void *ctx, int id, const char *const *keys, const char
     int created;
     size_t e = overlay_entry(p, id, keys, &created);
     *value = NULL;
-    if (created || p->sql_seen || p->entries[e].state == OV_UNKNOWN)
+    if (created || p->sql_seen[id] || p->entries[e].state == OV_UNKNOWN)
         return 1;
     *value = p->entries[e].state == OV_PRESENT ? p->entries[e].value : NULL;
     return 0;
@@ -226,17 +300,18 @@ void planner_begin(planner_t *p, event_t *events, size_t lo, size_t hi, arena_t 
     p->serial = serial;
     p->max_level = p->barrier = 0;
     p->nops = p->ngroups = p->nentries = 0;
-    p->sql_seen = 0;
-    for (size_t i = 0; i < mapping_lookup_count(p->m); i++) {
+    memset(p->sql_seen, 0, mapping_lookup_count(p->m) * sizeof(int));
+    for (size_t i = 0; i < p->nfetches; i++) {
         p->lk[i].n = 0;
-        for (size_t k = 0; k < mapping_lookup_info(p->m, i)->nkeys; k++)
+        for (size_t k = 0; k < fetch_nkeys(p, i); k++)
             strbuf_reset(&p->lk[i].cols[k]);
     }
     if (mapping_lookup_count(p->m) == 0)
         return;
-    /* The keys of the events planning can reach: past a sql action, an event with lookups is
-     * where planning cuts (its lookups read what the statement wrote), so its keys and those
-     * after it are the next sub-batch's. One prefetch per sub-batch, for its own keys. */
+    /* The keys of the events planning can reach: past a sql action that may write a looked-up
+     * table, an event with lookups is where planning cuts (its lookups read what the statement
+     * wrote), so its keys and those after it are the next sub-batch's. One prefetch per fetch
+     * and sub-batch, for its own keys. */
     char err[8];
     int sql_before = 0;
     for (size_t i = lo; i < hi; i++) {
@@ -250,16 +325,27 @@ void planner_begin(planner_t *p, event_t *events, size_t lo, size_t hi, arena_t 
         if (lookups)
             mapping_eval(p->m, &e->ev, p->values, collect_lookup, p, p->ev_ops, &n, err,
                          sizeof(err));
-        sql_before |= mapping_event_has_sql(p->m, &e->ev);
+        sql_before |= p->sql_cuts && mapping_event_has_sql(p->m, &e->ev);
     }
 }
 
-size_t planner_prefetch(planner_t *p, int id, const char *const **params)
+size_t planner_fetch_count(const planner_t *p)
 {
-    lookup_keys_t *lk = &p->lk[id];
+    return p->nfetches;
+}
+
+size_t planner_fetch_lookups(const planner_t *p, size_t f, const int **ids)
+{
+    *ids = &p->fetch_ids[p->fetch_at[f]];
+    return p->fetch_at[f + 1] - p->fetch_at[f];
+}
+
+size_t planner_prefetch(planner_t *p, size_t f, const char *const **params)
+{
+    lookup_keys_t *lk = &p->lk[f];
     if (!lk->n)
         return 0;
-    size_t nk = mapping_lookup_info(p->m, (size_t)id)->nkeys;
+    size_t nk = fetch_nkeys(p, f);
     for (size_t k = 0; k < nk; k++) {
         if (lk->cols[k].data[lk->cols[k].len - 1] != '}')
             strbuf_puts(&lk->cols[k], "}");
@@ -269,12 +355,13 @@ size_t planner_prefetch(planner_t *p, int id, const char *const **params)
     return lk->n;
 }
 
-void planner_prefetch_result(planner_t *p, int id, size_t ord, const char *value)
+void planner_prefetch_result(planner_t *p, size_t f, size_t ord, size_t j, const char *value)
 {
-    lookup_keys_t *lk = &p->lk[id];
-    if (ord < 1 || ord > lk->n)
+    lookup_keys_t *lk = &p->lk[f];
+    size_t nm = p->fetch_at[f + 1] - p->fetch_at[f];
+    if (ord < 1 || ord > lk->n || j >= nm)
         return;
-    ov_entry_t *e = &p->entries[lk->entries[ord - 1]];
+    ov_entry_t *e = &p->entries[lk->entries[(ord - 1) * nm + j]];
     e->state = OV_PRESENT;
     e->value = value ? arena_strndup(p->values, value, strlen(value)) : NULL;
 }
@@ -285,7 +372,8 @@ static void overlay_write(planner_t *p, const mapping_op_t *op)
     const mapping_action_info_t *a = mapping_action_info(op->action);
     size_t nl = mapping_lookup_count(p->m);
     if (a->kind == MAPPING_SQL) {
-        p->sql_seen = 1;
+        for (size_t l = 0; l < nl; l++)
+            p->sql_seen[l] |= p->colidx[(size_t)a->id * nl + l] == COL_SQL_WRITES;
         return;
     }
     for (size_t l = 0; l < nl; l++) {

@@ -28,12 +28,17 @@ void planner_destroy(planner_t *p);
  * statement per row operation (the fallback when keys of one row are spelled differently). */
 void planner_begin(planner_t *p, event_t *events, size_t lo, size_t hi, arena_t *err_arena,
                    int serial);
-/* The keys of lookup id to fetch before planning: returns how many (0: none) and sets *params to
- * one text[] literal per key column. */
-size_t planner_prefetch(planner_t *p, int id, const char *const **params);
-/* Records that key number ord (1-based, as in the prefetch) of lookup id has value. Keys not
- * reported have no row. */
-void planner_prefetch_result(planner_t *p, int id, size_t ord, const char *value);
+/* Lookups that read one table by the same key columns are fetched together: the number of
+ * fetches, and the lookups of fetch f (ids in mapping order; *ids borrowed from the planner).
+ * Fixed for the planner's life. */
+size_t planner_fetch_count(const planner_t *p);
+size_t planner_fetch_lookups(const planner_t *p, size_t f, const int **ids);
+/* The keys of fetch f to fetch before planning: returns how many (0: none) and sets *params to
+ * one text[] literal per key column (borrowed until the next planner_begin()). */
+size_t planner_prefetch(planner_t *p, size_t f, const char *const **params);
+/* Records that key number ord (1-based, as in the prefetch) of fetch f has a row, whose column
+ * of the fetch's j-th lookup is value (NULL: SQL NULL). Keys not reported have no row. */
+void planner_prefetch_result(planner_t *p, size_t f, size_t ord, size_t j, const char *value);
 /* Evaluates events from lo on and plans their statements. Returns the end of the planned range:
  * hi, or an earlier event that needs the database state after the planned ones (apply them,
  * then begin again there). Marks events EVENT_SKIPPED or EVENT_DEAD (stage "map") as it goes. */

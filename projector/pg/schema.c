@@ -366,29 +366,73 @@ const char *schema_type(void *ctx, const char *table, const char *column)
  * database reports what it cannot run: a missing unique key for ON CONFLICT (found when
  * planning), a type without the operator an op needs, a wrong parameter count, a document
  * field's bad expression. */
-/* Adds to m the tables that the plan nodes (EXPLAIN's JSON) below node modify. */
-static void add_modified_tables(mapping_t *m, json_t *node)
+/* Appends to names (a JSON array) the tables that the plan nodes (EXPLAIN's JSON) below node
+ * modify. */
+static void modified_tables(json_t *node, json_t *names)
 {
     if (!json_is_object(node))
         return;
     const char *type = json_string_value(json_object_get(node, "Node Type"));
     const char *rel = json_string_value(json_object_get(node, "Relation Name"));
     if (type && rel && strcmp(type, "ModifyTable") == 0)
-        mapping_add_sql_table(m, rel);
+        json_array_append_new(names, json_string(rel));
     size_t i;
     json_t *child;
-    json_array_foreach(json_object_get(node, "Plans"), i, child) add_modified_tables(m, child);
+    json_array_foreach(json_object_get(node, "Plans"), i, child) modified_tables(child, names);
 }
 
-/* The tables an sql action's plan (EXPLAIN (FORMAT JSON) output in r) writes, added to m. */
-static void note_sql_tables(mapping_t *m, PGresult *r)
+/* 1 when statement sql may write more than the tables names of its plan: one of them has
+ * triggers (foreign key actions included) or is not found by its name, or the statement names a
+ * volatile function outside the system schemas; also when the question fails. Blocks. */
+static int writes_beyond_plan(PGconn *conn, const char *sql, json_t *names)
+{
+    static const char q[] =
+        "SELECT EXISTS (SELECT FROM unnest($1::text[]) AS n(rel)"
+        " LEFT JOIN pg_trigger t ON t.tgrelid = to_regclass(quote_ident(n.rel))"
+        " WHERE to_regclass(quote_ident(n.rel)) IS NULL OR t.oid IS NOT NULL)"
+        " OR EXISTS (SELECT FROM pg_proc p JOIN pg_namespace s ON s.oid = p.pronamespace"
+        " WHERE s.nspname NOT IN ('pg_catalog', 'information_schema') AND p.provolatile = 'v'"
+        " AND position(lower(p.proname) IN lower($2)) > 0)";
+    strbuf_t lit = STRBUF_INIT;
+    size_t i;
+    json_t *n;
+    strbuf_puts(&lit, "{");
+    json_array_foreach(names, i, n)
+    {
+        strbuf_puts(&lit, i ? "," : "");
+        strbuf_array_elem(&lit, json_string_value(n));
+    }
+    strbuf_puts(&lit, "}");
+    const char *params[] = {lit.data, sql};
+    PGresult *r = PQexecParams(conn, q, 2, NULL, params, NULL, NULL, 0);
+    int beyond = PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1 ||
+                 strcmp(PQgetvalue(r, 0, 0), "f") != 0;
+    PQclear(r);
+    strbuf_free(&lit);
+    return beyond;
+}
+
+/* Records the tables that sql action number action (statement sql) writes, from its plan
+ * (EXPLAIN (FORMAT JSON) output in r): as the mapping's sql tables (mapping_add_sql_table()),
+ * and as the action's own writes (mapping_add_sql_write(): lookups of other tables stay known
+ * past it) unless it may write beyond them (writes_beyond_plan()). Blocks. */
+static void note_sql_tables(PGconn *conn, mapping_t *m, size_t action, const char *sql, PGresult *r)
 {
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
         return;
-    json_t *plans = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+    json_t *plans = json_loads(PQgetvalue(r, 0, 0), 0, NULL), *names = json_array();
     size_t i;
     json_t *p;
-    json_array_foreach(plans, i, p) add_modified_tables(m, json_object_get(p, "Plan"));
+    json_array_foreach(plans, i, p) modified_tables(json_object_get(p, "Plan"), names);
+    int beyond = json_array_size(names) && writes_beyond_plan(conn, sql, names);
+    json_array_foreach(names, i, p)
+    {
+        if (beyond)
+            mapping_add_sql_table(m, json_string_value(p));
+        else
+            mapping_add_sql_write(m, action, json_string_value(p));
+    }
+    json_decref(names);
     json_decref(plans);
 }
 
@@ -414,7 +458,7 @@ static void check_statement(PGconn *conn, mapping_t *m, const char *at, const ch
         r = PQexec(conn, explain.data);
         strbuf_free(&explain);
         if (sql_action)
-            note_sql_tables(m, r);
+            note_sql_tables(conn, m, (size_t)a->id, sql, r);
         if (a && a->kind == MAPPING_SQL && (size_t)n != a->nparams)
             errlist_add(errs, mapping_file(m), where,
                         "the statement takes %d parameter(s) but \"params\" gives %zu", n,

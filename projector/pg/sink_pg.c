@@ -136,9 +136,15 @@ int sink_pg_connect(sink_pg_t *s, char *errstr, size_t errsz)
         rc = sink_pg_prepare(s, name, sql, errstr, errsz);
         free(sql);
     }
-    for (size_t i = 0; rc == 0 && i < mapping_lookup_count(s->m); i++) {
-        char name[32], *sql = sqlgen_lookup(mapping_lookup_info(s->m, i));
-        snprintf(name, sizeof(name), "l%zu", i);
+    for (size_t f = 0; rc == 0 && f < planner_fetch_count(s->planner); f++) {
+        const int *ids;
+        size_t n = planner_fetch_lookups(s->planner, f, &ids);
+        const mapping_lookup_info_t **ls = xrealloc(NULL, n * sizeof(*ls));
+        for (size_t j = 0; j < n; j++)
+            ls[j] = mapping_lookup_info(s->m, (size_t)ids[j]);
+        char name[32], *sql = sqlgen_lookups(ls, n);
+        free(ls);
+        snprintf(name, sizeof(name), "l%zu", f);
         rc = sink_pg_prepare(s, name, sql, errstr, errsz);
         free(sql);
     }

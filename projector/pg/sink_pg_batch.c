@@ -21,12 +21,16 @@
 #include "sqlgen.h"
 #include "xalloc.h"
 
-/* The rows of a lookup prefetch: the planner's answers. */
+/* The rows of a lookup prefetch (fetch q->id: the key's ord, then a column per lookup): the
+ * planner's answers. */
 static void lookup_rows(sink_pg_t *s, PGresult *r, const q_expect_t *q)
 {
-    for (int i = 0; i < PQntuples(r); i++)
-        planner_prefetch_result(s->planner, q->id, strtoull(PQgetvalue(r, i, 0), NULL, 10),
-                                PQgetisnull(r, i, 1) ? NULL : PQgetvalue(r, i, 1));
+    for (int i = 0; i < PQntuples(r); i++) {
+        size_t ord = strtoull(PQgetvalue(r, i, 0), NULL, 10);
+        for (int j = 1; j < PQnfields(r); j++)
+            planner_prefetch_result(s->planner, (size_t)q->id, ord, (size_t)j - 1,
+                                    PQgetisnull(r, i, j) ? NULL : PQgetvalue(r, i, j));
+    }
 }
 
 /* The result of a planned statement: the rows it wrote. */
@@ -45,15 +49,17 @@ static void paused_rows(sink_pg_t *s, PGresult *r, const q_expect_t *q)
 /* Queues the lookup prefetch of the sub-batch planner_begin() started. */
 static void send_prefetch(sink_pg_t *s)
 {
-    for (size_t l = 0; l < mapping_lookup_count(s->m); l++) {
+    for (size_t f = 0; f < planner_fetch_count(s->planner); f++) {
         const char *const *params;
-        size_t n = planner_prefetch(s->planner, (int)l, &params);
+        size_t n = planner_prefetch(s->planner, f, &params);
         if (!n)
             continue;
+        const int *ids;
+        planner_fetch_lookups(s->planner, f, &ids);
         char name[32];
-        snprintf(name, sizeof(name), "l%zu", l);
-        sink_pg_send(s, name, (int)mapping_lookup_info(s->m, l)->nkeys, params, NULL, NULL,
-                     lookup_rows, (int)l, NULL);
+        snprintf(name, sizeof(name), "l%zu", f);
+        sink_pg_send(s, name, (int)mapping_lookup_info(s->m, (size_t)ids[0])->nkeys, params, NULL,
+                     NULL, lookup_rows, (int)f, NULL);
     }
 }
 

@@ -226,12 +226,17 @@ char *sqlgen_action(const mapping_action_info_t *a)
     return sb.data;
 }
 
-char *sqlgen_lookup(const mapping_lookup_info_t *l)
+char *sqlgen_lookups(const mapping_lookup_info_t *const *ls, size_t n)
 {
+    const mapping_lookup_info_t *l = ls[0];
     strbuf_t sb = STRBUF_INIT;
-    strbuf_puts(&sb, "SELECT u.ord, t.");
-    sqlgen_put_ident(&sb, l->column);
-    strbuf_puts(&sb, "::text FROM");
+    strbuf_puts(&sb, "SELECT u.ord");
+    for (size_t i = 0; i < n; i++) {
+        strbuf_puts(&sb, ", t.");
+        sqlgen_put_ident(&sb, ls[i]->column);
+        strbuf_puts(&sb, "::text");
+    }
+    strbuf_puts(&sb, " FROM");
     put_unnest(&sb, l->nkeys, 1);
     strbuf_puts(&sb, " JOIN ");
     sqlgen_put_table(&sb, l->table);
@@ -245,6 +250,11 @@ char *sqlgen_lookup(const mapping_lookup_info_t *l)
         put_value(&sb, i + 1, &l->keys[i]);
     }
     return sb.data;
+}
+
+char *sqlgen_lookup(const mapping_lookup_info_t *l)
+{
+    return sqlgen_lookups(&l, 1);
 }
 
 /* Appends s as a standard-conforming string literal. */

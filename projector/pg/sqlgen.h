@@ -12,6 +12,9 @@ char *sqlgen_action(const mapping_action_info_t *a);
 /* Returns the statement that fetches lookup l for many keys (one text[] per key column); it
  * yields (ordinality, value::text) for the keys whose row exists. Caller frees. */
 char *sqlgen_lookup(const mapping_lookup_info_t *l);
+/* The same for lookups ls[0..n) of one table by the same key columns (ls[0]'s): "SELECT u.ord,
+ * t.<column of ls[0]>::text, ..., t.<column of ls[n-1]>::text FROM ...". Caller frees. */
+char *sqlgen_lookups(const mapping_lookup_info_t *const *ls, size_t n);
 /* Returns the statement that reads the documents of from_row action d for many keys (one text[]
  * per key column), locking the rows (FOR SHARE) so that no other writer changes them before the
  * transaction ends; it yields (ordinality, document::text) for the keys whose row exists.

@@ -460,6 +460,52 @@ static void test_load_order(void **state)
     support_remove_dir(dir);
 }
 
+/* The tables sql actions write, as the database planned them: action 0 (A) writes stock,
+ * action 1 (B) was planned without a table it writes (a function), action 2 is an upsert. */
+typedef struct sql_write_row {
+    size_t action;
+    const char *table;
+    int want; /* mapping_sql_may_write() */
+} sql_write_row_t;
+
+static const sql_write_row_t sql_write_rows[] = {
+    {0, "stock", 1},       {0, "public.stock", 1},    {0, "app.stock", 1},
+    {0, "reservation", 0}, {0, "app.reservation", 0}, {0, "stock_level", 0},
+    {1, "stock", 1},       {1, "reservation", 1},     {2, "reservation", 1},
+};
+
+static void test_sql_writes(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/projector-mapping-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    write_sq(dir, "w.json",
+             "{'version': 1, 'projection': 'w', 'topics': ['t'], 'events': {"
+             "'A': [{'sql': 'UPDATE stock SET n = 1 WHERE id = $1', 'params': ['$.id']}],"
+             "'B': [{'sql': 'SELECT f($1)', 'params': ['$.id']}],"
+             "'C': [{'upsert': 'stock', 'key': {'id': '$.id'}, 'columns': {'n': '$.n'}}]}}");
+    errlist_t *errs = errlist_new();
+    mapping_set_t *set = mapping_set_load(dir, errs);
+    assert_non_null(set);
+    mapping_t *m = mapping_set_get(set, 0);
+    /* not planned yet: any table */
+    assert_int_equal(mapping_sql_may_write(mapping_action(m, 0), "reservation"), 1);
+    mapping_add_sql_write(m, 0, "stock");
+    mapping_add_sql_write(m, 0, "stock"); /* twice: kept once */
+    assert_int_equal(mapping_sql_table_count(m), 1);
+    assert_string_equal(mapping_sql_table(m, 0), "stock");
+    for (size_t i = 0; i < N_ROWS(sql_write_rows); i++) {
+        const sql_write_row_t *r = &sql_write_rows[i];
+        int got = mapping_sql_may_write(mapping_action(m, r->action), r->table);
+        if (got != r->want)
+            fail_msg("action %zu, table %s: may write %d, expected %d", r->action, r->table, got,
+                     r->want);
+    }
+    mapping_set_destroy(set);
+    errlist_destroy(errs);
+    support_remove_dir(dir);
+}
+
 /* ---- (b) binding to column types ---- */
 
 typedef struct bind_row {
@@ -1427,11 +1473,9 @@ static void test_has_lookups(void **state)
 int main(void)
 {
     const struct CMUnitTest load_tests[] = {
-        cmocka_unit_test(test_load_errors),
-        cmocka_unit_test(test_load_regressions),
-        cmocka_unit_test(test_load_missing_dir),
-        cmocka_unit_test(test_load_order),
-        cmocka_unit_test(test_bind),
+        cmocka_unit_test(test_load_errors),      cmocka_unit_test(test_load_regressions),
+        cmocka_unit_test(test_load_missing_dir), cmocka_unit_test(test_load_order),
+        cmocka_unit_test(test_sql_writes),       cmocka_unit_test(test_bind),
     };
     const struct CMUnitTest eval_tests[] = {
         cmocka_unit_test(test_orders_shape),

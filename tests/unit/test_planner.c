@@ -16,14 +16,31 @@
 
 /* ---- helpers ---- */
 
-enum { P_ORDERS, P_COUNTERS, P__COUNT };
+/* P_COUNTERS_OTHER and P_COUNTERS_SAME: the counters mapping as if the database had planned its
+ * Reset statement writing table counter_log, or counters (mapping_add_sql_write()); P_COUNTERS
+ * was not planned (a sql action may then write any table). */
+enum { P_ORDERS, P_COUNTERS, P_COUNTERS_OTHER, P_COUNTERS_SAME, P__COUNT };
 
-static const char *const mapping_dirs[P__COUNT] = {SUPPORT_ORDERS_DIR, "planner"};
+static const char *const mapping_dirs[P__COUNT] = {SUPPORT_ORDERS_DIR, "planner", "planner",
+                                                   "planner"};
+
+/* Records that the Reset statement of set `which` writes table. */
+static void plan_reset(size_t which, const char *table)
+{
+    mapping_t *m = (mapping_t *)support_mapping(which); /* the set's own, loaded for this */
+    for (size_t i = 0; i < mapping_action_count(m); i++)
+        if (support_is_action(mapping_action_info(mapping_action(m, i)), "Reset[0]"))
+            mapping_add_sql_write(m, i, table);
+}
 
 static int setup_sets(void **state)
 {
     (void)state;
-    return support_sets_load(mapping_dirs, P__COUNT);
+    if (support_sets_load(mapping_dirs, P__COUNT) != 0)
+        return -1;
+    plan_reset(P_COUNTERS_OTHER, "counter_log");
+    plan_reset(P_COUNTERS_SAME, "counters");
+    return 0;
 }
 
 /* An event that failed to decode, as the consumer hands it over. */
@@ -79,12 +96,13 @@ typedef struct plan_row {
     const char *events[8];
     size_t lo, hi; /* the sub-batch; hi 0: every event */
     int serial;
-    size_t prefetch_n[4];    /* keys planner_prefetch returns per lookup */
-    const char *prefetch[4]; /* and the first key column's literal */
-    const char *found[4][3]; /* per lookup, the value of key ord 1, 2, 3 (NULL: no row) */
-    size_t end;              /* what planner_plan returns; 0: hi */
-    const char *states;      /* per event: P pending, S skipped, D dead */
-    const char *dead_error;  /* substring of the error of the events it marks dead */
+    size_t prefetch_n[2];    /* keys planner_prefetch returns per fetch */
+    const char *prefetch[2]; /* and the first key column's literal */
+    /* per fetch and key ord 1, 2, 3, the values of the fetch's lookups (all NULL: no row) */
+    const char *found[2][3][4];
+    size_t end;             /* what planner_plan returns; 0: hi */
+    const char *states;     /* per event: P pending, S skipped, D dead */
+    const char *dead_error; /* substring of the error of the events it marks dead */
     want_group_t groups[6];
 } plan_row_t;
 
@@ -176,7 +194,7 @@ static const plan_row_t plan_rows[] = {
      .events = {CANCELLED("o-9")},
      .prefetch_n = {1},
      .prefetch = {"{\"o-9\"}"},
-     .found = {{"c-1"}},
+     .found = {{{"c-1"}}},
      .states = "P",
      .groups = {{"OrderCancelled[0]", 1, {"{\"c-1\"}", "{\"1\"}"}},
                 {"OrderCancelled[1]", 1, {"{\"o-9\"}", "{\"CANCELLED\"}"}}}},
@@ -194,7 +212,7 @@ static const plan_row_t plan_rows[] = {
      .events = {CANCELLED("o-8"), CANCELLED("o-9")},
      .prefetch_n = {2},
      .prefetch = {"{\"o-8\",\"o-9\"}"},
-     .found = {{NULL, "c-2"}},
+     .found = {{{NULL}, {"c-2"}}},
      .states = "DP",
      .dead_error = "key column customer_summary.customer_id is null",
      .groups = {{"OrderCancelled[0]", 1, {"{\"c-2\"}"}}, {"OrderCancelled[1]", 1, {"{\"o-9\"}"}}}},
@@ -203,7 +221,7 @@ static const plan_row_t plan_rows[] = {
      .events = {CANCELLED("o-9"), CANCELLED("o-9")},
      .prefetch_n = {1},
      .prefetch = {"{\"o-9\"}"},
-     .found = {{"c-1"}},
+     .found = {{{"c-1"}}},
      .states = "PP",
      .groups = {{"OrderCancelled[0]", 1, {"{\"c-1\"}"}},
                 {"OrderCancelled[1]", 1, {"{\"o-9\"}"}}, /* the two updates of o-9, folded */
@@ -213,7 +231,7 @@ static const plan_row_t plan_rows[] = {
      .events = {CREATED("o-1", "c-1"), PAID("o-2"), CANCELLED("o-3")},
      .prefetch_n = {1},
      .prefetch = {"{\"o-3\"}"},
-     .found = {{"c-3"}},
+     .found = {{{"c-3"}}},
      .states = "PPP",
      .groups = {{"OrderCreated[0]", 1, {"{\"o-1\"}"}},
                 {"OrderCreated[1]", 1, {"{\"c-1\"}"}},
@@ -274,40 +292,40 @@ static const plan_row_t plan_rows[] = {
     {.name = "lookup of a column an add changed: cut before it",
      .which = P_COUNTERS,
      .events = {ADD("a", "1", "L"), COPY("x", "a"), ADD("b", "1", "L")},
-     .prefetch_n = {1, 0},
-     .prefetch = {"{\"a\"}", NULL},
-     .found = {{"5"}},
+     .prefetch_n = {1},
+     .prefetch = {"{\"a\"}"},
+     .found = {{{"5", "L", "L", "5"}}},
      .end = 1,
      .states = "PPP",
      .groups = {{"Add[0]", 1, {"{\"a\"}", "{\"1\"}", "{\"L\"}"}}}},
     {.name = "lookup of a column an add did not touch: no cut",
      .which = P_COUNTERS,
      .events = {ADD("b", "1", "L"), COPY("x", "a")},
-     .prefetch_n = {1, 0},
-     .prefetch = {"{\"a\"}", NULL},
-     .found = {{"5"}},
+     .prefetch_n = {1},
+     .prefetch = {"{\"a\"}"},
+     .found = {{{"5", "L", "L", "5"}}},
      .states = "PP",
      .groups = {{"Add[0]", 1, {"{\"b\"}"}}, {"Copy[0]", 1, {"{\"x\"}", "{\"5\"}"}}}},
     {.name = "lookup of a column set in the sub-batch: answered from it",
      .which = P_COUNTERS,
      .events = {ADD("a", "1", "new"), COPY_LABEL("x", "a")},
-     .prefetch_n = {0, 1},
-     .prefetch = {NULL, "{\"a\"}"},
-     .found = {{NULL}, {"old"}},
+     .prefetch_n = {1},
+     .prefetch = {"{\"a\"}"},
+     .found = {{{"7", "old", "old", "7"}}},
      .states = "PP",
      .groups = {{"Add[0]", 1, {"{\"a\"}"}}, {"CopyLabel[0]", 1, {"{\"x\"}", "{\"new\"}"}}}},
     {.name = "lookup after a delete: no row",
      .which = P_COUNTERS,
      .events = {"{'type': 'Drop', 'id': 'a'}", COPY_LABEL("x", "a")},
-     .prefetch_n = {0, 1},
-     .prefetch = {NULL, "{\"a\"}"},
-     .found = {{NULL}, {"old"}},
+     .prefetch_n = {1},
+     .prefetch = {"{\"a\"}"},
+     .found = {{{"7", "old", "old", "7"}}},
      .states = "PP",
      .groups = {{"CopyLabel[0]", 1, {"{\"x\"}", "{NULL}"}}, {"Drop[0]", 1, {"{\"a\"}"}}}},
     {.name = "lookup after a sql action: cut before it, its key left to the next sub-batch",
      .which = P_COUNTERS,
      .events = {"{'type': 'Reset', 'id': 'z'}", COPY_LABEL("x", "a")},
-     .prefetch_n = {0, 0},
+     .prefetch_n = {0},
      .end = 1,
      .states = "PP",
      .groups = {{"Reset[0]", 1, {"z"}}}},
@@ -315,20 +333,53 @@ static const plan_row_t plan_rows[] = {
      .which = P_COUNTERS,
      .events = {COPY_LABEL("x", "a"), "{'type': 'Reset', 'id': 'z'}", COPY_LABEL("y", "b"),
                 COPY_LABEL("w", "c")},
-     .prefetch_n = {0, 1},
-     .prefetch = {NULL, "{\"a\"}"},
-     .found = {{NULL}, {"la"}},
+     .prefetch_n = {1},
+     .prefetch = {"{\"a\"}"},
+     .found = {{{"1", "la", "la", "1"}}},
      .end = 2,
      .states = "PPPP",
      .groups = {{"CopyLabel[0]", 1, {"{\"x\"}", "{\"la\"}"}}, {"Reset[0]", 1, {"z"}}}},
     {.name = "the first event's lookup reads the prefetch",
      .which = P_COUNTERS,
      .events = {COPY_LABEL("x", "a"), COPY_LABEL("y", "b")},
-     .prefetch_n = {0, 2},
-     .prefetch = {NULL, "{\"a\",\"b\"}"},
-     .found = {{NULL}, {"la", "lb"}},
+     .prefetch_n = {2},
+     .prefetch = {"{\"a\",\"b\"}"},
+     .found = {{{"1", "la", "la", "1"}, {"2", "lb", "lb", "2"}}},
      .states = "PP",
      .groups = {{"CopyLabel[0]", 2, {"{\"x\",\"y\"}", "{\"la\",\"lb\"}"}}}},
+    {.name = "a sql action planned to write another table: no cut, the keys after it prefetched",
+     .which = P_COUNTERS_OTHER,
+     .events = {COPY_LABEL("x", "a"), "{'type': 'Reset', 'id': 'z'}", COPY_LABEL("y", "b"),
+                COPY_LABEL("w", "c")},
+     .prefetch_n = {3},
+     .prefetch = {"{\"a\",\"b\",\"c\"}"},
+     .found = {{{"1", "la", "la", "1"}, {"2", "lb", "lb", "2"}, {"3", "lc", "lc", "3"}}},
+     .states = "PPPP",
+     .groups = {{"CopyLabel[0]", 1, {"{\"x\"}", "{\"la\"}"}},
+                {"Reset[0]", 1, {"z"}},
+                {"CopyLabel[0]", 2, {"{\"y\",\"w\"}", "{\"lb\",\"lc\"}"}}}},
+    {.name = "past a sql action of another table, a value set before it is known, an added one "
+             "is not",
+     .which = P_COUNTERS_OTHER,
+     .events = {ADD("a", "1", "new"), "{'type': 'Reset', 'id': 'z'}", COPY_LABEL("x", "a"),
+                COPY("y", "a")},
+     .prefetch_n = {1},
+     .prefetch = {"{\"a\"}"},
+     .found = {{{"5", "old", "old", "5"}}},
+     .end = 3,
+     .states = "PPPP",
+     .groups = {{"Add[0]", 1, {"{\"a\"}"}},
+                {"Reset[0]", 1, {"z"}},
+                {"CopyLabel[0]", 1, {"{\"x\"}", "{\"new\"}"}}}},
+    {.name = "a sql action planned to write the looked-up table: cut before the lookup",
+     .which = P_COUNTERS_SAME,
+     .events = {COPY_LABEL("x", "a"), "{'type': 'Reset', 'id': 'z'}", COPY_LABEL("y", "b")},
+     .prefetch_n = {1},
+     .prefetch = {"{\"a\"}"},
+     .found = {{{"1", "la", "la", "1"}}},
+     .end = 2,
+     .states = "PPP",
+     .groups = {{"CopyLabel[0]", 1, {"{\"x\"}", "{\"la\"}"}}, {"Reset[0]", 1, {"z"}}}},
     {.name = "a sql action is a barrier: its own level, raw params",
      .which = P_COUNTERS,
      .events = {ADD("a", "1", "L"), "{'type': 'Reset', 'id': 'b\\\\'}", ADD("c", "2", "L")},
@@ -374,9 +425,9 @@ static const plan_row_t regression_rows[] = {
     {.name = "every lookup of an event is prefetched, not only those before a lookup key",
      .which = P_COUNTERS,
      .events = {ADD("q", "1", "L"), MOVE("a")},
-     .prefetch_n = {0, 0, 1, 1},
-     .prefetch = {NULL, NULL, "{\"a\"}", "{\"a\"}"},
-     .found = {{NULL}, {NULL}, {"x"}, {"5"}},
+     .prefetch_n = {1},
+     .prefetch = {"{\"a\"}"},
+     .found = {{{"5", "x", "x", "5"}}},
      .states = "PP",
      .groups = {{"Add[0]", 1, {"{\"q\"}"}}, {"Move[0]", 1, {"{\"x\"}", "{\"5\"}"}}}},
 };
@@ -428,20 +479,26 @@ static void check_groups(const char *row, const planner_t *p, const want_group_t
     }
 }
 
-static void check_prefetch(const plan_row_t *r, planner_t *p, const mapping_t *m)
+/* Checks the keys of each fetch and answers them with the row's found values. */
+static void check_prefetch(const plan_row_t *r, planner_t *p)
 {
-    for (size_t l = 0; l < mapping_lookup_count(m); l++) {
+    for (size_t f = 0; f < planner_fetch_count(p); f++) {
         const char *const *params = NULL;
-        size_t n = planner_prefetch(p, (int)l, &params);
-        if (n != r->prefetch_n[l])
-            fail_msg("%s: lookup %zu prefetches %zu keys, expected %zu", r->name, l, n,
-                     r->prefetch_n[l]);
-        if (n && strcmp(params[0], r->prefetch[l]) != 0)
-            fail_msg("%s: lookup %zu prefetches %s, expected %s", r->name, l, params[0],
-                     r->prefetch[l]);
-        for (size_t k = 0; k < N_ROWS(r->found[l]); k++)
-            if (r->found[l][k])
-                planner_prefetch_result(p, (int)l, k + 1, r->found[l][k]);
+        const int *ids;
+        size_t n = planner_prefetch(p, f, &params), nl = planner_fetch_lookups(p, f, &ids);
+        if (n != r->prefetch_n[f])
+            fail_msg("%s: fetch %zu prefetches %zu keys, expected %zu", r->name, f, n,
+                     r->prefetch_n[f]);
+        if (n && strcmp(params[0], r->prefetch[f]) != 0)
+            fail_msg("%s: fetch %zu prefetches %s, expected %s", r->name, f, params[0],
+                     r->prefetch[f]);
+        for (size_t k = 0; k < N_ROWS(r->found[f]); k++) {
+            int row = 0;
+            for (size_t j = 0; j < nl; j++)
+                row |= r->found[f][k][j] != NULL;
+            for (size_t j = 0; row && j < nl; j++)
+                planner_prefetch_result(p, f, k + 1, j, r->found[f][k][j]);
+        }
     }
 }
 
@@ -478,7 +535,7 @@ static void run_plan_rows(const plan_row_t *rows, size_t nrows)
         size_t hi = r->hi ? r->hi : b.n;
         planner_t *p = planner_new(m);
         planner_begin(p, b.ev, r->lo, hi, err_arena, r->serial);
-        check_prefetch(r, p, m);
+        check_prefetch(r, p);
         size_t end = planner_plan(p);
         size_t want_end = r->end ? r->end : hi;
         if (end != want_end)
@@ -520,16 +577,17 @@ static void test_cut_and_resume(void **state)
     planner_begin(p, b.ev, 0, b.n, err_arena, 0);
     assert_int_equal(planner_prefetch(p, 0, &params), 1);
     assert_string_equal(params[0], "{\"a\"}");
-    planner_prefetch_result(p, 0, 1, "5");
+    planner_prefetch_result(p, 0, 1, 0, "5");
     assert_int_equal(planner_plan(p), 1);
     assert_int_equal(planner_group_count(p), 1);
 
     planner_begin(p, b.ev, 1, b.n, err_arena, 0);
     assert_int_equal(planner_prefetch(p, 0, &params), 1);
     assert_string_equal(params[0], "{\"a\"}");
-    planner_prefetch_result(p, 0, 1, "6");
-    planner_prefetch_result(p, 0, 2, "ignored: no such key");
-    planner_prefetch_result(p, 0, 0, "ignored: ords start at 1");
+    planner_prefetch_result(p, 0, 1, 0, "6");
+    planner_prefetch_result(p, 0, 2, 0, "ignored: no such key");
+    planner_prefetch_result(p, 0, 0, 0, "ignored: ords start at 1");
+    planner_prefetch_result(p, 0, 1, 4, "ignored: the fetch has 4 lookups");
     assert_int_equal(planner_plan(p), 3);
     assert_int_equal(planner_group_count(p), 1);
     const plan_group_t *g = planner_group(p, 0);

@@ -374,20 +374,30 @@ static const mapping_lookup_info_t l_two_keys = {
 static const mapping_lookup_info_t l_weird = {
     .table = "we\"ird", .table_id = 0, .column = "co\"l", .keys = weird_key, .nkeys = 1};
 
+static const mapping_lookup_info_t l_two_keys_other = {
+    .table = "app.items", .table_id = 0, .column = "qty", .keys = ab_keys, .nkeys = 2};
+
 typedef struct lookup_row {
     const char *name;
-    const mapping_lookup_info_t *l;
+    const mapping_lookup_info_t *l[3]; /* one fetch: its lookups, NULL-terminated */
     const char *exact;
 } lookup_row_t;
 
 static const lookup_row_t lookup_rows[] = {
-    {"two key columns, schema-qualified table", &l_two_keys,
+    {"two key columns, schema-qualified table",
+     {&l_two_keys},
      "SELECT u.ord, t.\"va\"\"l\"::text FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS "
      "u(p1, p2, ord) JOIN \"app\".\"items\" AS t ON t.\"a\" = u.p1::text AND t.\"b\" = "
      "u.p2::integer"},
-    {"double quotes in names", &l_weird,
+    {"double quotes in names",
+     {&l_weird},
      "SELECT u.ord, t.\"co\"\"l\"::text FROM unnest($1::text[]) WITH ORDINALITY AS u(p1, ord) "
      "JOIN \"we\"\"ird\" AS t ON t.\"i\"\"d\" = u.p1::text"},
+    {"two lookups of one table by the same keys: one statement, a column each",
+     {&l_two_keys, &l_two_keys_other},
+     "SELECT u.ord, t.\"va\"\"l\"::text, t.\"qty\"::text FROM unnest($1::text[], $2::text[]) "
+     "WITH ORDINALITY AS u(p1, p2, ord) JOIN \"app\".\"items\" AS t ON t.\"a\" = u.p1::text AND "
+     "t.\"b\" = u.p2::integer"},
 };
 
 static void test_lookups(void **state)
@@ -395,7 +405,10 @@ static void test_lookups(void **state)
     (void)state;
     for (size_t i = 0; i < N_ROWS(lookup_rows); i++) {
         const lookup_row_t *r = &lookup_rows[i];
-        char *sql = sqlgen_lookup(r->l);
+        size_t n = 0;
+        while (n < N_ROWS(r->l) && r->l[n])
+            n++;
+        char *sql = n == 1 ? sqlgen_lookup(r->l[0]) : sqlgen_lookups(r->l, n);
         if (strcmp(sql, r->exact) != 0)
             fail_msg("%s: statement\n  %s\nexpected\n  %s", r->name, sql, r->exact);
         free(sql);
