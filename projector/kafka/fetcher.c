@@ -341,8 +341,7 @@ static event_decode_status_t decode(fetcher_t *f, fetch_batch_t *b, rd_kafka_mes
     const char *vname = mapping_version_header(f->m);
     if (e->state == EVENT_PENDING && vname)
         e->ev.version_header = event_header(&headers, vname, b->arena);
-    event_resolve(e, f->m, b->arena);
-    return EVENT_DECODE_OK;
+    return event_resolve(e, f->m, b->arena); /* versions from the registry may wait too */
 }
 
 /* ---- batches ---- */

@@ -69,12 +69,44 @@ typedef struct up_row {
     const char *want;           /* rc 0: the doc after (sq); -1: a piece of the error */
     const char *want_header;    /* the type header after, when it changes */
     const char *version_header; /* the version header's value, for versions from a header */
+    long schema_version;        /* the writer schema's version, for versions from the registry */
 } up_row_t;
 
 /* "versions" read from header "v", default 1, these current versions (sq). */
 #define VH(current) "'versions': {'header': 'v', 'default': 1, 'current': " current "},"
 
+/* "versions" from the Schema Registry (format registry-avro), these current versions (sq). */
+#define VR(current)                                                                                \
+    "'format': 'registry-avro', 'versions': {'registry': true, 'current': " current "},"
+
 static const up_row_t up_rows[] = {
+    {.name = "a schema version is upcast; the doc gets no version field",
+     .versions = VR("{'A': 3}"),
+     .upcasters = "'upcasters': {'A': {'1': [{'set': '$.x', 'value': {'literal': 7}}], '2': "
+                  "[{'rename': '$.x', 'to': '$.w'}]}}",
+     .event = "{'type': 'A', 'id': 'k'}",
+     .schema_version = 1,
+     .want = "{'type': 'A', 'id': 'k', 'w': 7}"},
+    {.name = "a schema version takes the upcasters from it on",
+     .versions = VR("{'A': 3}"),
+     .upcasters = "'upcasters': {'A': {'1': [{'set': '$.x', 'value': {'literal': 7}}], '2': "
+                  "[{'set': '$.w', 'value': {'literal': 8}}]}}",
+     .event = "{'type': 'A', 'id': 'k', 'v': 1}",
+     .schema_version = 2,
+     .want = "{'type': 'A', 'id': 'k', 'v': 1, 'w': 8}"},
+    {.name = "the current schema version is left alone, whatever the doc says",
+     .versions = VR("{'A': 2}"),
+     .upcasters = "'upcasters': {'A': {'1': [{'set': '$.x', 'value': {'literal': 7}}]}}",
+     .event = "{'type': 'A', 'id': 'k', 'schemaVersion': 1}",
+     .schema_version = 2,
+     .want = "{'type': 'A', 'id': 'k', 'schemaVersion': 1}"},
+    {.name = "a schema version newer than the current one fails",
+     .versions = VR("{'A': 2}"),
+     .upcasters = "'upcasters': {'A': {'1': []}}",
+     .event = "{'type': 'A', 'id': 'k'}",
+     .schema_version = 5,
+     .rc = -1,
+     .want = "the version is newer than A's current one, 2 (event A version 5)"},
     {.name = "a version header is upcast; the doc gets no version field",
      .versions = VH("{'A': 2}"),
      .upcasters = "'upcasters': {'A': {'1': [{'set': '$.x', 'value': {'literal': 7}}]}}",
@@ -367,9 +399,22 @@ static void run_up_row(const up_row_t *r)
     json_t *doc = json_loads(text, 0, NULL);
     free(text);
     assert_non_null(doc);
-    mapping_event_t ev = {
-        doc, "topic-a",        0, 1, -1, NULL, 0, r->type_header, NULL, 0, 0, NULL, 0,
-        0,   r->version_header};
+    mapping_event_t ev = {doc,
+                          "topic-a",
+                          0,
+                          1,
+                          -1,
+                          NULL,
+                          0,
+                          r->type_header,
+                          NULL,
+                          0,
+                          0,
+                          NULL,
+                          0,
+                          0,
+                          r->version_header,
+                          r->schema_version};
     char err[1024] = "";
     int rc = mapping_upcast(m, &ev, err, sizeof(err));
     if (rc != r->rc)
@@ -419,6 +464,36 @@ static const check_row_t check_rows[] = {
      "one of them"},
     {"versions from nowhere", "'versions': {'current': {'A': 2}},", "", "$.versions",
      "give where the version is"},
+    {"versions from a field and the registry",
+     "'format': 'registry-avro', 'versions': {'field': '$.v', 'registry': true, 'current': {'A': "
+     "2}},",
+     "", "$.versions",
+     "\"registry\" (the writer schema\\'s version in the Schema Registry), one of them"},
+    {"versions from a header and the registry",
+     "'format': 'registry-json', 'versions': {'header': 'v', 'registry': {'strategy': 'topic'}, "
+     "'current': {'A': 2}},",
+     "", "$.versions", "one of them"},
+    {"versions from the registry of a json mapping",
+     "'versions': {'registry': true, 'current': {'A': 2}},", "", "$.versions.registry",
+     "the schema\\'s version is known for the Schema Registry formats only (\"format\": "
+     "\"registry-avro\" or \"registry-json\"), not json"},
+    {"versions from the registry of a cloudevents mapping",
+     "'format': 'cloudevents', 'versions': {'registry': true, 'current': {'A': 2}},", "",
+     "$.versions.registry", "not cloudevents"},
+    {"an unknown subject strategy",
+     "'format': 'registry-avro', 'versions': {'registry': {'strategy': 'topic-value'}, "
+     "'current': {'A': 2}},",
+     "", "$.versions.registry", "{\"strategy\": \"topic\", \"record\" or \"topic-record\"}"},
+    {"registry false",
+     "'format': 'registry-avro', 'versions': {'registry': false, 'current': {'A': 2}},", "",
+     "$.versions.registry", "expected true"},
+    {"a subject and a strategy",
+     "'format': 'registry-avro', 'versions': {'registry': {'subject': 's', 'strategy': 'topic'}, "
+     "'current': {'A': 2}},",
+     "", "$.versions.registry", "{\"subject\": \"name\"}"},
+    {"an empty subject",
+     "'format': 'registry-avro', 'versions': {'registry': {'subject': ''}, 'current': {'A': 2}},",
+     "", "$.versions.registry", "expected true"},
     {"a version header that is not a name", "'versions': {'header': '', 'current': {'A': 2}},", "",
      "$.versions.header", "expected a header name"},
     {"an unknown field of versions", "'versions': {'field': '$.v', 'current': {'A': 1}, 'x': 1},",
