@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Versions from the Schema Registry: OrderCreated in two Avro schemas, versions 1 and 2 of
+# subject upreg-value (their ids are not their versions), interleaved on one topic, project
+# through the v1 upcaster into exactly the rows upcast_registry.py computes. The registry fails
+# while versions are read (first the versions alone, then all of it): nothing is applied or
+# dead-lettered meanwhile, and afterwards every event is applied once; each id's versions are
+# fetched once. A schema registered under two subjects the event's version could come from,
+# and one under no subject of the topic or record, are dead-lettered at stage upcast with the
+# reason, and the event after them is applied; `projector dlq replay` with a mapping naming the strategy then projects the first.
+source "$(dirname "$0")/lib.sh"
+PROJECTOR=$1 ORDERS_GEN=$2
+PRODUCE=$(dirname "$ORDERS_GEN")/produce_lines
+GEN=$PROJECT_ROOT/tests/integration/upcast_registry.py
+PY=/usr/bin/python3 # Debian's, with python3-avro
+itest_setup upcast_registry --topic upreg:2 --topic upreg-bad:1
+export MAPPINGS=$WORK/m VIEWS=$WORK/v
+mkdir -p "$MAPPINGS" "$VIEWS"
+
+rm -f "$WORK/registry.port"
+echo none >"$WORK/registry.fault"
+python3 "$PROJECT_ROOT/tests/registry_standin/registry_standin.py" --listen 127.0.0.1:0 \
+    --port-file "$WORK/registry.port" --fault-file "$WORK/registry.fault" >>"$WORK/registry.log" 2>&1 &
+PIDS+=("$!")
+for _ in $(seq 1 200); do
+    [ -s "$WORK/registry.port" ] && break
+    sleep 0.05
+done
+[ -s "$WORK/registry.port" ] || fail "the registry stand-in did not start"
+export PROJECTOR_REGISTRY_URL=http://127.0.0.1:$(cat "$WORK/registry.port")
+
+# Registers schema KIND under SUBJECT (POST /subjects/{subject}/versions); prints its id.
+register() {
+    local body
+    body=$("$PY" "$GEN" schema "$1" | python3 -c 'import json,sys; print(json.dumps({"schema": sys.stdin.read()}))')
+    curl -sS -f -X POST -H 'Content-Type: application/vnd.schemaregistry.v1+json' -d "$body" \
+        "$PROJECTOR_REGISTRY_URL/subjects/$2/versions" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' \
+        || fail "register $1 under $2"
+}
+[ "$(register unrelated unrelated-value)" = 1 ] || fail "unrelated: id"
+[ "$(register v1 upreg-value)" = 2 ] || fail "v1: id"
+[ "$(register v2 upreg-value)" = 3 ] || fail "v2: id"
+[ "$(register ambiguous upreg-bad-value)" = 4 ] || fail "ambiguous: id"
+[ "$(register ambiguous example.orders.OrderCreated)" = 4 ] || fail "ambiguous: the same id"
+[ "$(register stray elsewhere-value)" = 5 ] || fail "stray: id"
+[ "$(register v2 upreg-bad-value)" = 3 ] || fail "v2: the same id under upreg-bad-value"
+
+cat >"$VIEWS/010_orders.sql" <<'SQL'
+CREATE TABLE IF NOT EXISTS order_read (order_id text PRIMARY KEY, customer_id text NOT NULL,
+  total_amount numeric NOT NULL, currency text NOT NULL, item_count integer NOT NULL);
+SQL
+# The mapping, its versions from the registry as $1 (JSON) says.
+mapping() {
+    python3 - "$1" >"$MAPPINGS/orders.json" <<'PY'
+import json, sys
+print(json.dumps({
+    "version": 1, "projection": "orders", "topics": ["upreg", "upreg-bad"],
+    "format": "registry-avro",
+    "versions": {"registry": json.loads(sys.argv[1]), "current": {"OrderCreated": 2}},
+    "upcasters": {"OrderCreated": {"1": [
+        {"set": "$.totalAmount", "value": {"divide": ["$.total", 100], "scale": 2}},
+        {"drop": "$.total"}, {"default": "$.currency", "value": {"literal": "EUR"}}]}},
+    "events": {"OrderCreated": [{"upsert": "order_read", "key": {"order_id": "$.orderId"},
+        "columns": {"customer_id": "$.customerId", "total_amount": "$.totalAmount",
+                    "currency": "$.currency", "item_count": {"count": "$.items"}}}]}}, indent=2))
+PY
+}
+mapping true
+
+N=400
+"$PY" "$GEN" events "$N" 2 3 "$WORK/events.ndjson" "$WORK/expected.txt" || fail "events"
+"$PRODUCE" "$BROKERS" upreg <"$WORK/events.ndjson" || fail "produce upreg"
+{
+    "$PY" "$GEN" one ambiguous 4 o-amb
+    "$PY" "$GEN" one stray 5 o-stray
+    "$PY" "$GEN" one v2 3 o-after
+} | "$PRODUCE" "$BROKERS" upreg-bad || fail "produce upreg-bad"
+total=$((N + 3))
+grep -c '|EUR|' "$WORK/expected.txt" >/dev/null || fail "no v1 order drawn"
+
+# The versions of ids fail (500) while the schemas answer, then the whole registry is down.
+echo "500 versions" >"$WORK/registry.fault"
+projector_start run --retry-backoff-max-ms 500
+for _ in $(seq 1 300); do
+    grep -qF "the versions of schema id" "$WORK/run.log" && break
+    sleep 0.1
+done
+expect_text "$WORK/run.log" "schema registry unreachable (the versions of schema id"
+sleep 2
+echo down >"$WORK/registry.fault"
+sleep 3
+[ "$(applied_total orders)" = 0 ] || fail "events applied while the versions could not be read"
+[ "$(sql "SELECT count(*) FROM projector.dead_letters")" = 0 ] || fail "dead letters while the registry failed"
+echo none >"$WORK/registry.fault"
+wait_caught_up orders "$total" 180
+stop_clean "$LAST_PID"
+expect_text "$WORK/run.log" "decoded: going on"
+echo "registry outage: ok"
+
+sql "SELECT order_id || '|' || customer_id || '|' || total_amount || '|' || currency || '|' || item_count
+     FROM order_read WHERE order_id LIKE 'o-0%' ORDER BY order_id" >"$WORK/actual.txt"
+if ! cmp -s "$WORK/expected.txt" "$WORK/actual.txt"; then
+    diff "$WORK/expected.txt" "$WORK/actual.txt" | head -n 20 >&2
+    fail "order_read differs from the expected rows"
+fi
+[ "$(sql "SELECT currency FROM order_read WHERE order_id = 'o-after'")" != "" ] || fail "o-after is not applied"
+got=$(sql "SELECT sum(applied) || '/' || sum(dead_lettered) FROM projector.positions WHERE projection = 'orders'")
+[ "$got" = "$((N + 1))/2" ] || fail "applied/dead_lettered $got, expected $((N + 1))/2"
+echo "two schema versions through the upcaster: ok ($N orders, $(grep -c '|EUR|' "$WORK/expected.txt") in EUR)"
+
+# Each id's schema and versions fetched once for the process.
+stats=$(curl -sS "$PROJECTOR_REGISTRY_URL/_standin/stats")
+python3 -c 'import json,sys; f=json.loads(sys.argv[1])["fetches"]; sys.exit(0 if all(f.get(k) == 1 for k in ["2", "3", "versions/2", "versions/3", "versions/4", "versions/5"]) else 1)' \
+    "$stats" || fail "fetches: $stats, expected one per id"
+
+# The dead letters: the reasons name the id, the subjects found and what to set.
+sql "SELECT key || ' ' || stage || ' ' || error FROM (SELECT convert_from(key, 'UTF8') AS key, stage, error
+     FROM projector.dead_letters) d ORDER BY key" >"$WORK/dead.txt"
+cat "$WORK/dead.txt"
+[ "$(wc -l <"$WORK/dead.txt")" = 2 ] || fail "expected 2 dead letters"
+expect_text "$WORK/dead.txt" "o-amb upcast $MAPPINGS/orders.json: \$.versions.registry: schema id 4 is registered under 2 subjects this event's version could be read from: example.orders.OrderCreated version 1 ({\"strategy\": \"record\"}), upreg-bad-value version 1 ({\"strategy\": \"topic\"}): set \$.versions.registry to the strategy, or to {\"subject\": ...}, that names one"
+expect_text "$WORK/dead.txt" "o-stray upcast $MAPPINGS/orders.json: \$.versions.registry: schema id 5 has no version under the subjects upreg-bad-value, example.orders.OrderCreated, upreg-bad-example.orders.OrderCreated (its subjects: elsewhere-value (version 1)): set \$.versions.registry to {\"subject\": ...}"
+echo "ambiguous and unknown subjects: ok"
+
+# The strategy named, a replay projects the ambiguous one (version 1 of upreg-bad-value: through
+# the upcaster); the stray one fails again, at the topic's subject.
+mapping '{"strategy": "topic"}'
+expect_exit 1 "$WORK/replay.out" "$PROJECTOR" dlq replay --projection orders --mappings "$MAPPINGS" --views "$VIEWS"
+cat "$WORK/replay.out"
+expect_text "$WORK/replay.out" "replayed (upreg-bad/0/0)"
+expect_text "$WORK/replay.out" "fails again (upcast): $MAPPINGS/orders.json: \$.versions.registry: schema id 5 has no version under subject upreg-bad-value (its subjects: elsewhere-value (version 1))"
+[ "$(sql "SELECT total_amount || ' ' || currency FROM order_read WHERE order_id = 'o-amb'")" != "" ] \
+    || fail "o-amb is not in order_read after the replay"
+echo "replay with the strategy named: ok"
