@@ -88,6 +88,14 @@ registry_choice_t registry_choose_subject(int32_t id, const registry_subject_ver
                                           const char *topic, const char *record, long *version,
                                           char *errstr, size_t errstr_size);
 
+/* Whether an event of event_type written with a schema (schema_type "AVRO" or "JSON", text) can
+ * have the field keys[0, n) (object keys; "*" an array's element): 1 it can (for JSON Schema
+ * also where the schema does not say: no "properties"), 0 it cannot, -1 not known (another
+ * schema type, or text that is not JSON). Of a top-level Avro union, the record named
+ * event_type is taken when there is one. Does not block. */
+int registry_schema_has(const char *schema_type, const char *text, const char *event_type,
+                        const char *const *keys, size_t n);
+
 /* For `check`: the subjects the registry has (GET /subjects; *subjects and each string new, the
  * caller frees them), and the schema of subject at version (GET /subjects/{s}/versions/{v};
  * *type and *text new: REGISTRY_NOT_FOUND when the registry has no such subject or version).

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "backoff.h"
+#include "check_schemas.h"
 #include "consumer.h"
 #include "decode.h"
 #include "errlist.h"
@@ -21,6 +22,7 @@
 #include "log.h"
 #include "mapping.h"
 #include "rebuilder.h"
+#include "registry.h"
 #include "schema.h"
 #include "sink_es.h"
 #include "xalloc.h"
@@ -365,8 +367,21 @@ int service_check(const config_t *cfg, const service_check_opts_t *o)
         check_against_database(cfg, conn, set, errs);
         PQfinish(conn);
     }
+    int schemas = check_schemas_wanted(set), unchecked = 0;
+    char rerr[512] = "";
+    if (schemas && !o->offline) {
+        registry_configure(cfg);
+        unchecked = check_schemas(set, errs, stderr, rerr, sizeof(rerr)) != 0;
+    }
     int rc = errlist_count(errs) ? EXIT_INVALID : EXIT_OK;
     errlist_print(errs, stderr);
+    if (unchecked) {
+        fprintf(stderr,
+                "projector check: the fields the upcasters read were not checked against the "
+                "schemas of their versions: the schema registry at %s did not answer: %s\n",
+                config_str(cfg, CFG_REGISTRY_URL), rerr);
+        rc = rc == EXIT_OK ? EXIT_FAILURE_RUNTIME : rc;
+    }
     if (!o->offline && !conn) {
         fprintf(stderr,
                 "projector check: %s\n(the views and mappings are checked against the database;"
@@ -380,6 +395,11 @@ int service_check(const config_t *cfg, const service_check_opts_t *o)
                o->offline ? "files and settings checked (--offline: not against a database)"
                           : "settings, files, and tables, columns and statements against the "
                             "database checked");
+    if (rc == EXIT_OK && schemas)
+        printf("%s\n", o->offline ? "the fields the upcasters read were not checked against the "
+                                    "Schema Registry's schemas (--offline)"
+                                  : "the fields the upcasters read checked against the Schema "
+                                    "Registry's schemas of their versions");
     mapping_set_destroy(set);
     errlist_destroy(errs);
     return rc;

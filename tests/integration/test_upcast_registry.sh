@@ -131,3 +131,44 @@ expect_text "$WORK/replay.out" "fails again (upcast): $MAPPINGS/orders.json: \$.
 [ "$(sql "SELECT total_amount || ' ' || currency FROM order_read WHERE order_id = 'o-amb'")" != "" ] \
     || fail "o-amb is not in order_read after the replay"
 echo "replay with the strategy named: ok"
+
+# `projector check` reads the schema of each upcaster's version from the registry: the fields
+# the upcasters read must be ones it can have.
+expect_exit 0 "$WORK/check-ok.out" "$PROJECTOR" check --mappings "$MAPPINGS" --views "$VIEWS"
+expect_text "$WORK/check-ok.out" "the fields the upcasters read checked against the Schema Registry's schemas of their versions"
+mkdir -p "$WORK/m-bad"
+python3 - "$MAPPINGS/orders.json" >"$WORK/m-bad/orders.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+m["versions"]["current"]["OrderCreated"] = 4
+m["upcasters"]["OrderCreated"] = {
+    "1": [{"set": "$.totalAmount", "value": {"divide": ["$.totl", 100], "scale": 2}},
+          {"drop": "$.total"},
+          {"set": "$.cents", "value": {"multiply": ["$.total", 1]}},
+          {"set": "$.firstSku", "value": "$.items[0].sku"},
+          {"set": "$.firstPrice", "value": "$.items[0].price"},
+          {"default": "$.currency", "value": {"literal": "EUR"}},
+          {"rename": "$.currency", "to": "$.money.currency"}],
+    "2": [{"rename": "$.itemz", "to": "$.lines"},
+          {"rename": "$.nothing", "to": "$.n", "optional": True},
+          {"set": "$.note", "value": {"concat": ["$.currency", {"path": "$.missing", "optional": True}]}}],
+    "3": [{"set": "$.x", "value": "$.anything"}]}
+print(json.dumps(m, indent=2))
+PY
+expect_exit 2 "$WORK/check-bad.out" "$PROJECTOR" check --mappings "$WORK/m-bad" --views "$VIEWS"
+cat "$WORK/check-bad.out"
+F=$WORK/m-bad/orders.json
+expect_text "$WORK/check-bad.out" "$F: \$.upcasters.OrderCreated.1[0].value.divide[0]: reads \$.totl, which version 1 of OrderCreated cannot have: the schema of subject upreg-value version 1 has no such field"
+expect_text "$WORK/check-bad.out" "$F: \$.upcasters.OrderCreated.1[2].value.multiply[0]: reads \$.total, which \$.upcasters.OrderCreated.1[1] (a drop) removes first: it is never there"
+expect_text "$WORK/check-bad.out" "$F: \$.upcasters.OrderCreated.1[4].value: reads \$.items[0].price, which version 1 of OrderCreated cannot have"
+expect_text "$WORK/check-bad.out" "$F: \$.upcasters.OrderCreated.2[0]: reads \$.itemz, which version 2 of OrderCreated cannot have: the schema of subject upreg-value version 2 has no such field"
+expect_text "$WORK/check-bad.out" "projector check: $F: the fields upcaster OrderCreated.3 reads were not checked against a schema: the registry has no version 3 of the subjects upreg-value, upreg-bad-value"
+[ "$(grep -c 'cannot have\|removes first' "$WORK/check-bad.out")" = 4 ] || fail "check: expected 4 problems"
+# The registry down: check says the fields were not checked, and exits 1.
+echo down >"$WORK/registry.fault"
+expect_exit 1 "$WORK/check-down.out" "$PROJECTOR" check --mappings "$MAPPINGS" --views "$VIEWS"
+expect_text "$WORK/check-down.out" "projector check: the fields the upcasters read were not checked against the schemas of their versions: the schema registry at $PROJECTOR_REGISTRY_URL did not answer"
+expect_exit 0 "$WORK/check-offline.out" "$PROJECTOR" check --offline --mappings "$MAPPINGS" --views "$VIEWS"
+expect_text "$WORK/check-offline.out" "the fields the upcasters read were not checked against the Schema Registry's schemas (--offline)"
+echo none >"$WORK/registry.fault"
+echo "check against the registry's schemas: ok"

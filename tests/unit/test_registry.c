@@ -343,12 +343,90 @@ static void test_record_name(void **state)
     }
 }
 
+/* ---- (d) the fields a schema lets an event have ---- */
+
+#define AVRO_ORDER                                                                                 \
+    "{\"type\": \"record\", \"name\": \"OrderCreated\", \"namespace\": \"ex\", \"fields\": ["      \
+    "{\"name\": \"orderId\", \"type\": \"string\"},"                                               \
+    "{\"name\": \"customer\", \"type\": [\"null\", {\"type\": \"record\", \"name\": "              \
+    "\"Customer\", "                                                                               \
+    "\"fields\": [{\"name\": \"id\", \"type\": \"string\"}]}]},"                                   \
+    "{\"name\": \"billTo\", \"type\": [\"null\", \"Customer\"]},"                                  \
+    "{\"name\": \"items\", \"type\": {\"type\": \"array\", \"items\": {\"type\": \"record\", "     \
+    "\"name\": \"Item\", \"fields\": [{\"name\": \"sku\", \"type\": \"string\"}]}}},"              \
+    "{\"name\": \"tags\", \"type\": {\"type\": \"map\", \"values\": \"string\"}},"                 \
+    "{\"name\": \"total\", \"type\": {\"type\": \"long\", \"logicalType\": "                       \
+    "\"timestamp-millis\"}}]}"
+
+#define AVRO_UNION                                                                                 \
+    "[{\"type\": \"record\", \"name\": \"ex.A\", \"fields\": [{\"name\": \"a\", \"type\": "        \
+    "\"int\"}]}, {\"type\": \"record\", \"name\": \"ex.B\", \"fields\": [{\"name\": \"b\", "       \
+    "\"type\": \"int\"}]}]"
+
+#define JSON_ORDER                                                                                 \
+    "{\"type\": \"object\", \"properties\": {\"orderId\": {\"type\": \"string\"}, \"customer\": "  \
+    "{\"$ref\": \"#/definitions/Customer\"}, \"items\": {\"type\": \"array\", \"items\": "         \
+    "{\"type\": \"object\", \"properties\": {\"sku\": {\"type\": \"string\"}}}}, \"meta\": "       \
+    "{\"type\": \"object\"}, \"pay\": {\"oneOf\": [{\"type\": \"null\"}, {\"type\": \"object\", "  \
+    "\"properties\": {\"card\": {\"type\": \"string\"}}}]}}, \"definitions\": {\"Customer\": "     \
+    "{\"type\": \"object\", \"properties\": {\"id\": {\"type\": \"string\"}}}}}"
+
+typedef struct has_row {
+    const char *type, *schema, *event_type;
+    const char *keys[4];
+    int want;
+} has_row_t;
+
+static const has_row_t has_rows[] = {
+    {"AVRO", AVRO_ORDER, "OrderCreated", {"orderId"}, 1},
+    {"AVRO", AVRO_ORDER, "OrderCreated", {"orderID"}, 0},
+    {"AVRO", AVRO_ORDER, "OrderCreated", {"customer", "id"}, 1},
+    {"AVRO", AVRO_ORDER, "OrderCreated", {"customer", "name"}, 0},
+    {"AVRO", AVRO_ORDER, "OrderCreated", {"billTo", "id"}, 1}, /* a named type by reference */
+    {"AVRO", AVRO_ORDER, "OrderCreated", {"items", "*", "sku"}, 1},
+    {"AVRO", AVRO_ORDER, "OrderCreated", {"items", "*", "qty"}, 0},
+    {"AVRO", AVRO_ORDER, "OrderCreated", {"items", "sku"}, 0},
+    {"AVRO", AVRO_ORDER, "OrderCreated", {"tags", "anything"}, 1},
+    {"AVRO", AVRO_ORDER, "OrderCreated", {"total", "x"}, 0}, /* a primitive has no fields */
+    {"AVRO", AVRO_UNION, "B", {"b"}, 1},
+    {"AVRO", AVRO_UNION, "B", {"a"}, 0}, /* the branch named as the type */
+    {"AVRO", AVRO_UNION, "C", {"a"}, 1}, /* no branch of that name: any branch */
+    {"JSON", JSON_ORDER, "OrderCreated", {"orderId"}, 1},
+    {"JSON", JSON_ORDER, "OrderCreated", {"orderid"}, 0},
+    {"JSON", JSON_ORDER, "OrderCreated", {"customer", "id"}, 1},
+    {"JSON", JSON_ORDER, "OrderCreated", {"customer", "name"}, 0},
+    {"JSON", JSON_ORDER, "OrderCreated", {"items", "*", "sku"}, 1},
+    {"JSON", JSON_ORDER, "OrderCreated", {"items", "*", "qty"}, 0},
+    {"JSON", JSON_ORDER, "OrderCreated", {"meta", "whatever"}, 1}, /* no properties: anything */
+    {"JSON", JSON_ORDER, "OrderCreated", {"pay", "card"}, 1},
+    {"JSON", JSON_ORDER, "OrderCreated", {"pay", "iban"}, 0},
+    {"JSON", JSON_ORDER, "OrderCreated", {"orderId", "x"}, 0}, /* a string has no fields */
+    {"JSON", JSON_ORDER, "OrderCreated", {"items", "sku"}, 0},
+    {"PROTOBUF", "syntax = \"proto3\";", "A", {"a"}, -1},
+    {"AVRO", "not json", "A", {"a"}, -1},
+};
+
+static void test_schema_has(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(has_rows) / sizeof(has_rows[0]); i++) {
+        const has_row_t *r = &has_rows[i];
+        size_t n = 0;
+        while (n < 4 && r->keys[n])
+            n++;
+        int got = registry_schema_has(r->type, r->schema, r->event_type, r->keys, n);
+        if (got != r->want)
+            fail_msg("row %zu (%s %s.%s): %d, expected %d", i, r->type, r->keys[0],
+                     n > 1 ? r->keys[1] : "", got, r->want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_header),      cmocka_unit_test(test_avro),
         cmocka_unit_test(test_avro_schema), cmocka_unit_test(test_subject),
-        cmocka_unit_test(test_record_name),
+        cmocka_unit_test(test_record_name), cmocka_unit_test(test_schema_has),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -730,12 +730,105 @@ static int teardown(void **state)
     return 0;
 }
 
+/* ---- the fields upcasters read, against a schema of each version ---- */
+
+/* A schema of every version: A v1 has id, x, s, c.d and items[*].q; A v2 has id and w; B v1 has
+ * nothing known (-1). */
+static int fake_schema(void *ctx, const char *type, long version, const char *const *keys, size_t n,
+                       char *why, size_t why_size)
+{
+    (void)ctx;
+    static const char *const v1[] = {"id",    "x",       "s",         "c", "c.d",
+                                     "items", "items.*", "items.*.q", NULL};
+    static const char *const v2[] = {"id", "w", NULL};
+    if (strcmp(type, "A") != 0)
+        return -1;
+    char path[256] = "";
+    for (size_t i = 0; i < n; i++)
+        snprintf(path + strlen(path), sizeof(path) - strlen(path), "%s%s", i ? "." : "", keys[i]);
+    for (const char *const *f = version == 1 ? v1 : v2; *f; f++)
+        if (strcmp(*f, path) == 0)
+            return 1;
+    snprintf(why, why_size, "schema A v%ld", version);
+    return 0;
+}
+
+typedef struct fields_row {
+    const char *name;
+    const char *upcasters; /* of A (2 versions: A current 3) */
+    const char *want[3];   /* "where: message" pieces, none when it passes */
+} fields_row_t;
+
+static const fields_row_t fields_rows[] = {
+    {"fields the versions have",
+     "{'1': [{'rename': '$.x', 'to': '$.y'}, {'set': '$.t', 'value': "
+     "{'divide': ['$.c.d', 100]}}, {'set': '$.q', 'value': '$.items[0].q'}], '2': [{'drop': "
+     "'$.w'}]}",
+     {NULL}},
+    {"a rename of a field the version cannot have",
+     "{'1': [{'rename': '$.nope', 'to': '$.y'}], '2': []}",
+     {"$.upcasters.A.1[0]: reads $.nope, which version 1 of A cannot have: schema A v1"}},
+    {"an optional rename and optional paths are not checked",
+     "{'1': [{'rename': '$.nope', 'to': '$.y', 'optional': true}, {'set': '$.t', 'value': "
+     "{'path': '$.nope', 'optional': true}}], '2': []}",
+     {NULL}},
+    {"the args of computed values",
+     "{'1': [{'set': '$.t', 'value': {'concat': ['$.s', '$.zz']}}], '2': [{'default': '$.u', "
+     "'value': {'multiply': ['$.x', 2]}}]}",
+     {"$.upcasters.A.1[0].value.concat[1]: reads $.zz, which version 1 of A cannot have",
+      "$.upcasters.A.2[0].value.multiply[0]: reads $.x, which version 2 of A cannot have"}},
+    {"what an earlier step writes is there",
+     "{'1': [{'set': '$.n.m', 'value': 1}, {'rename': '$.n.m', 'to': '$.k'}, {'default': '$.j', "
+     "'value': '$.k'}, {'rename': '$.j', 'to': '$.jj'}], '2': []}",
+     {NULL}},
+    {"what an earlier step removes is not",
+     "{'1': [{'drop': '$.c'}, {'set': '$.t', 'value': '$.c.d'}, {'rename': '$.x', 'to': '$.y'}, "
+     "{'rename': '$.x', 'to': '$.z'}], '2': []}",
+     {"$.upcasters.A.1[1].value: reads $.c.d, which $.upcasters.A.1[0] (a drop) removes first",
+      "$.upcasters.A.1[3]: reads $.x, which $.upcasters.A.1[2] (a rename) removes first"}},
+    {"a nested field of the version",
+     "{'1': [{'rename': '$.c.e', 'to': '$.y'}], '2': []}",
+     {"$.upcasters.A.1[0]: reads $.c.e, which version 1 of A cannot have"}},
+    {"a split's parts start from the steps before it",
+     "{'1': [{'set': '$.p', 'value': 1}, {'split': [{'type': 'A', 'steps': [{'rename': '$.p', "
+     "'to': '$.pp'}]}, {'type': 'B', 'steps': [{'rename': '$.nope', 'to': '$.q'}]}]}], '2': []}",
+     {"$.upcasters.A.1[1].split[1].steps[0]: reads $.nope, which version 1 of A cannot have"}},
+};
+
+static void test_fields_rows(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < N_ROWS(fields_rows); i++) {
+        const fields_row_t *r = &fields_rows[i];
+        char tail[4096];
+        snprintf(tail, sizeof(tail), ", 'upcasters': {'A': %s}", r->upcasters);
+        errlist_t *errs = errlist_new();
+        mapping_set_t *set = load(V("{'A': 3, 'B': 2}"), tail, errs);
+        if (!set)
+            fail_msg("%s: the mapping does not load:\n%s", r->name, all_errors(errs));
+        int rc = mapping_upcast_fields(mapping_set_get(set, 0), fake_schema, NULL, errs);
+        char *e = all_errors(errs);
+        size_t want = 0;
+        while (want < 3 && r->want[want])
+            want++;
+        if (rc != (want ? -1 : 0) || errlist_count(errs) != want)
+            fail_msg("%s: returned %d with %zu problem(s), expected %zu:\n%s", r->name, rc,
+                     errlist_count(errs), want, e);
+        for (size_t k = 0; k < want; k++)
+            if (!strstr(e, r->want[k]))
+                fail_msg("%s: no \"%s\" in:\n%s", r->name, r->want[k], e);
+        free(e);
+        mapping_set_destroy(set);
+        errlist_destroy(errs);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_upcast_rows), cmocka_unit_test(test_check_rows),
         cmocka_unit_test(test_split_eval),  cmocka_unit_test(test_header_rename_eval),
-        cmocka_unit_test(test_dead_letter),
+        cmocka_unit_test(test_dead_letter), cmocka_unit_test(test_fields_rows),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
