@@ -690,6 +690,14 @@ static int type_field_parse(up_pctx_t *pc, json_t *et)
     return rc;
 }
 
+/* mapping_schema_fn of a mapping alone: no version's schema is known. */
+static int no_schema(void *ctx, const char *type, long version, const char *const *keys, size_t n,
+                     char *why, size_t why_size)
+{
+    (void)ctx, (void)type, (void)version, (void)keys, (void)n, (void)why, (void)why_size;
+    return -1;
+}
+
 int mapping_upcast_parse(mapping_pctx_t *mpc, json_t *root)
 {
     json_t *versions = json_object_get(root, "versions");
@@ -720,6 +728,8 @@ int mapping_upcast_parse(mapping_pctx_t *mpc, json_t *root)
         json_object_foreach(upcasters, type, j) rc |= upcasters_of_type(&pc, type, j);
         if (rc == 0)
             rc = check_all(&pc);
+        if (rc == 0) /* a read of what an earlier step removed; no schema is known here */
+            rc = mapping_upcast_fields(mpc->m, no_schema, NULL, pc.errs);
     }
     json_decref(none);
     json_object_del(root, "versions");

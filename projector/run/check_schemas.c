@@ -123,11 +123,17 @@ static void note_unchecked(sctx_t *c, const char *type, long version, const char
         int w = snprintf(list + at, sizeof(list) - at, "%s%s", i ? ", " : "", subj[i]);
         at += w > 0 ? (size_t)w : 0;
     }
-    fprintf(c->notes,
-            "projector check: %s: the fields upcaster %s.%ld reads were not checked against a "
-            "schema: the registry has no version %ld of %s (%s)\n",
-            mapping_file(c->m), type, version, version, ns > 1 ? "the subjects" : "subject",
-            ns ? list : "no subject found for the strategy");
+    if (!ns)
+        fprintf(c->notes,
+                "projector check: %s: the fields upcaster %s.%ld reads were not checked against "
+                "a schema: the registry has no subject of a record named %s\n",
+                mapping_file(c->m), type, version, type);
+    else
+        fprintf(c->notes,
+                "projector check: %s: the fields upcaster %s.%ld reads were not checked against "
+                "a schema: the registry has no version %ld of %s %s\n",
+                mapping_file(c->m), type, version, version, ns > 1 ? "the subjects" : "subject",
+                list);
 }
 
 /* mapping_schema_fn over the registry's schemas of version of type. */
