@@ -369,7 +369,7 @@ int service_check(const config_t *cfg, const service_check_opts_t *o)
     }
     int schemas = check_schemas_wanted(set), unchecked = 0;
     char rerr[512] = "";
-    if (schemas && !o->offline) {
+    if (schemas && !o->offline && *config_str(cfg, CFG_REGISTRY_URL)) { /* else $.format says */
         registry_configure(cfg);
         unchecked = check_schemas(set, errs, stderr, rerr, sizeof(rerr)) != 0;
     }
