@@ -283,10 +283,17 @@ static registry_result_t versions_of(int32_t id, long status, json_t *j, id_vers
                                      char *errstr, size_t errstr_size)
 {
     char mb[32];
-    if (status == 404) {
+    if (status == 404 && json_integer_value(json_object_get(j, "error_code")) == 40403) {
         snprintf(errstr, errstr_size, "schema id %d is not in the registry (%s)", id,
                  message_of(j, status, mb, sizeof(mb)));
         return REGISTRY_NOT_FOUND;
+    }
+    if (status == 404) { /* not Confluent's "Schema not found": the path is unknown */
+        snprintf(errstr, errstr_size,
+                 "the registry does not serve GET /schemas/ids/%d/versions (HTTP 404: %s): it "
+                 "cannot say the versions of schema ids",
+                 id, message_of(j, status, mb, sizeof(mb)));
+        return REGISTRY_BAD;
     }
     if (status != 200) {
         snprintf(errstr, errstr_size,

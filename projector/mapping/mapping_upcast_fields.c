@@ -93,8 +93,10 @@ static void steps_need(fields_ctx_t *c, const up_step_t *steps, size_t nsteps, s
             /* a part's steps run on a copy of the event as steps[0, i) left it */
             size_t np = s->parts[p].nsteps;
             up_step_t *all = xcalloc(i + np + 1, sizeof(up_step_t));
-            memcpy(all, steps, i * sizeof(up_step_t));
-            memcpy(all + i, s->parts[p].steps, np * sizeof(up_step_t));
+            if (i)
+                memcpy(all, steps, i * sizeof(up_step_t));
+            if (np) /* a part without steps has none (NULL) */
+                memcpy(all + i, s->parts[p].steps, np * sizeof(up_step_t));
             steps_need(c, all, i + np, i);
             free(all);
         }

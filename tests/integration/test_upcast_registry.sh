@@ -6,13 +6,14 @@
 # dead-lettered meanwhile, and afterwards every event is applied once; each id's versions are
 # fetched once. A schema registered under two subjects the event's version could come from,
 # and one under no subject of the topic or record, are dead-lettered at stage upcast with the
-# reason, and the event after them is applied; `projector dlq replay` with a mapping naming the strategy then projects the first.
+# reason, and the event after them is applied, as is an event when the registry does not serve
+# the versions of ids; `projector dlq replay` with a mapping naming the strategy then projects the first.
 source "$(dirname "$0")/lib.sh"
 PROJECTOR=$1 ORDERS_GEN=$2
 PRODUCE=$(dirname "$ORDERS_GEN")/produce_lines
 GEN=$PROJECT_ROOT/tests/integration/upcast_registry.py
 PY=/usr/bin/python3 # Debian's, with python3-avro
-itest_setup upcast_registry --topic upreg:2 --topic upreg-bad:1
+itest_setup upcast_registry --topic upreg:2 --topic upreg-bad:1 --topic upreg-old:1
 export MAPPINGS=$WORK/m VIEWS=$WORK/v
 mkdir -p "$MAPPINGS" "$VIEWS"
 
@@ -170,3 +171,22 @@ expect_exit 0 "$WORK/check-offline.out" "$PROJECTOR" check --offline --mappings 
 expect_text "$WORK/check-offline.out" "the fields the upcasters read were not checked against the Schema Registry's schemas (--offline)"
 echo none >"$WORK/registry.fault"
 echo "check against the registry's schemas: ok"
+
+# A registry that does not serve the versions of ids (404 without Confluent's 40403): the event
+# is dead-lettered at stage upcast, saying so (a database and a process of their own).
+export PGDATABASE=t_upcast_registry_old
+dropdb --if-exists "$PGDATABASE" && createdb "$PGDATABASE" || fail "createdb $PGDATABASE"
+CLEANUP_HOOK=drop_old
+drop_old() { dropdb --if-exists t_upcast_registry_old; }
+mkdir -p "$WORK/m-old"
+python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); m["topics"]=["upreg-old"]; print(json.dumps(m))' \
+    "$MAPPINGS/orders.json" >"$WORK/m-old/orders.json"
+"$PY" "$GEN" one v2 3 o-old | "$PRODUCE" "$BROKERS" upreg-old || fail "produce upreg-old"
+echo "404 versions" >"$WORK/registry.fault"
+MAPPINGS=$WORK/m-old projector_start old --group upreg-old
+wait_caught_up orders 1 60
+stop_clean "$LAST_PID"
+sql "SELECT stage || ' ' || error FROM projector.dead_letters" >"$WORK/dead-old.txt"
+expect_text "$WORK/dead-old.txt" "upcast $WORK/m-old/orders.json: \$.versions.registry: the registry does not serve GET /schemas/ids/3/versions (HTTP 404: HTTP 404 Not Found): it cannot say the versions of schema ids"
+echo none >"$WORK/registry.fault"
+echo "a registry without the versions of ids: ok"

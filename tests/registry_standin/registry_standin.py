@@ -27,7 +27,8 @@ Schemas may also be preloaded from --dir: files <id>.avsc (Avro) or <id>.json (J
 With --user/--password every request needs basic auth (401 {"error_code": 401, ...} otherwise).
 Faults for tests: POST /_standin/fault {"mode": "none" | "down" | "500"}, or the file given by
 --fault-file holding one of those words: "down" closes every connection without an answer (what
-a client sees of a registry that is not there), "500" answers 500 {"error_code": 50001, ...}; a second word "versions" ("down versions", "500
+a client sees of a registry that is not there), "500" answers 500 {"error_code": 50001, ...}, "404" 404 {"error_code": 404, ...} as for a path
+the registry does not serve; a second word "versions" ("down versions", "500
 versions") limits the fault to GET /schemas/ids/{id}/versions (the schemas themselves answer).
 GET /_standin/stats counts the schema fetches per id ("versions/<id>": the fetches of its versions). Python 3 standard library only.
 """
@@ -118,6 +119,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         if f == "500":
             return self.reply(500, {"error_code": 50001, "message": "Error in the backend datastore"})
+        if f == "404":  # a registry that does not serve the path (an older one)
+            return self.reply(404, {"error_code": 404, "message": "HTTP 404 Not Found"})
         if not self.authorized():
             return
         m = re.fullmatch(r"/schemas/ids/(\d+)(\?.*)?", self.path)
