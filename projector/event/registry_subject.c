@@ -80,60 +80,75 @@ static const char *strategy_of(mapping_subject_t how, size_t k, const char *reco
     return k < 3 ? any[k] : "";
 }
 
+/* errstr: no pair of the id under the candidates cand[0, nc). */
+static void say_none(int32_t id, const registry_subject_version_t *pairs, size_t n,
+                     mapping_subject_t how, const char *record, char cand[3][512], size_t nc,
+                     char *errstr, size_t errstr_size)
+{
+    char *all = xmalloc(4096), which[1600] = "";
+    list_pairs(all, 4096, pairs, n);
+    for (size_t k = 0, at = 0; k < nc && at < sizeof(which); k++) {
+        int w = snprintf(which + at, sizeof(which) - at, "%s%s", k ? ", " : "", cand[k]);
+        at += w > 0 ? (size_t)w : 0;
+    }
+    snprintf(errstr, errstr_size,
+             "schema id %d has no version under %s %s%s (its subjects: %s): set "
+             "$.versions.registry to {\"subject\": ...} naming the subject whose versions "
+             "the upcasters count, or {\"strategy\": ...}",
+             id, nc > 1 ? "the subjects" : "subject", which,
+             record || how == MAPPING_SUBJECT_TOPIC || how == MAPPING_SUBJECT_NAMED
+                 ? ""
+                 : " (the schema has no record name)",
+             all);
+    free(all);
+}
+
+/* errstr: found pairs (hit[0, found)) fit the candidates cand[0, nc). */
+static void say_ambiguous(int32_t id, const registry_subject_version_t *pairs, const size_t *hit,
+                          size_t found, mapping_subject_t how, const char *record,
+                          char cand[3][512], size_t nc, char *errstr, size_t errstr_size)
+{
+    char *which = xmalloc(4096);
+    which[0] = '\0';
+    for (size_t f = 0, at = 0; f < found && at < 4096; f++) {
+        const registry_subject_version_t *p = &pairs[hit[f]];
+        size_t k = 0;
+        while (k < nc && strcmp(cand[k], p->subject) != 0)
+            k++;
+        const char *st = strategy_of(how, k, record);
+        int w = snprintf(which + at, 4096 - at, "%s%s version %ld%s%s%s", f ? ", " : "", p->subject,
+                         p->version, *st ? " (" : "", st, *st ? ")" : "");
+        at += w > 0 ? (size_t)w : 0;
+    }
+    snprintf(errstr, errstr_size,
+             "schema id %d is registered under %zu subjects this event's version could be "
+             "read from: %s: set $.versions.registry to the strategy, or to {\"subject\": ...}, "
+             "that names one",
+             id, found, which);
+    free(which);
+}
+
 registry_choice_t registry_choose_subject(int32_t id, const registry_subject_version_t *pairs,
                                           size_t n, mapping_subject_t how, const char *named,
                                           const char *topic, const char *record, long *version,
                                           char *errstr, size_t errstr_size)
 {
-    char cand[3][512] = {"", "", ""};
+    char cand[3][512];
     size_t nc = candidates(how, named, topic, record, cand);
     size_t found = 0, hit[8];
-    char *all = xmalloc(4096), *which = xmalloc(2048);
     for (size_t i = 0; i < n; i++)
         for (size_t k = 0; k < nc; k++)
             if (strcmp(pairs[i].subject, cand[k]) == 0 && found < 8) {
                 hit[found++] = i;
                 *version = pairs[i].version;
             }
-    list_pairs(all, 4096, pairs, n);
-    registry_choice_t rc = REGISTRY_CHOSEN;
     if (found == 0) {
-        size_t at = 0;
-        for (size_t k = 0; k < nc; k++) {
-            int w = snprintf(which + at, 2048 - at, "%s%s", k ? ", " : "", cand[k]);
-            at += w > 0 && (size_t)w < 2048 - at ? (size_t)w : 0;
-        }
-        snprintf(errstr, errstr_size,
-                 "schema id %d has no version under %s %s%s (its subjects: %s): set "
-                 "$.versions.registry to {\"subject\": ...} naming the subject whose versions "
-                 "the upcasters count, or {\"strategy\": ...}",
-                 id, nc > 1 ? "the subjects" : "subject", which,
-                 record || how == MAPPING_SUBJECT_TOPIC || how == MAPPING_SUBJECT_NAMED
-                     ? ""
-                     : " (the schema has no record name)",
-                 all);
-        rc = REGISTRY_NO_SUBJECT;
-    } else if (found > 1) {
-        size_t at = 0;
-        for (size_t f = 0; f < found; f++) {
-            const registry_subject_version_t *p = &pairs[hit[f]];
-            size_t k = 0;
-            while (k < nc && strcmp(cand[k], p->subject) != 0)
-                k++;
-            const char *st = strategy_of(how, k, record);
-            int w = snprintf(which + at, 2048 - at, "%s%s version %ld%s%s%s", f ? ", " : "",
-                             p->subject, p->version, *st ? " (" : "", st, *st ? ")" : "");
-            at += w > 0 && (size_t)w < 2048 - at ? (size_t)w : 0;
-        }
-        snprintf(
-            errstr, errstr_size,
-            "schema id %d is registered under %zu subjects this event's version could be "
-            "read from: %s: set $.versions.registry to the strategy, or to {\"subject\": ...}, "
-            "that names one",
-            id, found, which);
-        rc = REGISTRY_AMBIGUOUS;
+        say_none(id, pairs, n, how, record, cand, nc, errstr, errstr_size);
+        return REGISTRY_NO_SUBJECT;
     }
-    free(all);
-    free(which);
-    return rc;
+    if (found > 1) {
+        say_ambiguous(id, pairs, hit, found, how, record, cand, nc, errstr, errstr_size);
+        return REGISTRY_AMBIGUOUS;
+    }
+    return REGISTRY_CHOSEN;
 }
