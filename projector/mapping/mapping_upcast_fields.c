@@ -49,7 +49,7 @@ static void need(fields_ctx_t *c, const up_step_t *steps, size_t at, const char 
         if (writes)
             return;
         if ((s->op == UP_DROP || s->op == UP_RENAME) && covers(&s->field, keys, n)) {
-            errlist_add(c->errs, mapping_file(c->m), where,
+            errlist_add(c->errs, c->m->file, where,
                         "reads %s, which %s (%s) removes first: it is never there", text, s->where,
                         s->op == UP_DROP ? "a drop" : "a rename");
             c->rc = -1;
@@ -58,7 +58,7 @@ static void need(fields_ctx_t *c, const up_step_t *steps, size_t at, const char 
     }
     char why[512] = "";
     if (c->has(c->ctx, c->up->type, c->up->version, keys, n, why, sizeof(why)) == 0) {
-        errlist_add(c->errs, mapping_file(c->m), where,
+        errlist_add(c->errs, c->m->file, where,
                     "reads %s, which version %ld of %s cannot have: %s", text, c->up->version,
                     c->up->type, why);
         c->rc = -1;

@@ -352,6 +352,25 @@ static void check_settings(const config_t *cfg, errlist_t *errs)
     es_client_destroy(client);
 }
 
+/* For mappings whose versions come from the registry: the fields the upcasters read, against
+ * the schemas of their versions (check_schemas.h). Returns 0, or 1 when they could not be
+ * checked, errstr saying why. */
+static int check_upcast_fields(const config_t *cfg, const mapping_set_t *set, errlist_t *errs,
+                               char *errstr, size_t errstr_size)
+{
+    char why[400];
+    if (!*config_str(cfg, CFG_REGISTRY_URL)) { /* the mapping's $.format says so too */
+        snprintf(errstr, errstr_size, "no registry URL is set (--registry-url)");
+        return 1;
+    }
+    registry_configure(cfg);
+    if (check_schemas(set, errs, stderr, why, sizeof(why)) == 0)
+        return 0;
+    snprintf(errstr, errstr_size, "the schema registry at %.200s did not answer: %s",
+             config_str(cfg, CFG_REGISTRY_URL), why);
+    return 1;
+}
+
 int service_check(const config_t *cfg, const service_check_opts_t *o)
 {
     errlist_t *errs = errlist_new();
@@ -367,19 +386,17 @@ int service_check(const config_t *cfg, const service_check_opts_t *o)
         check_against_database(cfg, conn, set, errs);
         PQfinish(conn);
     }
-    int schemas = check_schemas_wanted(set), unchecked = 0;
-    char rerr[512] = "";
-    if (schemas && !o->offline && *config_str(cfg, CFG_REGISTRY_URL)) { /* else $.format says */
-        registry_configure(cfg);
-        unchecked = check_schemas(set, errs, stderr, rerr, sizeof(rerr)) != 0;
-    }
+    int schemas = check_schemas_wanted(set);
+    char rerr[700] = "";
+    int unchecked =
+        schemas && !o->offline && check_upcast_fields(cfg, set, errs, rerr, sizeof(rerr));
     int rc = errlist_count(errs) ? EXIT_INVALID : EXIT_OK;
     errlist_print(errs, stderr);
     if (unchecked) {
         fprintf(stderr,
                 "projector check: the fields the upcasters read were not checked against the "
-                "schemas of their versions: the schema registry at %s did not answer: %s\n",
-                config_str(cfg, CFG_REGISTRY_URL), rerr);
+                "schemas of their versions: %s\n",
+                rerr);
         rc = rc == EXIT_OK ? EXIT_FAILURE_RUNTIME : rc;
     }
     if (!o->offline && !conn) {

@@ -163,10 +163,14 @@ expect_text "$WORK/check-bad.out" "$F: \$.upcasters.OrderCreated.1[3].value: rea
 expect_text "$WORK/check-bad.out" "$F: \$.upcasters.OrderCreated.2[0]: reads \$.itemz, which version 2 of OrderCreated cannot have: the schema of subject upreg-value version 2 has no such field"
 expect_text "$WORK/check-bad.out" "projector check: $F: the fields upcaster OrderCreated.3 reads were not checked against a schema: the registry has no version 3 of the subjects upreg-value, upreg-bad-value"
 [ "$(grep -c 'cannot have' "$WORK/check-bad.out")" = 3 ] || fail "check: expected 3 problems"
-# The registry down: check says the fields were not checked, and exits 1.
+# The registry down: check says the fields were not checked, and exits 1; without a registry
+# URL it says so too (and exits 2: the format needs one); --offline says it did not look.
 echo down >"$WORK/registry.fault"
 expect_exit 1 "$WORK/check-down.out" "$PROJECTOR" check --mappings "$MAPPINGS" --views "$VIEWS"
 expect_text "$WORK/check-down.out" "projector check: the fields the upcasters read were not checked against the schemas of their versions: the schema registry at $PROJECTOR_REGISTRY_URL did not answer"
+expect_exit 2 "$WORK/check-nourl.out" env -u PROJECTOR_REGISTRY_URL "$PROJECTOR" check --mappings "$MAPPINGS" --views "$VIEWS"
+expect_text "$WORK/check-nourl.out" "projector check: the fields the upcasters read were not checked against the schemas of their versions: no registry URL is set (--registry-url)"
+expect_text "$WORK/check-nourl.out" "\$.format: format registry-avro reads the writer's schemas from a schema registry, but no registry URL is set"
 expect_exit 0 "$WORK/check-offline.out" "$PROJECTOR" check --offline --mappings "$MAPPINGS" --views "$VIEWS"
 expect_text "$WORK/check-offline.out" "the fields the upcasters read were not checked against the Schema Registry's schemas (--offline)"
 echo none >"$WORK/registry.fault"
