@@ -7,13 +7,15 @@
 # fetched once. A schema registered under two subjects the event's version could come from,
 # and one under no subject of the topic or record, are dead-lettered at stage upcast with the
 # reason, and the event after them is applied, as is an event when the registry does not serve
-# the versions of ids; `projector dlq replay` with a mapping naming the strategy then projects the first.
+# the versions of ids; and the same with registry-json (JSON Schemas, their titles the record
+# names), checked against the schemas' properties; `projector dlq replay` with a mapping naming the strategy then projects the first.
 source "$(dirname "$0")/lib.sh"
 PROJECTOR=$1 ORDERS_GEN=$2
 PRODUCE=$(dirname "$ORDERS_GEN")/produce_lines
 GEN=$PROJECT_ROOT/tests/integration/upcast_registry.py
 PY=/usr/bin/python3 # Debian's, with python3-avro
-itest_setup upcast_registry --topic upreg:2 --topic upreg-bad:1 --topic upreg-old:1
+itest_setup upcast_registry --topic upreg:2 --topic upreg-bad:1 --topic upreg-old:1 \
+    --topic upreg-json:1
 export MAPPINGS=$WORK/m VIEWS=$WORK/v
 mkdir -p "$MAPPINGS" "$VIEWS"
 
@@ -194,3 +196,54 @@ sql "SELECT stage || ' ' || error FROM projector.dead_letters" >"$WORK/dead-old.
 expect_text "$WORK/dead-old.txt" "upcast $WORK/m-old/orders.json: \$.versions.registry: the registry does not serve GET /schemas/ids/3/versions (HTTP 404: HTTP 404 Not Found): it cannot say the versions of schema ids"
 echo none >"$WORK/registry.fault"
 echo "a registry without the versions of ids: ok"
+
+# registry-json, RecordNameStrategy: JSON Schema versions 1 and 2 of subject OrderCreated (their
+# title); the v1 event is upcast.
+export PGDATABASE=t_upcast_registry_json
+dropdb --if-exists "$PGDATABASE" && createdb "$PGDATABASE" || fail "createdb $PGDATABASE"
+drop_old() { dropdb --if-exists t_upcast_registry_old; dropdb --if-exists t_upcast_registry_json; }
+json_schema() { # VERSION: the JSON Schema of OrderCreated at it, as a registration body
+    python3 - "$1" <<'PY'
+import json, sys
+props = {"type": {"type": "string"}, "orderId": {"type": "string"},
+         "customerId": {"type": "string"},
+         "items": {"type": "array", "items": {"type": "object", "properties": {"sku": {"type": "string"}}}}}
+if sys.argv[1] == "1":
+    props["total"] = {"type": "integer"}
+else:
+    props.update({"totalAmount": {"type": "string"}, "currency": {"type": "string"}})
+s = {"$schema": "http://json-schema.org/draft-07/schema#", "title": "OrderCreated",
+     "type": "object", "properties": props}
+print(json.dumps({"schema": json.dumps(s), "schemaType": "JSON"}))
+PY
+}
+for v in 1 2; do
+    curl -sS -f -X POST -H 'Content-Type: application/vnd.schemaregistry.v1+json' -d "$(json_schema $v)" \
+        "$PROJECTOR_REGISTRY_URL/subjects/OrderCreated/versions" >"$WORK/json-id-$v" || fail "register JSON v$v"
+done
+jid1=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$WORK/json-id-1")
+jid2=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$WORK/json-id-2")
+python3 - "$jid1" "$jid2" <<'PY' | "$PRODUCE" "$BROKERS" upreg-json || fail "produce upreg-json"
+import json, sys
+for sid, ev in [(int(sys.argv[1]), {"type": "OrderCreated", "orderId": "j-1", "customerId": "c-1",
+                                     "total": 1999, "items": [{"sku": "a"}]}),
+                (int(sys.argv[2]), {"type": "OrderCreated", "orderId": "j-2", "customerId": "c-2",
+                                     "totalAmount": "5.00", "currency": "GBP", "items": []})]:
+    value = b"\0" + sid.to_bytes(4, "big") + json.dumps(ev).encode()
+    print(json.dumps({"key": ev["orderId"], "value_hex": value.hex()}))
+PY
+mkdir -p "$WORK/m-json"
+python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); m["topics"]=["upreg-json"]; m["format"]="registry-json"; m["versions"]["registry"]={"strategy": "record"}; print(json.dumps(m))' \
+    "$MAPPINGS/orders.json" >"$WORK/m-json/orders.json"
+MAPPINGS=$WORK/m-json projector_start json --group upreg-json
+wait_caught_up orders 2 60
+stop_clean "$LAST_PID"
+got=$(sql "SELECT string_agg(order_id || '|' || total_amount || '|' || currency || '|' || item_count, ' ' ORDER BY order_id) FROM order_read")
+[ "$got" = "j-1|19.99|EUR|1 j-2|5.00|GBP|0" ] || fail "registry-json rows: $got"
+expect_exit 0 "$WORK/check-json.out" "$PROJECTOR" check --mappings "$WORK/m-json" --views "$VIEWS"
+expect_text "$WORK/check-json.out" "checked against the Schema Registry's schemas of their versions"
+sed 's/"\$.total"/"$.totalCents"/' "$WORK/m-json/orders.json" >"$WORK/m-json/bad.json.tmp"
+mkdir -p "$WORK/m-json-bad" && mv "$WORK/m-json/bad.json.tmp" "$WORK/m-json-bad/orders.json"
+expect_exit 2 "$WORK/check-json-bad.out" "$PROJECTOR" check --mappings "$WORK/m-json-bad" --views "$VIEWS"
+expect_text "$WORK/check-json-bad.out" "$WORK/m-json-bad/orders.json: \$.upcasters.OrderCreated.1[0].value.divide[0]: reads \$.totalCents, which version 1 of OrderCreated cannot have: the schema of subject OrderCreated version 1 has no such field"
+echo "registry-json versions and check: ok"
