@@ -58,9 +58,8 @@ static void need(fields_ctx_t *c, const up_step_t *steps, size_t at, const char 
     }
     char why[512] = "";
     if (c->has(c->ctx, c->up->type, c->up->version, keys, n, why, sizeof(why)) == 0) {
-        errlist_add(c->errs, c->m->file, where,
-                    "reads %s, which version %ld of %s cannot have: %s", text, c->up->version,
-                    c->up->type, why);
+        errlist_add(c->errs, c->m->file, where, "reads %s, which version %ld of %s cannot have: %s",
+                    text, c->up->version, c->up->type, why);
         c->rc = -1;
     }
 }
