@@ -106,7 +106,8 @@ static const setting_t settings[CFG__COUNT] = {
     [CFG_REGISTRY_URL] = {"registry.url", "--registry-url", "PROJECTOR_REGISTRY_URL", T_STRING, "",
                           0, 0, NULL,
                           "Confluent Schema Registry URL, http[s]://host:port; needed by mappings "
-                          "of format registry-json or registry-avro",
+                          "of format registry-json or registry-avro (check reads the schemas of "
+                          "upcasters' versions there)",
                           valid_http_url},
     [CFG_REGISTRY_USER] = {"registry.user", "--registry-user", "PROJECTOR_REGISTRY_USER", T_STRING,
                            "", 0, 0, NULL, "basic-auth user for the schema registry"},

@@ -9,8 +9,10 @@
 static const cmd_args_flag_t flags[] = {
     {"--offline", NULL, offsetof(service_check_opts_t, offline), NULL,
      "check the files and settings alone; without it the views and\n"
-     "mappings are checked against the database, and an unreachable\n"
-     "database is a failure (exit 1)"},
+     "mappings are checked against the database, the fields that\n"
+     "upcasters read against the Schema Registry's schemas of their\n"
+     "versions (versions: {\"registry\": ...}), and an unreachable\n"
+     "database or registry is a failure (exit 1)"},
 };
 
 /* cmd_args_spec_t.usage: the usage line, the summary and --offline. */

@@ -1,5 +1,6 @@
 /* The table of decoders, and what every format shares: the size limit, tombstones, the rule. */
 #include "decode.h"
+#include "decode_registry.h"
 #include "upcast.h"
 
 #include <stdio.h>
@@ -46,6 +47,8 @@ event_decode_status_t event_decode(event_t *e, const event_decoder_t *d,
     e->stage = EVENT_STAGE_NONE;
     e->error = NULL;
     e->retry = 0;
+    e->schema = NULL;
+    e->ev.schema_version = 0;
     e->ev.doc = NULL;
     e->ev.rule = NULL;
     e->ev.resolved = 0;
@@ -86,10 +89,16 @@ void event_evaluate(event_t *e, const mapping_t *m, arena_t *arena)
     e->evaluated = 1;
 }
 
-void event_resolve(event_t *e, const mapping_t *m, arena_t *arena)
+event_decode_status_t event_resolve(event_t *e, const mapping_t *m, arena_t *arena)
 {
     char why[8];
+    if (event_registry_version(e, m, arena) == EVENT_DECODE_RETRY) {
+        json_decref(e->ev.doc);
+        e->ev.doc = NULL;
+        return EVENT_DECODE_RETRY;
+    }
     event_upcast(e, m, arena);
     if (e->state == EVENT_PENDING)
         (void)mapping_event_resolve(m, &e->ev, why, sizeof(why));
+    return EVENT_DECODE_OK;
 }

@@ -47,11 +47,15 @@ typedef enum {
 event_decode_status_t event_decode(event_t *e, const event_decoder_t *d,
                                    const event_headers_t *headers, const void *value, size_t len,
                                    size_t max_bytes, arena_t *arena);
-/* Once e's metadata is complete (its type header): upcasts it to its type's current version
+/* Once e's metadata is complete (its type header): reads its version from the Schema Registry
+ * when m says so (event_registry_version()), upcasts it to its type's current version
  * (upcast.h; a failure kills it at EVENT_STAGE_UPCAST, the reason in arena) and resolves its
  * rule of m once, so that no evaluation looks it up again. An event without a readable type is
- * left to the evaluation, which reports it (stage map). */
-void event_resolve(event_t *e, const mapping_t *m, arena_t *arena);
+ * left to the evaluation, which reports it (stage map). Returns EVENT_DECODE_RETRY when the
+ * registry does not answer (e pending with e->retry set and e->error saying why, e->ev.doc
+ * freed: decode it again later), else EVENT_DECODE_OK. Blocks only on the registry's first
+ * answer for a schema id. */
+event_decode_status_t event_resolve(event_t *e, const mapping_t *m, arena_t *arena);
 
 /* Once resolved: evaluates the row operations of a pending event whose rule has no lookup (its
  * values do not depend on the database), so that the planner on the applying thread only

@@ -49,6 +49,9 @@ typedef struct event {
     const char *error;   /* for EVENT_DEAD: why, naming the JSON path; with retry: why */
     int retry; /* the decoder cannot decide yet (a service it needs, the schema registry, is
                 * unreachable): still EVENT_PENDING, to be decoded again (event_decode()) */
+    /* the registry formats: the writer's schema (registry.h; borrowed for the process), else
+     * NULL */
+    const struct registry_schema *schema;
     /* The answer of mapping_eval() when it was given on the decoding side (event_evaluate():
      * a rule without lookups does not depend on the database), else evaluated = 0 and the
      * planner evaluates the event. */

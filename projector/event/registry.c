@@ -132,42 +132,14 @@ static long http_get(const char *url, strbuf_t *body, char *errstr, size_t errst
     return status;
 }
 
-/* Reads a GET /schemas/ids/{id} answer of status into a new schema (*out), or says why not. */
-static registry_result_t parse_answer(int32_t id, long status, const strbuf_t *body,
-                                      registry_schema_t **out, char *errstr, size_t errstr_size)
+/* GETs path (from the registry's URL on) into *answer (NULL when the body is not JSON; the
+ * caller json_decref()s it) and *status. Returns REGISTRY_OK when the registry answered with
+ * anything but an outage; REGISTRY_UNREACHABLE (no answer, a timeout, 5xx, 429, refused
+ * credentials) or REGISTRY_BAD (no registry.url) with errstr set. */
+static registry_result_t get_json(const char *path, long *status, json_t **answer, char *errstr,
+                                  size_t errstr_size)
 {
-    json_t *j = json_loadb(body->data, body->len, 0, NULL);
-    const char *msg = json_string_value(json_object_get(j, "message"));
-    registry_result_t r = REGISTRY_BAD;
-    if (status == 404) {
-        snprintf(errstr, errstr_size, "schema id %d is not in the registry (%s)", id,
-                 msg ? msg : "404");
-        r = REGISTRY_NOT_FOUND;
-    } else if (status >= 500 || status == 429 || status == 401 || status == 403) {
-        snprintf(errstr, errstr_size, "HTTP %ld%s%s", status, msg ? ": " : "", msg ? msg : "");
-        r = REGISTRY_UNREACHABLE;
-    } else if (status != 200) {
-        snprintf(errstr, errstr_size, "schema id %d: the registry answered HTTP %ld%s%s", id,
-                 status, msg ? ": " : "", msg ? msg : "");
-    } else if (!json_is_string(json_object_get(j, "schema"))) {
-        snprintf(errstr, errstr_size, "schema id %d: the registry's answer has no \"schema\"", id);
-    } else {
-        const char *type = json_string_value(json_object_get(j, "schemaType"));
-        registry_schema_t *s = xcalloc(1, sizeof(*s));
-        s->id = id;
-        s->type = xstrdup(type ? type : "AVRO");
-        s->text = xstrdup(json_string_value(json_object_get(j, "schema")));
-        *out = s;
-        r = REGISTRY_OK;
-    }
-    json_decref(j);
-    return r;
-}
-
-/* Fetches id's schema into *out (fetch_mu held). */
-static registry_result_t fetch(int32_t id, registry_schema_t **out, char *errstr,
-                               size_t errstr_size)
-{
+    *answer = NULL;
     if (!conf.url) {
         snprintf(errstr, errstr_size, "registry.url is not set");
         return REGISTRY_BAD;
@@ -179,19 +151,71 @@ static registry_result_t fetch(int32_t id, registry_schema_t **out, char *errstr
     }
     char url[2048];
     size_t n = strlen(conf.url);
-    snprintf(url, sizeof(url), "%.*s/schemas/ids/%d",
-             (int)(n && conf.url[n - 1] == '/' ? n - 1 : n), conf.url, id);
+    snprintf(url, sizeof(url), "%.*s%s", (int)(n && conf.url[n - 1] == '/' ? n - 1 : n), conf.url,
+             path);
     strbuf_t body = STRBUF_INIT;
     char err[512];
-    long status = http_get(url, &body, err, sizeof(err));
-    registry_result_t r;
-    if (status == 0) {
+    *status = http_get(url, &body, err, sizeof(err));
+    registry_result_t r = REGISTRY_OK;
+    if (*status == 0) {
         snprintf(errstr, errstr_size, "%s", err);
         r = REGISTRY_UNREACHABLE;
     } else {
-        r = parse_answer(id, status, &body, out, errstr, errstr_size);
+        *answer = json_loadb(body.data, body.len, 0, NULL);
+        const char *msg = json_string_value(json_object_get(*answer, "message"));
+        if (*status >= 500 || *status == 429 || *status == 401 || *status == 403) {
+            snprintf(errstr, errstr_size, "HTTP %ld%s%s", *status, msg ? ": " : "", msg ? msg : "");
+            json_decref(*answer);
+            *answer = NULL;
+            r = REGISTRY_UNREACHABLE;
+        }
     }
     strbuf_free(&body);
+    return r;
+}
+
+/* The registry's error message in answer, or "HTTP <status>". */
+static const char *message_of(const json_t *answer, long status, char *buf, size_t size)
+{
+    const char *msg = json_string_value(json_object_get(answer, "message"));
+    if (msg)
+        return msg;
+    snprintf(buf, size, "HTTP %ld", status);
+    return buf;
+}
+
+/* Fetches id's schema into *out (fetch_mu held). */
+static registry_result_t fetch(int32_t id, registry_schema_t **out, char *errstr,
+                               size_t errstr_size)
+{
+    char path[64], mb[32];
+    snprintf(path, sizeof(path), "/schemas/ids/%d", id);
+    long status;
+    json_t *j;
+    registry_result_t r = get_json(path, &status, &j, errstr, errstr_size);
+    if (r != REGISTRY_OK)
+        return r;
+    r = REGISTRY_BAD;
+    if (status == 404) {
+        snprintf(errstr, errstr_size, "schema id %d is not in the registry (%s)", id,
+                 message_of(j, status, mb, sizeof(mb)));
+        r = REGISTRY_NOT_FOUND;
+    } else if (status != 200) {
+        snprintf(errstr, errstr_size, "schema id %d: the registry answered HTTP %ld: %s", id,
+                 status, message_of(j, status, mb, sizeof(mb)));
+    } else if (!json_is_string(json_object_get(j, "schema"))) {
+        snprintf(errstr, errstr_size, "schema id %d: the registry's answer has no \"schema\"", id);
+    } else {
+        const char *type = json_string_value(json_object_get(j, "schemaType"));
+        registry_schema_t *s = xcalloc(1, sizeof(*s));
+        s->id = id;
+        s->type = xstrdup(type ? type : "AVRO");
+        s->text = xstrdup(json_string_value(json_object_get(j, "schema")));
+        s->record = registry_record_name(s->type, s->text);
+        *out = s;
+        r = REGISTRY_OK;
+    }
+    json_decref(j);
     return r;
 }
 
@@ -229,4 +253,170 @@ void *registry_schema_parsed(const registry_schema_t *s,
     void *p = w->parsed;
     pthread_mutex_unlock(&cache_mu);
     return p;
+}
+
+/* ---- the subjects and versions of an id ---- */
+
+/* The pairs of one id, cached like the schemas (never freed). */
+typedef struct id_versions {
+    int32_t id;
+    registry_subject_version_t *pairs;
+    size_t n;
+} id_versions_t;
+
+static id_versions_t **vcache; /* under cache_mu */
+static size_t nvcache;
+
+static id_versions_t *vcached(int32_t id)
+{
+    id_versions_t *v = NULL;
+    pthread_mutex_lock(&cache_mu);
+    for (size_t i = 0; i < nvcache && !v; i++)
+        if (vcache[i]->id == id)
+            v = vcache[i];
+    pthread_mutex_unlock(&cache_mu);
+    return v;
+}
+
+/* Reads a GET /schemas/ids/{id}/versions answer: [{"subject": S, "version": N}, ...]. */
+static registry_result_t versions_of(int32_t id, long status, json_t *j, id_versions_t **out,
+                                     char *errstr, size_t errstr_size)
+{
+    char mb[32];
+    if (status == 404 && json_integer_value(json_object_get(j, "error_code")) == 40403) {
+        snprintf(errstr, errstr_size, "schema id %d is not in the registry (%s)", id,
+                 message_of(j, status, mb, sizeof(mb)));
+        return REGISTRY_NOT_FOUND;
+    }
+    if (status == 404) { /* not Confluent's "Schema not found": the path is unknown */
+        snprintf(errstr, errstr_size,
+                 "the registry does not serve GET /schemas/ids/%d/versions (HTTP 404: %s): it "
+                 "cannot say the versions of schema ids",
+                 id, message_of(j, status, mb, sizeof(mb)));
+        return REGISTRY_BAD;
+    }
+    if (status != 200) {
+        snprintf(errstr, errstr_size,
+                 "the versions of schema id %d: the registry answered HTTP %ld: %s", id, status,
+                 message_of(j, status, mb, sizeof(mb)));
+        return REGISTRY_BAD;
+    }
+    size_t i;
+    json_t *p;
+    json_array_foreach(j, i, p)
+    {
+        json_t *ver = json_object_get(p, "version");
+        if (!json_is_string(json_object_get(p, "subject")) || !json_is_integer(ver) ||
+            json_integer_value(ver) < 1) {
+            snprintf(errstr, errstr_size,
+                     "the versions of schema id %d: the registry's answer is not a list of "
+                     "{\"subject\", \"version\"}",
+                     id);
+            return REGISTRY_BAD;
+        }
+    }
+    if (!json_is_array(j)) {
+        snprintf(errstr, errstr_size,
+                 "the versions of schema id %d: the registry's answer is not a list", id);
+        return REGISTRY_BAD;
+    }
+    id_versions_t *v = xcalloc(1, sizeof(*v));
+    v->id = id;
+    v->pairs = xcalloc(json_array_size(j) + 1, sizeof(*v->pairs));
+    json_array_foreach(j, i, p)
+    {
+        v->pairs[v->n].subject = xstrdup(json_string_value(json_object_get(p, "subject")));
+        v->pairs[v->n++].version = (long)json_integer_value(json_object_get(p, "version"));
+    }
+    *out = v;
+    return REGISTRY_OK;
+}
+
+registry_result_t registry_schema_versions(int32_t id, const registry_subject_version_t **pairs,
+                                           size_t *n, char *errstr, size_t errstr_size)
+{
+    id_versions_t *v = vcached(id);
+    registry_result_t r = REGISTRY_OK;
+    if (!v) {
+        pthread_mutex_lock(&fetch_mu);
+        v = vcached(id); /* another thread may have fetched it meanwhile */
+        if (!v) {
+            char path[80];
+            snprintf(path, sizeof(path), "/schemas/ids/%d/versions?deleted=true", id);
+            long status;
+            json_t *j;
+            r = get_json(path, &status, &j, errstr, errstr_size);
+            if (r == REGISTRY_OK)
+                r = versions_of(id, status, j, &v, errstr, errstr_size);
+            json_decref(j);
+            if (r == REGISTRY_OK) {
+                pthread_mutex_lock(&cache_mu);
+                vcache = xrealloc(vcache, (nvcache + 1) * sizeof(*vcache));
+                vcache[nvcache++] = v;
+                pthread_mutex_unlock(&cache_mu);
+            }
+        }
+        pthread_mutex_unlock(&fetch_mu);
+    }
+    if (r == REGISTRY_OK) {
+        *pairs = v->pairs;
+        *n = v->n;
+    }
+    return r;
+}
+
+/* ---- for check: subjects and their versions ---- */
+
+registry_result_t registry_subjects(char ***subjects, size_t *n, char *errstr, size_t errstr_size)
+{
+    long status;
+    json_t *j;
+    char mb[32];
+    *subjects = NULL;
+    *n = 0;
+    registry_result_t r = get_json("/subjects", &status, &j, errstr, errstr_size);
+    if (r == REGISTRY_OK && (status != 200 || !json_is_array(j))) {
+        snprintf(errstr, errstr_size, "GET /subjects: the registry answered HTTP %ld: %s", status,
+                 status == 200 ? "not a list" : message_of(j, status, mb, sizeof(mb)));
+        r = REGISTRY_BAD;
+    }
+    size_t i;
+    json_t *s;
+    if (r == REGISTRY_OK) {
+        *subjects = xcalloc(json_array_size(j) + 1, sizeof(char *));
+        json_array_foreach(j, i, s) if (json_is_string(s))(*subjects)[(*n)++] =
+            xstrdup(json_string_value(s));
+    }
+    json_decref(j);
+    return r;
+}
+
+registry_result_t registry_subject_schema(const char *subject, long version, char **type,
+                                          char **text, char *errstr, size_t errstr_size)
+{
+    pthread_once(&curl_once, curl_init);
+    char *esc = curl_easy_escape(NULL, subject, 0);
+    char path[1200], mb[32];
+    snprintf(path, sizeof(path), "/subjects/%s/versions/%ld", esc ? esc : subject, version);
+    curl_free(esc);
+    long status;
+    json_t *j;
+    registry_result_t r = get_json(path, &status, &j, errstr, errstr_size);
+    if (r != REGISTRY_OK)
+        return r;
+    const char *t = json_string_value(json_object_get(j, "schemaType"));
+    if (status == 404) {
+        snprintf(errstr, errstr_size, "%s", message_of(j, status, mb, sizeof(mb)));
+        r = REGISTRY_NOT_FOUND;
+    } else if (status != 200 || !json_is_string(json_object_get(j, "schema"))) {
+        snprintf(errstr, errstr_size, "subject %s version %ld: the registry answered HTTP %ld: %s",
+                 subject, version, status,
+                 status == 200 ? "no \"schema\"" : message_of(j, status, mb, sizeof(mb)));
+        r = REGISTRY_BAD;
+    } else {
+        *type = xstrdup(t ? t : "AVRO");
+        *text = xstrdup(json_string_value(json_object_get(j, "schema")));
+    }
+    json_decref(j);
+    return r;
 }

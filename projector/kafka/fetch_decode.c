@@ -124,8 +124,7 @@ event_decode_status_t fetch_decode_one(const fetch_decoder_t *d, rd_kafka_messag
     const char *vname = mapping_version_header(d->m);
     if (e->state == EVENT_PENDING && vname)
         e->ev.version_header = event_header(&headers, vname, arena);
-    event_resolve(e, d->m, arena);
-    return EVENT_DECODE_OK;
+    return event_resolve(e, d->m, arena); /* versions from the registry may wait too */
 }
 
 typedef struct {

@@ -28,6 +28,14 @@ const char *jpath_text(const jpath_t *p)
     return p->text;
 }
 
+size_t jpath_keys(const jpath_t *p, const char **keys, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < p->nsteps && n < max; i++)
+        keys[n++] = p->steps[i].kind == STEP_FIELD ? p->steps[i].name : "*";
+    return n;
+}
+
 int jpath_is_multi(const jpath_t *p)
 {
     return p->multi;

@@ -14,6 +14,9 @@ int jpath_compile(const char *expr, jpath_t **out, char *errstr, size_t errstr_s
 void jpath_destroy(jpath_t *p);
 /* The source text of the path. */
 const char *jpath_text(const jpath_t *p);
+/* The path's steps as keys into keys[0, max): an object key, or "*" for an array element (an
+ * index or [*]); returns how many (borrowed from p). */
+size_t jpath_keys(const jpath_t *p, const char **keys, size_t max);
 /* 1 when the path has a [*] step and so can match many values. */
 int jpath_is_multi(const jpath_t *p);
 /* Returns the single value at p in root (borrowed), or NULL when the path does not match.

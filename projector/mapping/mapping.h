@@ -118,6 +118,8 @@ typedef struct mapping_event {
     int tombstone;              /* 1: the message has no value (doc is an empty object) */
     const char *version_header; /* the version header's value (mapping_version_header()), or
                                    NULL */
+    long schema_version; /* versions from the registry (mapping_version_registry()): the writer
+                          * schema's version under its subject; 0 when not known */
 } mapping_event_t;
 
 /* One row operation produced by an event: values are text or NULL (SQL NULL). */
@@ -220,6 +222,32 @@ mapping_result_t mapping_eval_docs(const mapping_t *m, const mapping_event_t *ev
 int mapping_event_resolve(const mapping_t *m, mapping_event_t *ev, char *errstr, size_t errsz);
 /* The Kafka header a mapping's versions are read from (upcasting), or NULL. */
 const char *mapping_version_header(const mapping_t *m);
+
+/* How the subject whose version is an event's version is chosen, for versions read from the
+ * Schema Registry ("versions": {"registry": ...}). */
+typedef enum {
+    MAPPING_SUBJECT_ANY,          /* true: the one the id has of the three below */
+    MAPPING_SUBJECT_TOPIC,        /* "topic": <topic>-value (TopicNameStrategy) */
+    MAPPING_SUBJECT_RECORD,       /* "record": <record full name> (RecordNameStrategy) */
+    MAPPING_SUBJECT_TOPIC_RECORD, /* "topic-record": <topic>-<record full name> */
+    MAPPING_SUBJECT_NAMED,        /* {"subject": S}: S */
+} mapping_subject_t;
+
+/* 1 when m's versions are its events' writer schemas' versions in the Schema Registry, with
+ * *how and *subject (MAPPING_SUBJECT_NAMED's; borrowed from m) set; else 0. */
+int mapping_version_registry(const mapping_t *m, mapping_subject_t *how, const char **subject);
+
+/* What the schema of version `version` of `type` says of the field keys[0, n) (object keys, "*"
+ * for an array's element): 1 it can have it, 0 it cannot (why, up to why_size, says what the
+ * schema is), -1 not known (no schema of that version). */
+typedef int (*mapping_schema_fn)(void *ctx, const char *type, long version, const char *const *keys,
+                                 size_t n, char *why, size_t why_size);
+/* Checks that each field an upcaster T.V needs (a rename's source unless optional, the paths of
+ * values that are not optional, within computed values too) is written by an earlier step of
+ * it, or else is not removed by one and is a field that has() says version V of T can have.
+ * Adds each problem to errs as "file: json.path: message". Returns 0, or -1 when it added one.
+ * Does not block but in has(). */
+int mapping_upcast_fields(const mapping_t *m, mapping_schema_fn has, void *ctx, errlist_t *errs);
 /* 1 when the event's type has a sql action (a barrier: no lookup after it is known before the
  * database has run it). */
 int mapping_event_has_sql(const mapping_t *m, const mapping_event_t *ev);

@@ -375,6 +375,7 @@ void mapping_upcast_free(struct mapping_upcast *u)
     if (!u)
         return;
     free(u->version_header);
+    free(u->subject_name);
     jpath_destroy(u->version_path);
     field_free(&u->version_field);
     field_free(&u->type_field);
@@ -398,17 +399,71 @@ static long version_of_key(const char *s)
     return *s >= '1' && *s <= '9' && !*end && v > 0 && v < 1000000 ? v : -1;
 }
 
-/* Where the version is: exactly one of $.versions.field (a path of the event) and
- * $.versions.header (a Kafka header's name). */
-static int version_source_parse(up_pctx_t *pc, json_t *field, json_t *header)
+/* The subject strategies of $.versions.registry, by name. */
+static const struct {
+    const char *name;
+    mapping_subject_t how;
+} strategies[] = {
+    {"topic", MAPPING_SUBJECT_TOPIC},
+    {"record", MAPPING_SUBJECT_RECORD},
+    {"topic-record", MAPPING_SUBJECT_TOPIC_RECORD},
+};
+
+#define REGISTRY_USAGE                                                                             \
+    "expected true (the subject of the writer's schema that the id has among <topic>-value, "      \
+    "<record full name> and <topic>-<record full name>), {\"strategy\": \"topic\", \"record\" "    \
+    "or \"topic-record\"} or {\"subject\": \"name\"}"
+
+/* $.versions.registry (j), for a mapping of format format: the version is the writer schema's
+ * version under its subject, chosen as j says. */
+static int version_registry_parse(up_pctx_t *pc, json_t *j, const char *format)
 {
     struct mapping_upcast *u = pc->u;
-    if (!field == !header) {
-        errlist_add(pc->errs, pc->file, "$.versions",
-                    "give where the version is: \"field\" (a path such as \"$.schemaVersion\") "
-                    "or \"header\" (a Kafka header's name), one of them");
+    if (!format || strncmp(format, "registry-", 9) != 0) {
+        errlist_add(pc->errs, pc->file, "$.versions.registry",
+                    "the schema's version is known for the Schema Registry formats only "
+                    "(\"format\": \"registry-avro\" or \"registry-json\"), not %s",
+                    format ? format : "json");
         return -1;
     }
+    u->version_registry = 1;
+    json_t *strategy = json_object_get(j, "strategy"), *subject = json_object_get(j, "subject");
+    if (json_is_true(j))
+        return 0;
+    if (json_is_object(j) && json_object_size(j) == 1 && json_is_string(subject) &&
+        json_string_length(subject)) {
+        u->subject = MAPPING_SUBJECT_NAMED;
+        u->subject_name = xstrdup(json_string_value(subject));
+        return 0;
+    }
+    for (size_t i = 0; json_is_object(j) && json_object_size(j) == 1 && json_is_string(strategy) &&
+                       i < sizeof(strategies) / sizeof(strategies[0]);
+         i++)
+        if (strcmp(strategies[i].name, json_string_value(strategy)) == 0) {
+            u->subject = strategies[i].how;
+            return 0;
+        }
+    errlist_add(pc->errs, pc->file, "$.versions.registry", REGISTRY_USAGE);
+    return -1;
+}
+
+/* Where the version is: exactly one of $.versions.field (a path of the event),
+ * $.versions.header (a Kafka header's name) and $.versions.registry (the writer schema's). */
+static int version_source_parse(up_pctx_t *pc, json_t *versions, const char *format)
+{
+    struct mapping_upcast *u = pc->u;
+    json_t *field = json_object_get(versions, "field"),
+           *header = json_object_get(versions, "header");
+    json_t *registry = json_object_get(versions, "registry");
+    if (!!field + !!header + !!registry != 1) {
+        errlist_add(pc->errs, pc->file, "$.versions",
+                    "give where the version is: \"field\" (a path such as \"$.schemaVersion\"), "
+                    "\"header\" (a Kafka header's name) or \"registry\" (the writer schema's "
+                    "version in the Schema Registry), one of them");
+        return -1;
+    }
+    if (registry)
+        return version_registry_parse(pc, registry, format);
     if (header) {
         if (!json_is_string(header) || !json_string_length(header)) {
             errlist_add(pc->errs, pc->file, "$.versions.header", "expected a header name");
@@ -428,10 +483,11 @@ static int version_source_parse(up_pctx_t *pc, json_t *field, json_t *header)
 }
 
 /* Parses $.versions: where the version is, its default, each type's current version. */
-static int versions_parse(up_pctx_t *pc, json_t *j)
+static int versions_parse(up_pctx_t *pc, json_t *j, const char *format)
 {
     struct mapping_upcast *u = pc->u;
-    static const char *const allowed[] = {"field", "header", "default", "current", NULL};
+    static const char *const allowed[] = {"field",   "header",  "registry",
+                                          "default", "current", NULL};
     if (!json_is_object(j)) {
         errlist_add(pc->errs, pc->file, "$.versions",
                     "expected {\"field\": \"$.schemaVersion\", \"default\": 1, \"current\": "
@@ -440,9 +496,8 @@ static int versions_parse(up_pctx_t *pc, json_t *j)
     }
     if (mapping_column_check_fields(pc->file, pc->errs, j, "$.versions", allowed) != 0)
         return -1;
-    json_t *field = json_object_get(j, "field"), *dflt = json_object_get(j, "default");
-    json_t *current = json_object_get(j, "current"), *header = json_object_get(j, "header");
-    if (version_source_parse(pc, field, header) != 0)
+    json_t *dflt = json_object_get(j, "default"), *current = json_object_get(j, "current");
+    if (version_source_parse(pc, j, format) != 0)
         return -1;
     u->default_version = 1;
     if (dflt && (!json_is_integer(dflt) || json_integer_value(dflt) < 1 ||
@@ -635,6 +690,14 @@ static int type_field_parse(up_pctx_t *pc, json_t *et)
     return rc;
 }
 
+/* mapping_schema_fn of a mapping alone: no version's schema is known. */
+static int no_schema(void *ctx, const char *type, long version, const char *const *keys, size_t n,
+                     char *why, size_t why_size)
+{
+    (void)ctx, (void)type, (void)version, (void)keys, (void)n, (void)why, (void)why_size;
+    return -1;
+}
+
 int mapping_upcast_parse(mapping_pctx_t *mpc, json_t *root)
 {
     json_t *versions = json_object_get(root, "versions");
@@ -654,7 +717,8 @@ int mapping_upcast_parse(mapping_pctx_t *mpc, json_t *root)
     } else if (upcasters && !json_is_object(upcasters)) {
         errlist_add(pc.errs, pc.file, "$.upcasters",
                     "expected {\"EventType\": {\"1\": [steps to version 2], ...}, ...}");
-    } else if (versions_parse(&pc, versions) == 0) {
+    } else if (versions_parse(&pc, versions, json_string_value(json_object_get(root, "format"))) ==
+               0) {
         rc = type_field_parse(&pc, json_object_get(root, "event_type"));
         size_t n = 0;
         const char *type;
@@ -664,6 +728,8 @@ int mapping_upcast_parse(mapping_pctx_t *mpc, json_t *root)
         json_object_foreach(upcasters, type, j) rc |= upcasters_of_type(&pc, type, j);
         if (rc == 0)
             rc = check_all(&pc);
+        if (rc == 0) /* a read of what an earlier step removed; no schema is known here */
+            rc = mapping_upcast_fields(mpc->m, no_schema, NULL, pc.errs);
     }
     json_decref(none);
     json_object_del(root, "versions");
@@ -674,4 +740,13 @@ int mapping_upcast_parse(mapping_pctx_t *mpc, json_t *root)
 const char *mapping_version_header(const mapping_t *m)
 {
     return m->upcast ? m->upcast->version_header : NULL;
+}
+
+int mapping_version_registry(const mapping_t *m, mapping_subject_t *how, const char **subject)
+{
+    if (!m->upcast || !m->upcast->version_registry)
+        return 0;
+    *how = m->upcast->subject;
+    *subject = m->upcast->subject_name;
+    return 1;
 }

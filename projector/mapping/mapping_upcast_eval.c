@@ -418,7 +418,7 @@ static int chain(up_run_t *r, const char *type, long version, json_t *doc, int u
             return split(r, &up->steps[up->nsteps - 1], version, doc);
         upcast = 1;
     }
-    if (upcast && !u->version_header && /* a header's version stays the message's */
+    if (upcast && u->version_field.n && /* a header's or schema's version stays the message's */
         field_set(r, doc, &u->version_field, json_integer(version), "$.versions") != 0) {
         json_decref(doc);
         return -1;
@@ -484,11 +484,16 @@ int mapping_upcast(const mapping_t *m, mapping_event_t *ev, char *errstr, size_t
     long current = type ? mapping_upcast_current(u, type) : -1;
     if (current < 0)
         return 0;
-    json_t *jv = u->version_header
-                     ? (ev->version_header ? json_string_nocheck(ev->version_header) : NULL)
-                     : json_incref(jpath_get(u->version_path, ev->doc));
-    long version = jv ? version_of(jv) : u->default_version;
-    json_decref(jv);
+    long version;
+    if (u->version_registry) {
+        version = ev->schema_version > 0 ? ev->schema_version : u->default_version;
+    } else {
+        json_t *jv = u->version_header
+                         ? (ev->version_header ? json_string_nocheck(ev->version_header) : NULL)
+                         : json_incref(jpath_get(u->version_path, ev->doc));
+        version = jv ? version_of(jv) : u->default_version;
+        json_decref(jv);
+    }
     if (version == current)
         return 0;
     up_run_t r = {m, u, ev, NULL, NULL, errstr, errstr_size, type, version, NULL};

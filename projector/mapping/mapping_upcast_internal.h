@@ -77,11 +77,15 @@ typedef struct up_current {
 } up_current_t;
 
 struct mapping_upcast {
-    char *version_header;     /* the Kafka header the version is read from, or NULL: */
-    jpath_t *version_path;    /* where the version is read (NULL with a header) */
-    up_field_t version_field; /* the same, where the upcast result's version is written */
-    long default_version;     /* the version of an event without one */
-    up_current_t *types;      /* the versioned types and their current versions */
+    char *version_header;      /* the Kafka header the version is read from, or NULL: */
+    int version_registry;      /* 1: the version is the writer schema's under its subject */
+    mapping_subject_t subject; /* with version_registry: how the subject is chosen */
+    char *subject_name;        /* MAPPING_SUBJECT_NAMED: the subject */
+    jpath_t *version_path;     /* where the version is read (NULL with a header or the registry) */
+    up_field_t version_field;  /* the same, where the upcast result's version is written (n 0: it
+                                * is not written) */
+    long default_version;      /* the version of an event without one */
+    up_current_t *types;       /* the versioned types and their current versions */
     size_t ntypes;
     upcaster_t *ups;
     size_t nups;

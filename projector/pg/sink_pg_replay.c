@@ -56,7 +56,9 @@ sink_rc_t sink_pg_replay(sink_pg_t *s, int64_t dead_id, event_t *ev, arena_t *er
 {
     if (sink_pg_connect(s, errstr, errstr_size) != 0)
         return SINK_RETRY;
-    event_resolve(ev, s->m, err_arena); /* upcasts it, as the fetcher does */
+    /* upcasts it, as the fetcher does; the registry unreachable, it stays dead */
+    if (event_resolve(ev, s->m, err_arena) == EVENT_DECODE_RETRY)
+        event_kill(ev, EVENT_STAGE_UPCAST, ev->error);
     char id[24];
     snprintf(id, sizeof(id), "%lld", (long long)dead_id);
     const char *params[3] = {id, NULL, NULL};

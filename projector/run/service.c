@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "backoff.h"
+#include "check_schemas.h"
 #include "consumer.h"
 #include "decode.h"
 #include "errlist.h"
@@ -21,6 +22,7 @@
 #include "log.h"
 #include "mapping.h"
 #include "rebuilder.h"
+#include "registry.h"
 #include "schema.h"
 #include "sink_es.h"
 #include "xalloc.h"
@@ -350,6 +352,25 @@ static void check_settings(const config_t *cfg, errlist_t *errs)
     es_client_destroy(client);
 }
 
+/* For mappings whose versions come from the registry: the fields the upcasters read, against
+ * the schemas of their versions (check_schemas.h). Returns 0, or 1 when they could not be
+ * checked, errstr saying why. */
+static int check_upcast_fields(const config_t *cfg, const mapping_set_t *set, errlist_t *errs,
+                               char *errstr, size_t errstr_size)
+{
+    char why[400];
+    if (!*config_str(cfg, CFG_REGISTRY_URL)) { /* the mapping's $.format says so too */
+        snprintf(errstr, errstr_size, "no registry URL is set (--registry-url)");
+        return 1;
+    }
+    registry_configure(cfg);
+    if (check_schemas(set, errs, stderr, why, sizeof(why)) == 0)
+        return 0;
+    snprintf(errstr, errstr_size, "the schema registry at %.200s did not answer: %s",
+             config_str(cfg, CFG_REGISTRY_URL), why);
+    return 1;
+}
+
 int service_check(const config_t *cfg, const service_check_opts_t *o)
 {
     errlist_t *errs = errlist_new();
@@ -365,8 +386,19 @@ int service_check(const config_t *cfg, const service_check_opts_t *o)
         check_against_database(cfg, conn, set, errs);
         PQfinish(conn);
     }
+    int schemas = check_schemas_wanted(set);
+    char rerr[700] = "";
+    int unchecked =
+        schemas && !o->offline && check_upcast_fields(cfg, set, errs, rerr, sizeof(rerr));
     int rc = errlist_count(errs) ? EXIT_INVALID : EXIT_OK;
     errlist_print(errs, stderr);
+    if (unchecked) {
+        fprintf(stderr,
+                "projector check: the fields the upcasters read were not checked against the "
+                "schemas of their versions: %s\n",
+                rerr);
+        rc = rc == EXIT_OK ? EXIT_FAILURE_RUNTIME : rc;
+    }
     if (!o->offline && !conn) {
         fprintf(stderr,
                 "projector check: %s\n(the views and mappings are checked against the database;"
@@ -380,6 +412,11 @@ int service_check(const config_t *cfg, const service_check_opts_t *o)
                o->offline ? "files and settings checked (--offline: not against a database)"
                           : "settings, files, and tables, columns and statements against the "
                             "database checked");
+    if (rc == EXIT_OK && schemas)
+        printf("%s\n", o->offline ? "the fields the upcasters read were not checked against the "
+                                    "Schema Registry's schemas (--offline)"
+                                  : "the fields the upcasters read checked against the Schema "
+                                    "Registry's schemas of their versions");
     mapping_set_destroy(set);
     errlist_destroy(errs);
     return rc;

@@ -340,7 +340,8 @@ static size_t build_events(const test_run_t *r, const mapping_t *m, const testca
         if (event_decode(p, event_decoder_find(mapping_format(m)), &headers, e->value, e->value_len,
                          max, arena) == EVENT_DECODE_RETRY)
             event_kill(p, EVENT_STAGE_DECODE, p->error); /* a test does not wait */
-        event_resolve(p, m, arena);
+        if (event_resolve(p, m, arena) == EVENT_DECODE_RETRY)
+            event_kill(p, EVENT_STAGE_UPCAST, p->error);
     }
     return n;
 }

@@ -1360,7 +1360,7 @@ static void run_eval_row(const eval_row_t *r, arena_t *arena)
         fail_msg("%s: event does not parse: %s\n%s", r->name, jerr.text, text);
     free(text);
     mapping_event_t ev = {doc, "topic-a", 3, 1042, 1700000000123, "k-1", 3, r->type_header, NULL, 0,
-                          0,   NULL,      0, 0,    NULL};
+                          0,   NULL,      0, 0,    NULL,          0};
     if (r->meta) {
         ev.timestamp_ms = r->ts;
         ev.key = r->key;
@@ -1460,8 +1460,8 @@ static void test_has_lookups(void **state)
         char *text = support_dq(r->event);
         json_t *doc = json_loads(text, 0, NULL);
         assert_non_null(doc);
-        mapping_event_t ev = {doc,  "t", 0, 0,    -1, NULL, 0,   r->type_header,
-                              NULL, 0,   0, NULL, 0,  0,    NULL};
+        mapping_event_t ev = {doc,  "t", 0, 0,    -1, NULL, 0,    r->type_header,
+                              NULL, 0,   0, NULL, 0,  0,    NULL, 0};
         int got = mapping_event_has_lookups(support_mapping(r->which), &ev);
         if (got != r->want)
             fail_msg("%s: has_lookups %d, expected %d", text, got, r->want);

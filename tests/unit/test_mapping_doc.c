@@ -191,7 +191,7 @@ static void run_eval_row(const mapping_t *m, const eval_row_t *r, arena_t *arena
     json_t *doc = json_loads(text, 0, &jerr);
     if (!doc)
         fail_msg("%s: event does not parse: %s", r->name, jerr.text);
-    mapping_event_t ev = {doc, "t", 0, 7, -1, "k-9", 3, NULL, NULL, 0, 0, NULL, 0, 0, NULL};
+    mapping_event_t ev = {doc, "t", 0, 7, -1, "k-9", 3, NULL, NULL, 0, 0, NULL, 0, 0, NULL, 0};
     mapping_doc_op_t ops[8];
     size_t nops = 99;
     char err[1024] = "";

@@ -1,6 +1,6 @@
 /* Unit tests of the Schema Registry formats: the wire header (magic byte, schema id, payload)
  * and Avro binary to JSON values, each type and logical type (the datums were written by
- * Debian's python3-avro). */
+ * Debian's python3-avro); the subject an event's version is read from, and record names. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -239,12 +239,194 @@ static void test_avro_schema(void **state)
     assert_non_null(strstr(err, "the writer's schema is not an Avro schema"));
 }
 
+/* ---- (c) the subject an event's version is read from ---- */
+
+static const registry_subject_version_t pairs_topic[] = {{"orders-value", 2}};
+static const registry_subject_version_t pairs_both[] = {{"orders-value", 2},
+                                                        {"ex.OrderCreated", 1}};
+static const registry_subject_version_t pairs_three[] = {
+    {"orders-value", 4}, {"other-value", 1}, {"orders-ex.OrderCreated", 3}};
+static const registry_subject_version_t pairs_other[] = {{"other-value", 1}, {"ex.Other", 2}};
+
+typedef struct subject_row {
+    const char *name;
+    const registry_subject_version_t *pairs;
+    size_t n;
+    mapping_subject_t how;
+    const char *named;
+    const char *record;
+    registry_choice_t rc;
+    long version;     /* REGISTRY_CHOSEN */
+    const char *want; /* otherwise: part of the message */
+} subject_row_t;
+
+static const subject_row_t subject_rows[] = {
+    {"any: the topic's subject alone", pairs_topic, 1, MAPPING_SUBJECT_ANY, NULL, "ex.OrderCreated",
+     REGISTRY_CHOSEN, 2, NULL},
+    {"any: the record's subject alone", pairs_other + 1, 1, MAPPING_SUBJECT_ANY, NULL, "ex.Other",
+     REGISTRY_CHOSEN, 2, NULL},
+    {"any: two strategies fit", pairs_both, 2, MAPPING_SUBJECT_ANY, NULL, "ex.OrderCreated",
+     REGISTRY_AMBIGUOUS, 0,
+     "schema id 7 is registered under 2 subjects this event's version could be read from: "
+     "orders-value version 2 ({\"strategy\": \"topic\"}), ex.OrderCreated version 1 "
+     "({\"strategy\": \"record\"})"},
+    {"any: an unrelated subject is not a candidate", pairs_three, 3, MAPPING_SUBJECT_ANY, NULL,
+     NULL, REGISTRY_CHOSEN, 4, NULL},
+    {"any: none fits", pairs_other, 2, MAPPING_SUBJECT_ANY, NULL, "ex.OrderCreated",
+     REGISTRY_NO_SUBJECT, 0,
+     "schema id 7 has no version under the subjects orders-value, ex.OrderCreated, "
+     "orders-ex.OrderCreated (its subjects: other-value (version 1), ex.Other (version 2)): set "
+     "$.versions.registry to {\"subject\": ...}"},
+    {"topic strategy picks the topic's", pairs_both, 2, MAPPING_SUBJECT_TOPIC, NULL,
+     "ex.OrderCreated", REGISTRY_CHOSEN, 2, NULL},
+    {"record strategy picks the record's", pairs_both, 2, MAPPING_SUBJECT_RECORD, NULL,
+     "ex.OrderCreated", REGISTRY_CHOSEN, 1, NULL},
+    {"topic-record strategy", pairs_three, 3, MAPPING_SUBJECT_TOPIC_RECORD, NULL, "ex.OrderCreated",
+     REGISTRY_CHOSEN, 3, NULL},
+    {"record strategy of a schema without a record name", pairs_both, 2, MAPPING_SUBJECT_RECORD,
+     NULL, NULL, REGISTRY_NO_SUBJECT, 0, "(the schema has no record name)"},
+    {"a named subject", pairs_three, 3, MAPPING_SUBJECT_NAMED, "other-value", NULL, REGISTRY_CHOSEN,
+     1, NULL},
+    {"a named subject the id is not under", pairs_topic, 1, MAPPING_SUBJECT_NAMED, "nope", NULL,
+     REGISTRY_NO_SUBJECT, 0,
+     "schema id 7 has no version under subject nope (its subjects: orders-value (version 2))"},
+    {"an id under no subject", NULL, 0, MAPPING_SUBJECT_TOPIC, NULL, NULL, REGISTRY_NO_SUBJECT, 0,
+     "(its subjects: none)"},
+};
+
+static void test_subject(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(subject_rows) / sizeof(subject_rows[0]); i++) {
+        const subject_row_t *r = &subject_rows[i];
+        char err[2048] = "";
+        long version = 0;
+        registry_choice_t rc = registry_choose_subject(
+            7, r->pairs, r->n, r->how, r->named, "orders", r->record, &version, err, sizeof(err));
+        if (rc != r->rc)
+            fail_msg("%s: returned %d, expected %d (%s)", r->name, rc, r->rc, err);
+        if (rc == REGISTRY_CHOSEN && version != r->version)
+            fail_msg("%s: version %ld, expected %ld", r->name, version, r->version);
+        if (rc != REGISTRY_CHOSEN && !strstr(err, r->want))
+            fail_msg("%s: \"%s\" does not say \"%s\"", r->name, err, r->want);
+    }
+}
+
+typedef struct record_row {
+    const char *type, *text, *want; /* want NULL: no record name */
+} record_row_t;
+
+static const record_row_t record_rows[] = {
+    {"AVRO",
+     "{\"type\": \"record\", \"name\": \"OrderCreated\", \"namespace\": \"ex.orders\", "
+     "\"fields\": []}",
+     "ex.orders.OrderCreated"},
+    {"AVRO", "{\"type\": \"record\", \"name\": \"a.b.C\", \"namespace\": \"x\", \"fields\": []}",
+     "a.b.C"},
+    {"AVRO", "{\"type\": \"record\", \"name\": \"R\", \"fields\": []}", "R"},
+    {"AVRO", "[\"null\", \"string\"]", NULL},
+    {"AVRO", "\"string\"", NULL},
+    {"JSON", "{\"title\": \"OrderCreated\", \"type\": \"object\"}", "OrderCreated"},
+    {"JSON", "{\"type\": \"object\"}", NULL},
+    {"PROTOBUF", "syntax = \"proto3\";", NULL},
+};
+
+static void test_record_name(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(record_rows) / sizeof(record_rows[0]); i++) {
+        char *got = registry_record_name(record_rows[i].type, record_rows[i].text);
+        if (!record_rows[i].want ? got != NULL : !got || strcmp(got, record_rows[i].want) != 0)
+            fail_msg("%s: record name %s, expected %s", record_rows[i].text, got ? got : "none",
+                     record_rows[i].want ? record_rows[i].want : "none");
+        free(got);
+    }
+}
+
+/* ---- (d) the fields a schema lets an event have ---- */
+
+#define AVRO_ORDER                                                                                 \
+    "{\"type\": \"record\", \"name\": \"OrderCreated\", \"namespace\": \"ex\", \"fields\": ["      \
+    "{\"name\": \"orderId\", \"type\": \"string\"},"                                               \
+    "{\"name\": \"customer\", \"type\": [\"null\", {\"type\": \"record\", \"name\": "              \
+    "\"Customer\", "                                                                               \
+    "\"fields\": [{\"name\": \"id\", \"type\": \"string\"}]}]},"                                   \
+    "{\"name\": \"billTo\", \"type\": [\"null\", \"Customer\"]},"                                  \
+    "{\"name\": \"items\", \"type\": {\"type\": \"array\", \"items\": {\"type\": \"record\", "     \
+    "\"name\": \"Item\", \"fields\": [{\"name\": \"sku\", \"type\": \"string\"}]}}},"              \
+    "{\"name\": \"tags\", \"type\": {\"type\": \"map\", \"values\": \"string\"}},"                 \
+    "{\"name\": \"total\", \"type\": {\"type\": \"long\", \"logicalType\": "                       \
+    "\"timestamp-millis\"}}]}"
+
+#define AVRO_UNION                                                                                 \
+    "[{\"type\": \"record\", \"name\": \"ex.A\", \"fields\": [{\"name\": \"a\", \"type\": "        \
+    "\"int\"}]}, {\"type\": \"record\", \"name\": \"ex.B\", \"fields\": [{\"name\": \"b\", "       \
+    "\"type\": \"int\"}]}]"
+
+#define JSON_ORDER                                                                                 \
+    "{\"type\": \"object\", \"properties\": {\"orderId\": {\"type\": \"string\"}, \"customer\": "  \
+    "{\"$ref\": \"#/definitions/Customer\"}, \"items\": {\"type\": \"array\", \"items\": "         \
+    "{\"type\": \"object\", \"properties\": {\"sku\": {\"type\": \"string\"}}}}, \"meta\": "       \
+    "{\"type\": \"object\"}, \"pay\": {\"oneOf\": [{\"type\": \"null\"}, {\"type\": \"object\", "  \
+    "\"properties\": {\"card\": {\"type\": \"string\"}}}]}}, \"definitions\": {\"Customer\": "     \
+    "{\"type\": \"object\", \"properties\": {\"id\": {\"type\": \"string\"}}}}}"
+
+typedef struct has_row {
+    const char *type, *schema, *event_type;
+    const char *keys[4];
+    int want;
+} has_row_t;
+
+static const has_row_t has_rows[] = {
+    {"AVRO", AVRO_ORDER, "OrderCreated", {"orderId"}, 1},
+    {"AVRO", AVRO_ORDER, "OrderCreated", {"orderID"}, 0},
+    {"AVRO", AVRO_ORDER, "OrderCreated", {"customer", "id"}, 1},
+    {"AVRO", AVRO_ORDER, "OrderCreated", {"customer", "name"}, 0},
+    {"AVRO", AVRO_ORDER, "OrderCreated", {"billTo", "id"}, 1}, /* a named type by reference */
+    {"AVRO", AVRO_ORDER, "OrderCreated", {"items", "*", "sku"}, 1},
+    {"AVRO", AVRO_ORDER, "OrderCreated", {"items", "*", "qty"}, 0},
+    {"AVRO", AVRO_ORDER, "OrderCreated", {"items", "sku"}, 0},
+    {"AVRO", AVRO_ORDER, "OrderCreated", {"tags", "anything"}, 1},
+    {"AVRO", AVRO_ORDER, "OrderCreated", {"total", "x"}, 0}, /* a primitive has no fields */
+    {"AVRO", AVRO_UNION, "B", {"b"}, 1},
+    {"AVRO", AVRO_UNION, "B", {"a"}, 0}, /* the branch named as the type */
+    {"AVRO", AVRO_UNION, "C", {"a"}, 1}, /* no branch of that name: any branch */
+    {"JSON", JSON_ORDER, "OrderCreated", {"orderId"}, 1},
+    {"JSON", JSON_ORDER, "OrderCreated", {"orderid"}, 0},
+    {"JSON", JSON_ORDER, "OrderCreated", {"customer", "id"}, 1},
+    {"JSON", JSON_ORDER, "OrderCreated", {"customer", "name"}, 0},
+    {"JSON", JSON_ORDER, "OrderCreated", {"items", "*", "sku"}, 1},
+    {"JSON", JSON_ORDER, "OrderCreated", {"items", "*", "qty"}, 0},
+    {"JSON", JSON_ORDER, "OrderCreated", {"meta", "whatever"}, 1}, /* no properties: anything */
+    {"JSON", JSON_ORDER, "OrderCreated", {"pay", "card"}, 1},
+    {"JSON", JSON_ORDER, "OrderCreated", {"pay", "iban"}, 0},
+    {"JSON", JSON_ORDER, "OrderCreated", {"orderId", "x"}, 0}, /* a string has no fields */
+    {"JSON", JSON_ORDER, "OrderCreated", {"items", "sku"}, 0},
+    {"PROTOBUF", "syntax = \"proto3\";", "A", {"a"}, -1},
+    {"AVRO", "not json", "A", {"a"}, -1},
+};
+
+static void test_schema_has(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(has_rows) / sizeof(has_rows[0]); i++) {
+        const has_row_t *r = &has_rows[i];
+        size_t n = 0;
+        while (n < 4 && r->keys[n])
+            n++;
+        int got = registry_schema_has(r->type, r->schema, r->event_type, r->keys, n);
+        if (got != r->want)
+            fail_msg("row %zu (%s %s.%s): %d, expected %d", i, r->type, r->keys[0],
+                     n > 1 ? r->keys[1] : "", got, r->want);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_header),
-        cmocka_unit_test(test_avro),
-        cmocka_unit_test(test_avro_schema),
+        cmocka_unit_test(test_header),      cmocka_unit_test(test_avro),
+        cmocka_unit_test(test_avro_schema), cmocka_unit_test(test_subject),
+        cmocka_unit_test(test_record_name), cmocka_unit_test(test_schema_has),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -69,12 +69,44 @@ typedef struct up_row {
     const char *want;           /* rc 0: the doc after (sq); -1: a piece of the error */
     const char *want_header;    /* the type header after, when it changes */
     const char *version_header; /* the version header's value, for versions from a header */
+    long schema_version;        /* the writer schema's version, for versions from the registry */
 } up_row_t;
 
 /* "versions" read from header "v", default 1, these current versions (sq). */
 #define VH(current) "'versions': {'header': 'v', 'default': 1, 'current': " current "},"
 
+/* "versions" from the Schema Registry (format registry-avro), these current versions (sq). */
+#define VR(current)                                                                                \
+    "'format': 'registry-avro', 'versions': {'registry': true, 'current': " current "},"
+
 static const up_row_t up_rows[] = {
+    {.name = "a schema version is upcast; the doc gets no version field",
+     .versions = VR("{'A': 3}"),
+     .upcasters = "'upcasters': {'A': {'1': [{'set': '$.x', 'value': {'literal': 7}}], '2': "
+                  "[{'rename': '$.x', 'to': '$.w'}]}}",
+     .event = "{'type': 'A', 'id': 'k'}",
+     .schema_version = 1,
+     .want = "{'type': 'A', 'id': 'k', 'w': 7}"},
+    {.name = "a schema version takes the upcasters from it on",
+     .versions = VR("{'A': 3}"),
+     .upcasters = "'upcasters': {'A': {'1': [{'set': '$.x', 'value': {'literal': 7}}], '2': "
+                  "[{'set': '$.w', 'value': {'literal': 8}}]}}",
+     .event = "{'type': 'A', 'id': 'k', 'v': 1}",
+     .schema_version = 2,
+     .want = "{'type': 'A', 'id': 'k', 'v': 1, 'w': 8}"},
+    {.name = "the current schema version is left alone, whatever the doc says",
+     .versions = VR("{'A': 2}"),
+     .upcasters = "'upcasters': {'A': {'1': [{'set': '$.x', 'value': {'literal': 7}}]}}",
+     .event = "{'type': 'A', 'id': 'k', 'schemaVersion': 1}",
+     .schema_version = 2,
+     .want = "{'type': 'A', 'id': 'k', 'schemaVersion': 1}"},
+    {.name = "a schema version newer than the current one fails",
+     .versions = VR("{'A': 2}"),
+     .upcasters = "'upcasters': {'A': {'1': []}}",
+     .event = "{'type': 'A', 'id': 'k'}",
+     .schema_version = 5,
+     .rc = -1,
+     .want = "the version is newer than A's current one, 2 (event A version 5)"},
     {.name = "a version header is upcast; the doc gets no version field",
      .versions = VH("{'A': 2}"),
      .upcasters = "'upcasters': {'A': {'1': [{'set': '$.x', 'value': {'literal': 7}}]}}",
@@ -367,9 +399,22 @@ static void run_up_row(const up_row_t *r)
     json_t *doc = json_loads(text, 0, NULL);
     free(text);
     assert_non_null(doc);
-    mapping_event_t ev = {
-        doc, "topic-a",        0, 1, -1, NULL, 0, r->type_header, NULL, 0, 0, NULL, 0,
-        0,   r->version_header};
+    mapping_event_t ev = {doc,
+                          "topic-a",
+                          0,
+                          1,
+                          -1,
+                          NULL,
+                          0,
+                          r->type_header,
+                          NULL,
+                          0,
+                          0,
+                          NULL,
+                          0,
+                          0,
+                          r->version_header,
+                          r->schema_version};
     char err[1024] = "";
     int rc = mapping_upcast(m, &ev, err, sizeof(err));
     if (rc != r->rc)
@@ -419,6 +464,36 @@ static const check_row_t check_rows[] = {
      "one of them"},
     {"versions from nowhere", "'versions': {'current': {'A': 2}},", "", "$.versions",
      "give where the version is"},
+    {"versions from a field and the registry",
+     "'format': 'registry-avro', 'versions': {'field': '$.v', 'registry': true, 'current': {'A': "
+     "2}},",
+     "", "$.versions",
+     "\"registry\" (the writer schema\\'s version in the Schema Registry), one of them"},
+    {"versions from a header and the registry",
+     "'format': 'registry-json', 'versions': {'header': 'v', 'registry': {'strategy': 'topic'}, "
+     "'current': {'A': 2}},",
+     "", "$.versions", "one of them"},
+    {"versions from the registry of a json mapping",
+     "'versions': {'registry': true, 'current': {'A': 2}},", "", "$.versions.registry",
+     "the schema\\'s version is known for the Schema Registry formats only (\"format\": "
+     "\"registry-avro\" or \"registry-json\"), not json"},
+    {"versions from the registry of a cloudevents mapping",
+     "'format': 'cloudevents', 'versions': {'registry': true, 'current': {'A': 2}},", "",
+     "$.versions.registry", "not cloudevents"},
+    {"an unknown subject strategy",
+     "'format': 'registry-avro', 'versions': {'registry': {'strategy': 'topic-value'}, "
+     "'current': {'A': 2}},",
+     "", "$.versions.registry", "{\"strategy\": \"topic\", \"record\" or \"topic-record\"}"},
+    {"registry false",
+     "'format': 'registry-avro', 'versions': {'registry': false, 'current': {'A': 2}},", "",
+     "$.versions.registry", "expected true"},
+    {"a subject and a strategy",
+     "'format': 'registry-avro', 'versions': {'registry': {'subject': 's', 'strategy': 'topic'}, "
+     "'current': {'A': 2}},",
+     "", "$.versions.registry", "{\"subject\": \"name\"}"},
+    {"an empty subject",
+     "'format': 'registry-avro', 'versions': {'registry': {'subject': ''}, 'current': {'A': 2}},",
+     "", "$.versions.registry", "expected true"},
     {"a version header that is not a name", "'versions': {'header': '', 'current': {'A': 2}},", "",
      "$.versions.header", "expected a header name"},
     {"an unknown field of versions", "'versions': {'field': '$.v', 'current': {'A': 1}, 'x': 1},",
@@ -515,6 +590,15 @@ static const check_row_t check_rows[] = {
     {"a split into an unknown type", V("{'A': 2}"),
      ", 'upcasters': {'A': {'1': [{'split': [{'type': 'B'}, {'type': 'Q'}]}]}}",
      "$.upcasters.A.1[0]", "type Q is neither"},
+    {"a read of what an earlier step drops", V("{'A': 2}"),
+     ", 'upcasters': {'A': {'1': [{'drop': '$.x'}, {'set': '$.y', 'value': {'concat': ['$.s', "
+     "'$.x']}}]}}",
+     "$.upcasters.A.1[1].value.concat[1]",
+     "reads $.x, which $.upcasters.A.1[0] (a drop) removes first: it is never there"},
+    {"a read of what an earlier step renames away", V("{'A': 2}"),
+     ", 'upcasters': {'A': {'1': [{'rename': '$.a', 'to': '$.b'}, {'rename': '$.a.c', 'to': "
+     "'$.d'}]}}",
+     "$.upcasters.A.1[1]", "reads $.a.c, which $.upcasters.A.1[0] (a rename) removes first"},
     {"a split that is not the last step", V("{'A': 2}"),
      ", 'upcasters': {'A': {'1': [{'split': [{'type': 'A'}, {'type': 'B'}]}, {'drop': '$.x'}]}}",
      "$.upcasters.A.1[0]", "the last step"},
@@ -655,12 +739,100 @@ static int teardown(void **state)
     return 0;
 }
 
+/* ---- the fields upcasters read, against a schema of each version ---- */
+
+/* A schema of every version: A v1 has id, x, s, c.d and items[*].q; A v2 has id and w; B v1 has
+ * nothing known (-1). */
+static int fake_schema(void *ctx, const char *type, long version, const char *const *keys, size_t n,
+                       char *why, size_t why_size)
+{
+    (void)ctx;
+    static const char *const v1[] = {"id",    "x",       "s",         "c", "c.d",
+                                     "items", "items.*", "items.*.q", NULL};
+    static const char *const v2[] = {"id", "w", NULL};
+    if (strcmp(type, "A") != 0)
+        return -1;
+    char path[256] = "";
+    for (size_t i = 0; i < n; i++)
+        snprintf(path + strlen(path), sizeof(path) - strlen(path), "%s%s", i ? "." : "", keys[i]);
+    for (const char *const *f = version == 1 ? v1 : v2; *f; f++)
+        if (strcmp(*f, path) == 0)
+            return 1;
+    snprintf(why, why_size, "schema A v%ld", version);
+    return 0;
+}
+
+typedef struct fields_row {
+    const char *name;
+    const char *upcasters; /* of A (2 versions: A current 3) */
+    const char *want[3];   /* "where: message" pieces, none when it passes */
+} fields_row_t;
+
+static const fields_row_t fields_rows[] = {
+    {"fields the versions have",
+     "{'1': [{'rename': '$.x', 'to': '$.y'}, {'set': '$.t', 'value': "
+     "{'divide': ['$.c.d', 100]}}, {'set': '$.q', 'value': '$.items[0].q'}], '2': [{'drop': "
+     "'$.w'}]}",
+     {NULL}},
+    {"a rename of a field the version cannot have",
+     "{'1': [{'rename': '$.nope', 'to': '$.y'}], '2': []}",
+     {"$.upcasters.A.1[0]: reads $.nope, which version 1 of A cannot have: schema A v1"}},
+    {"an optional rename and optional paths are not checked",
+     "{'1': [{'rename': '$.nope', 'to': '$.y', 'optional': true}, {'set': '$.t', 'value': "
+     "{'path': '$.nope', 'optional': true}}], '2': []}",
+     {NULL}},
+    {"the args of computed values",
+     "{'1': [{'set': '$.t', 'value': {'concat': ['$.s', '$.zz']}}], '2': [{'default': '$.u', "
+     "'value': {'multiply': ['$.x', 2]}}]}",
+     {"$.upcasters.A.1[0].value.concat[1]: reads $.zz, which version 1 of A cannot have",
+      "$.upcasters.A.2[0].value.multiply[0]: reads $.x, which version 2 of A cannot have"}},
+    {"what an earlier step writes is there",
+     "{'1': [{'set': '$.n.m', 'value': 1}, {'rename': '$.n.m', 'to': '$.k'}, {'default': '$.j', "
+     "'value': '$.k'}, {'rename': '$.j', 'to': '$.jj'}], '2': []}",
+     {NULL}},
+    {"a nested field of the version",
+     "{'1': [{'rename': '$.c.e', 'to': '$.y'}], '2': []}",
+     {"$.upcasters.A.1[0]: reads $.c.e, which version 1 of A cannot have"}},
+    {"a split's parts start from the steps before it",
+     "{'1': [{'set': '$.p', 'value': 1}, {'split': [{'type': 'A', 'steps': [{'rename': '$.p', "
+     "'to': '$.pp'}]}, {'type': 'B', 'steps': [{'rename': '$.nope', 'to': '$.q'}]}]}], '2': []}",
+     {"$.upcasters.A.1[1].split[1].steps[0]: reads $.nope, which version 1 of A cannot have"}},
+};
+
+static void test_fields_rows(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < N_ROWS(fields_rows); i++) {
+        const fields_row_t *r = &fields_rows[i];
+        char tail[4096];
+        snprintf(tail, sizeof(tail), ", 'upcasters': {'A': %s}", r->upcasters);
+        errlist_t *errs = errlist_new();
+        mapping_set_t *set = load(V("{'A': 3, 'B': 2}"), tail, errs);
+        if (!set)
+            fail_msg("%s: the mapping does not load:\n%s", r->name, all_errors(errs));
+        int rc = mapping_upcast_fields(mapping_set_get(set, 0), fake_schema, NULL, errs);
+        char *e = all_errors(errs);
+        size_t want = 0;
+        while (want < 3 && r->want[want])
+            want++;
+        if (rc != (want ? -1 : 0) || errlist_count(errs) != want)
+            fail_msg("%s: returned %d with %zu problem(s), expected %zu:\n%s", r->name, rc,
+                     errlist_count(errs), want, e);
+        for (size_t k = 0; k < want; k++)
+            if (!strstr(e, r->want[k]))
+                fail_msg("%s: no \"%s\" in:\n%s", r->name, r->want[k], e);
+        free(e);
+        mapping_set_destroy(set);
+        errlist_destroy(errs);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_upcast_rows), cmocka_unit_test(test_check_rows),
         cmocka_unit_test(test_split_eval),  cmocka_unit_test(test_header_rename_eval),
-        cmocka_unit_test(test_dead_letter),
+        cmocka_unit_test(test_dead_letter), cmocka_unit_test(test_fields_rows),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
