@@ -19,17 +19,7 @@ static sink_rc_t write_documents(const applier_stores_t *st, sink_batch_t *b, ch
         st->rows.ops->documents(st->rows.store, &docs, &n, &version, &arena, errstr, errsz);
     if (rc != SINK_OK || !n)
         return rc;
-    char err[1024];
-    int w = st->docs->write(st->docs->ctx, docs, n, version, arena, err, sizeof(err));
-    if (w < 0) {
-        snprintf(errstr, errsz, "%s", err);
-        return SINK_RETRY_INDEX;
-    }
-    if (w > 0 && sink_docs_refuse(b->events, docs, n, b->arena) == 0) {
-        snprintf(errstr, errsz, "the search engine refused documents: %s", err);
-        return SINK_RETRY_INDEX;
-    }
-    return w > 0 ? SINK_AGAIN : SINK_OK;
+    return sink_docs_write(st->docs, b->events, docs, n, version, arena, b->arena, errstr, errsz);
 }
 
 /* Publishes the batch's dead events, if any. Returns SINK_OK or SINK_RETRY. */

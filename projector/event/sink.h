@@ -90,4 +90,13 @@ typedef int (*sink_dead_fn)(void *ctx, event_t *events, size_t n);
  * reason in arena). Returns how many. */
 size_t sink_docs_refuse(event_t *events, const event_doc_t *docs, size_t ndocs, arena_t *arena);
 
+/* Writes docs[0, n) of events through d (version and doc_arena as sink_index_fn takes them).
+ * Returns SINK_OK; SINK_AGAIN when the search engine refused some for good, their pending events
+ * now dead (sink_docs_refuse(), reasons in err_arena): apply the batch again without them; or
+ * SINK_RETRY_INDEX with errstr set when the writes failed, or failed for events that were not
+ * pending. Blocks. */
+sink_rc_t sink_docs_write(const sink_docs_t *d, event_t *events, event_doc_t *docs, size_t n,
+                          int64_t version, arena_t *doc_arena, arena_t *err_arena, char *errstr,
+                          size_t errstr_size);
+
 #endif

@@ -14,18 +14,9 @@ static err_class_t write_docs(sink_pg_t *s, event_t *ev, const sink_docs_t *docs
     err_class_t e = sink_pg_docs_collect(s, ev, 1);
     if (e != ERR_NONE || !s->ndocs)
         return e;
-    char err[1024];
-    int rc =
-        docs->write(docs->ctx, s->docs, s->ndocs, s->doc_version, s->doc_arena, err, sizeof(err));
-    if (rc < 0) {
-        snprintf(s->errmsg, sizeof(s->errmsg), "%s", err);
-        return ERR_INDEX;
-    }
-    if (rc > 0 && sink_docs_refuse(ev, s->docs, s->ndocs, s->err_arena) == 0) {
-        snprintf(s->errmsg, sizeof(s->errmsg), "the search engine refused documents: %s", err);
-        return ERR_INDEX;
-    }
-    return rc > 0 ? ERR_AGAIN : ERR_NONE;
+    sink_rc_t rc = sink_docs_write(docs, ev, s->docs, s->ndocs, s->doc_version, s->doc_arena,
+                                   s->err_arena, s->errmsg, sizeof(s->errmsg));
+    return rc == SINK_OK ? ERR_NONE : rc == SINK_AGAIN ? ERR_AGAIN : ERR_INDEX;
 }
 
 /* Applies a replayed event inside the replay's transaction, with its documents: an event whose
