@@ -29,6 +29,9 @@ typedef struct mapping_column_info {
     const char *name;
     const char *type; /* PostgreSQL type as format_type() prints it */
     mapping_colop_t op;
+    /* 0: the value is one operand; 1: a text[] literal of the operands of several actions in
+     * order, combined by op's fold template (a fold, plan_fold.h) */
+    int folded;
 } mapping_column_info_t;
 
 /* An action as the SQL builder sees it. An op's values are keys, then cols, then the guard. */

@@ -57,19 +57,20 @@ static void put_value(strbuf_t *sb, size_t i, const mapping_column_info_t *c)
 }
 
 /* The event's value of column c, parameter i (1-based), cast to the type c's op needs (the
- * column's own type when the op takes any). */
+ * column's own type when the op takes any); an array of it when c's value is a list. */
 static void put_event_value(strbuf_t *sb, size_t i, const mapping_column_info_t *c)
 {
     const char *type = mapping_colop_def(c->op)->column_type;
-    strbuf_printf(sb, "u.p%zu::%s", i, type ? type : c->type);
+    strbuf_printf(sb, "u.p%zu::%s%s", i, type ? type : c->type, c->folded ? "[]" : "");
 }
 
-/* What c's op combines with the current value: from parameter i. */
+/* What c's op combines with the current value: from parameter i (a list's fold). */
 static void put_operand(strbuf_t *sb, size_t i, const mapping_column_info_t *c)
 {
     strbuf_t ev = STRBUF_INIT;
     put_event_value(&ev, i, c);
-    mapping_colop_render(sb, mapping_colop_def(c->op)->operand, NULL, ev.data);
+    const mapping_colop_def_t *def = mapping_colop_def(c->op);
+    mapping_colop_render(sb, c->folded ? def->fold : def->operand, NULL, ev.data);
     strbuf_free(&ev);
 }
 

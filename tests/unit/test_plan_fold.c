@@ -13,15 +13,25 @@
 
 #define N_ROWS(a) (sizeof(a) / sizeof((a)[0]))
 
-static const mapping_column_info_t key_id[] = {{"id", "text", COLOP_SET}};
-static const mapping_column_info_t key_email[] = {{"email", "text", COLOP_SET}};
-static const mapping_column_info_t guard_v = {"v", "bigint", COLOP_SET};
-static const mapping_column_info_t cols_ab[] = {{"a", "text", COLOP_SET},
-                                                {"b", "numeric", COLOP_ADD}};
-static const mapping_column_info_t cols_a[] = {{"a", "text", COLOP_SET}};
-static const mapping_column_info_t cols_c[] = {{"c", "text", COLOP_SET}};
-static const mapping_column_info_t cols_b_add[] = {{"b", "numeric", COLOP_ADD}};
-static const mapping_column_info_t cols_id[] = {{"id", "text", COLOP_SET}};
+static const mapping_column_info_t key_id[] = {{"id", "text", COLOP_SET, 0}};
+static const mapping_column_info_t key_email[] = {{"email", "text", COLOP_SET, 0}};
+static const mapping_column_info_t guard_v = {"v", "bigint", COLOP_SET, 0};
+static const mapping_column_info_t cols_ab[] = {{"a", "text", COLOP_SET, 0},
+                                                {"b", "numeric(12,2)", COLOP_ADD, 0}};
+static const mapping_column_info_t cols_a[] = {{"a", "text", COLOP_SET, 0}};
+static const mapping_column_info_t cols_c[] = {{"c", "text", COLOP_SET, 0}};
+static const mapping_column_info_t cols_b_add[] = {{"b", "numeric(12,2)", COLOP_ADD, 0}};
+static const mapping_column_info_t cols_b_set[] = {{"b", "numeric(12,2)", COLOP_SET, 0}};
+static const mapping_column_info_t cols_b_max[] = {{"b", "numeric(12,2)", COLOP_MAX, 0}};
+static const mapping_column_info_t cols_b_sub[] = {{"b", "numeric(12,2)", COLOP_SUBTRACT, 0}};
+static const mapping_column_info_t cols_id[] = {{"id", "text", COLOP_SET, 0}};
+static const mapping_column_info_t cols_f_add[] = {{"f", "double precision", COLOP_ADD, 0}};
+static const mapping_column_info_t cols_n_max[] = {{"n", "numeric", COLOP_MAX, 0}};
+static const mapping_column_info_t cols_n_add[] = {{"n", "numeric", COLOP_ADD, 0}};
+static const mapping_column_info_t cols_i_min[] = {{"i", "integer", COLOP_MIN, 0}};
+static const mapping_column_info_t cols_t_max[] = {{"t", "timestamp with time zone", COLOP_MAX, 0}};
+static const mapping_column_info_t cols_j_app[] = {{"j", "jsonb", COLOP_APPEND, 0}};
+static const mapping_column_info_t cols_j_sin[] = {{"j", "jsonb", COLOP_SET_IF_NULL, 0}};
 
 #define ACTION(i, k, t, K, C, g)                                                                   \
     {                                                                                              \
@@ -45,23 +55,65 @@ static const mapping_action_info_t update_moves_id =
     ACTION(8, MAPPING_UPDATE, 0, key_id, cols_id, NULL);
 static const mapping_action_info_t delete_row = {
     .id = 9, .kind = MAPPING_DELETE, .table = "t", .table_id = 0, .keys = key_id, .nkeys = 1};
+static const mapping_action_info_t upsert_b_add =
+    ACTION(10, MAPPING_UPSERT, 0, key_id, cols_b_add, NULL);
+static const mapping_action_info_t update_b_set =
+    ACTION(11, MAPPING_UPDATE, 0, key_id, cols_b_set, NULL);
+static const mapping_action_info_t update_b_max =
+    ACTION(12, MAPPING_UPDATE, 0, key_id, cols_b_max, NULL);
+static const mapping_action_info_t update_b_sub =
+    ACTION(13, MAPPING_UPDATE, 0, key_id, cols_b_sub, NULL);
+static const mapping_action_info_t update_f_add =
+    ACTION(14, MAPPING_UPDATE, 0, key_id, cols_f_add, NULL);
+static const mapping_action_info_t update_n_max =
+    ACTION(15, MAPPING_UPDATE, 0, key_id, cols_n_max, NULL);
+static const mapping_action_info_t update_n_add =
+    ACTION(16, MAPPING_UPDATE, 0, key_id, cols_n_add, NULL);
+static const mapping_action_info_t update_i_min =
+    ACTION(17, MAPPING_UPDATE, 0, key_id, cols_i_min, NULL);
+static const mapping_action_info_t upsert_t_max =
+    ACTION(18, MAPPING_UPSERT, 0, key_id, cols_t_max, NULL);
+static const mapping_action_info_t update_j_app =
+    ACTION(19, MAPPING_UPDATE, 0, key_id, cols_j_app, NULL);
+static const mapping_action_info_t update_j_sin =
+    ACTION(20, MAPPING_UPDATE, 0, key_id, cols_j_sin, NULL);
 
 static const struct {
     const char *what;
     const mapping_action_info_t *a, *b;
     int folds;
-    const char *cols;   /* the fold's columns and ops: "a=set,b=add,c=set" */
+    const char *cols;   /* the fold's columns and ops, [] for a list: "a=set,b=add[],c=set" */
     const char *values; /* with a's values {k, A, B} and b's {k, X}: the fold's */
 } rows[] = {
-    {"upsert then a set update of another column", &upsert_ab, &update_c, 1, "a=0,b=1,c=0",
+    {"upsert then a set update of another column", &upsert_ab, &update_c, 1, "a=set,b=add,c=set",
      "k,A,B,X"},
-    {"upsert then a set update of one of its columns", &upsert_ab, &update_a, 1, "a=0,b=1",
+    {"upsert then a set update of one of its columns", &upsert_ab, &update_a, 1, "a=set,b=add",
      "k,X,B"},
-    {"update then update", &update_a, &update_c, 1, "a=0,c=0", "k,A,X"},
-    {"upsert then a set upsert (the row exists)", &upsert_ab, &upsert_c, 1, "a=0,b=1,c=0",
+    {"update then update", &update_a, &update_c, 1, "a=set,c=set", "k,A,X"},
+    {"upsert then a set upsert (the row exists)", &upsert_ab, &upsert_c, 1, "a=set,b=add,c=set",
      "k,A,B,X"},
     {"update then upsert: the row may not exist before", &update_a, &upsert_c, 0, NULL, NULL},
-    {"an add update reads the row", &upsert_ab, &update_b_add, 0, NULL, NULL},
+    {"an add after an add: the list of both", &upsert_ab, &update_b_add, 1, "a=set,b=add[]",
+     "k,A,{\"B\",\"X\"}"},
+    {"an add upsert after an add upsert", &upsert_b_add, &upsert_b_add, 1, "b=add[]",
+     "k,{\"A\",\"X\"}"},
+    {"a set after an add", &upsert_ab, &update_b_set, 1, "a=set,b=set", "k,A,X"},
+    {"an add after a set: not folded", &update_b_set, &update_b_add, 0, NULL, NULL},
+    {"a max after an add", &upsert_ab, &update_b_max, 0, NULL, NULL},
+    {"a subtract has no fold", &update_b_sub, &update_b_sub, 0, NULL, NULL},
+    {"an add to a float column is not exact", &update_f_add, &update_f_add, 0, NULL, NULL},
+    {"an add to an unconstrained numeric", &update_n_add, &update_n_add, 1, "n=add[]",
+     "k,{\"A\",\"X\"}"},
+    {"a max of unconstrained numerics (1.0 and 1.00 tie)", &update_n_max, &update_n_max, 0, NULL,
+     NULL},
+    {"a min of integers", &update_i_min, &update_i_min, 1, "i=min[]", "k,{\"A\",\"X\"}"},
+    {"a max of timestamptz upserts", &upsert_t_max, &upsert_t_max, 1, "t=max[]", "k,{\"A\",\"X\"}"},
+    {"an append after an append", &update_j_app, &update_j_app, 1, "j=append[]", "k,{\"A\",\"X\"}"},
+    {"a set_if_null has no fold", &update_j_sin, &update_j_sin, 0, NULL, NULL},
+    {"an update then an add to another column", &update_a, &update_b_add, 1, "a=set,b=add",
+     "k,A,X"},
+    {"an upsert then an add to a column it does not write (the default)", &upsert_c, &update_b_add,
+     0, NULL, NULL},
     {"a guarded upsert", &upsert_a_guard, &update_c, 0, NULL, NULL},
     {"then a guarded upsert", &upsert_ab, &upsert_a_guard, 0, NULL, NULL},
     {"other key columns", &upsert_ab, &update_a_email, 0, NULL, NULL},
@@ -70,33 +122,42 @@ static const struct {
     {"a delete", &upsert_ab, &delete_row, 0, NULL, NULL},
 };
 
+/* "k,A,..." from n values. */
+static void join(char *out, size_t size, const char *const *v, size_t n)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        snprintf(out + strlen(out), size - strlen(out), "%s%s", i ? "," : "", v[i] ? v[i] : "NULL");
+}
+
 static void test_rows(void **state)
 {
     (void)state;
     arena_t *arena = arena_new();
     for (size_t r = 0; r < N_ROWS(rows); r++) {
         plan_folds_t *f = plan_folds_new(100);
-        const mapping_action_info_t *d = plan_folds_get(f, rows[r].a, rows[r].b);
-        if (!d != !rows[r].folds)
-            fail_msg("%s: %s, expected %s", rows[r].what, d ? "folds" : "does not fold",
+        const plan_fold_t *fold = plan_folds_get(f, rows[r].a, rows[r].b);
+        if (!fold != !rows[r].folds)
+            fail_msg("%s: %s, expected %s", rows[r].what, fold ? "folds" : "does not fold",
                      rows[r].folds ? "a fold" : "none");
-        if (d) {
+        if (fold) {
+            const mapping_action_info_t *d = plan_fold_info(fold);
             char got[256] = "";
             for (size_t i = 0; i < d->ncols; i++)
-                snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s=%d", i ? "," : "",
-                         d->cols[i].name, d->cols[i].op == COLOP_ADD);
+                snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s=%s%s", i ? "," : "",
+                         d->cols[i].name, mapping_colop_def(d->cols[i].op)->name,
+                         d->cols[i].folded ? "[]" : "");
             if (strcmp(got, rows[r].cols) != 0)
                 fail_msg("%s: columns %s, expected %s", rows[r].what, got, rows[r].cols);
             assert_int_equal(d->id, 100);
             assert_int_equal(d->kind, rows[r].a->kind);
             assert_null(d->guard);
-            assert_ptr_equal(plan_folds_get(f, rows[r].a, rows[r].b), d); /* made once */
+            assert_ptr_equal(plan_folds_get(f, rows[r].a, rows[r].b), fold); /* made once */
             const char *va[] = {"k", "A", "B"}, *vb[] = {"k", "X"};
-            const char **v = plan_folds_values(d, va, vb, arena);
-            char vals[256] = "";
-            for (size_t i = 0; i < d->nkeys + d->ncols; i++)
-                snprintf(vals + strlen(vals), sizeof(vals) - strlen(vals), "%s%s", i ? "," : "",
-                         v[i]);
+            const char **v = plan_fold_values(fold, va, vb, arena);
+            assert_non_null(v);
+            char vals[256];
+            join(vals, sizeof(vals), v, d->nkeys + d->ncols);
             if (strcmp(vals, rows[r].values) != 0)
                 fail_msg("%s: values %s, expected %s", rows[r].what, vals, rows[r].values);
         }
@@ -105,8 +166,60 @@ static void test_rows(void **state)
     arena_destroy(arena);
 }
 
+/* The values of a chain of adds, one value a time: the list, or none (NULL) past a negative. */
+static const struct {
+    const char *what;
+    const char *values[4]; /* of the first action, then of each next, NULL-terminated by "" */
+    const char *list;      /* the list, or NULL: does not fold */
+} chains[] = {
+    {"three adds", {"1.5", "2", "3", ""}, "{\"1.5\",\"2\",\"3\"}"},
+    {"a NULL operand", {NULL, "2", ""}, "{NULL,\"2\"}"},
+    {"a negative first value", {"-1", "2", ""}, NULL},
+    {"a negative later value, blanks before", {"1", " -2", ""}, NULL},
+    {"a quote and a backslash", {"1\"", "2\\", ""}, "{\"1\\\"\",\"2\\\\\"}"},
+};
+
+static void test_chains(void **state)
+{
+    (void)state;
+    arena_t *arena = arena_new();
+    for (size_t r = 0; r < N_ROWS(chains); r++) {
+        plan_folds_t *f = plan_folds_new(100);
+        const mapping_action_info_t *a = &upsert_b_add;
+        const char *first[] = {"k", chains[r].values[0]};
+        const char **v = (const char **)first;
+        for (size_t i = 1; v && !(chains[r].values[i] && !*chains[r].values[i]); i++) {
+            const plan_fold_t *fold = plan_folds_get(f, a, &update_b_add);
+            assert_non_null(fold);
+            const char *vb[] = {"k", chains[r].values[i]};
+            v = plan_fold_values(fold, v, vb, arena);
+            a = plan_fold_info(fold);
+            assert_int_equal(a->id, 100); /* the chain stays one action */
+        }
+        if (!v != !chains[r].list)
+            fail_msg("%s: %s", chains[r].what, v ? "folds" : "does not fold");
+        if (v && strcmp(v[1], chains[r].list) != 0)
+            fail_msg("%s: list %s, expected %s", chains[r].what, v[1], chains[r].list);
+        plan_folds_destroy(f);
+    }
+    /* a list past 8 KiB stops folding */
+    plan_folds_t *f = plan_folds_new(100);
+    const plan_fold_t *fold = plan_folds_get(f, &upsert_b_add, &update_b_add);
+    const char *first[] = {"k", "1"}, *vb[] = {"k", "12345678"};
+    const char **v = (const char **)first;
+    size_t steps = 0;
+    while (v) {
+        v = plan_fold_values(steps ? plan_folds_get(f, plan_fold_info(fold), &update_b_add) : fold,
+                             v, vb, arena);
+        steps++;
+    }
+    assert_in_range(steps, 700, 900);
+    plan_folds_destroy(f);
+    arena_destroy(arena);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_rows)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_rows), cmocka_unit_test(test_chains)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
