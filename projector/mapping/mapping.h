@@ -32,6 +32,9 @@ typedef struct mapping_column_info {
     /* 0: the value is one operand; 1: a text[] literal of the operands of several actions in
      * order, combined by op's fold template (a fold, plan_fold.h) */
     int folded;
+    /* the type with its modifiers ("numeric(16,2)"), from mapping_bind_declared(); NULL when
+     * not known */
+    const char *declared;
 } mapping_column_info_t;
 
 /* An action as the SQL builder sees it. An op's values are keys, then cols, then the guard. */
@@ -151,6 +154,10 @@ mapping_t *mapping_set_get(const mapping_set_t *set, size_t i);
  * problem to errs for each missing table or column. typefn returns NULL when absent. */
 typedef const char *(*mapping_type_fn)(void *ctx, const char *table, const char *column);
 void mapping_bind_types(mapping_t *m, mapping_type_fn typefn, void *ctx, errlist_t *errs);
+/* Records, for every column the actions write, the type with its modifiers that declfn returns
+ * (NULL: not known), after mapping_bind_types(). Folding reads it (plan_fold.h); the SQL casts
+ * use the types without modifiers. */
+void mapping_bind_declared(mapping_t *m, mapping_type_fn declfn, void *ctx);
 
 const char *mapping_name(const mapping_t *m);
 const char *mapping_file(const mapping_t *m);

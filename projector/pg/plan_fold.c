@@ -15,6 +15,13 @@ typedef struct shape {
     mapping_column_info_t *cols;
 } shape_t;
 
+/* What each operand of a list must be for the list to fold exactly (plan_fold.h). */
+typedef enum {
+    CHECK_NONE,
+    CHECK_NONNEG, /* not negative: integer types, numeric without a scale */
+    CHECK_SCALE,  /* not negative, a plain decimal of at most the column's scale digits */
+} check_t;
+
 /* Where a column of the fold takes its value from. */
 typedef enum {
     SRC_A,    /* a's value */
@@ -25,10 +32,11 @@ typedef enum {
 struct plan_fold {
     int first, second; /* the ids folded, in order */
     const shape_t *shape;
-    src_t *src;             /* per column of the fold */
-    size_t *at_a, *at_b;    /* the column's value in a's and b's values */
-    int *check_a, *check_b; /* 1: that value must not be negative (add) */
-    int *a_list;            /* 1: a's value is a list already */
+    src_t *src;          /* per column of the fold */
+    size_t *at_a, *at_b; /* the column's value in a's and b's values */
+    check_t *check;      /* per column: what a's operand and b's must be */
+    int *scale;          /* per column: the numeric scale CHECK_SCALE allows */
+    int *a_list;         /* 1: a's value is a list already */
 };
 
 struct plan_folds {
@@ -39,51 +47,85 @@ struct plan_folds {
     size_t nshapes;
 };
 
-/* The column types on which an op's lists fold exactly (plan_fold.h): "name" matches name and
- * name(...), "name(" only the latter. */
-static const char *const add_types[] = {"smallint", "integer", "bigint", "numeric", NULL};
+static const char *const int_types[] = {"smallint", "integer", "bigint", NULL};
+/* types whose equal values print the same (numeric only with a scale: the declared type) */
 static const char *const order_types[] = {"smallint",
                                           "integer",
                                           "bigint",
-                                          "numeric(",
                                           "date",
                                           "timestamp without time zone",
                                           "timestamp with time zone",
-                                          "timestamp(",
-                                          "text",
-                                          "character varying",
                                           "uuid",
                                           NULL};
-static const struct {
-    mapping_colop_t op;
-    const char *const *types; /* NULL: any */
-    int nonneg;               /* 1: no operand may be negative */
-} fold_rules[] = {
-    {COLOP_ADD, add_types, 1},
-    {COLOP_MAX, order_types, 0},
-    {COLOP_MIN, order_types, 0},
-    {COLOP_APPEND, NULL, 0},
-};
 
 static int type_in(const char *type, const char *const *types)
 {
-    for (size_t i = 0; types[i]; i++) {
-        size_t n = strlen(types[i]);
-        if (strncmp(type, types[i], n) == 0 &&
-            (types[i][n - 1] == '(' || !type[n] || type[n] == '('))
+    for (size_t i = 0; type && types[i]; i++)
+        if (strcmp(type, types[i]) == 0)
             return 1;
-    }
     return 0;
 }
 
-/* The rule by which column c's operands fold into a list, or -1. */
-static int fold_rule(const mapping_column_info_t *c)
+/* The scale of a declared "numeric(p,s)", or -1 for any other. */
+static int numeric_scale(const char *declared)
 {
-    for (size_t i = 0; i < sizeof(fold_rules) / sizeof(fold_rules[0]); i++)
-        if (fold_rules[i].op == c->op && mapping_colop_def(c->op)->fold &&
-            (!fold_rules[i].types || (c->type && type_in(c->type, fold_rules[i].types))))
-            return (int)i;
-    return -1;
+    const char *comma = declared ? strchr(declared, ',') : NULL;
+    if (!comma || strncmp(declared, "numeric(", 8) != 0)
+        return -1;
+    return atoi(comma + 1);
+}
+
+/* 1 when column c's operands fold into a list; sets what each operand must be. */
+static int fold_rule(const mapping_column_info_t *c, check_t *check, int *scale)
+{
+    *check = CHECK_NONE;
+    *scale = numeric_scale(c->declared);
+    if (!mapping_colop_def(c->op)->fold || !c->type)
+        return 0;
+    switch (c->op) {
+    case COLOP_ADD:
+        if (type_in(c->type, int_types) || (c->declared && strcmp(c->declared, "numeric") == 0))
+            *check = CHECK_NONNEG;
+        else if (*scale >= 0)
+            *check = CHECK_SCALE;
+        else
+            return 0;
+        return 1;
+    case COLOP_MAX:
+    case COLOP_MIN:
+        return type_in(c->type, order_types) || *scale >= 0 ||
+               (c->declared && strncmp(c->declared, "timestamp(", 10) == 0);
+    case COLOP_APPEND:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* 1 when operand v (text, or NULL) passes check: no sum of such operands rounds or overflows
+ * where the operations one by one would not. */
+static int operand_ok(const char *v, check_t check, int scale)
+{
+    if (!v || check == CHECK_NONE)
+        return 1;
+    while (*v == ' ')
+        v++;
+    if (*v == '-')
+        return 0;
+    if (check == CHECK_NONNEG)
+        return 1;
+    if (*v == '+')
+        v++;
+    size_t digits = strspn(v, "0123456789"), frac = 0;
+    v += digits;
+    if (*v == '.') {
+        frac = strspn(v + 1, "0123456789");
+        v += 1 + frac;
+        digits += frac;
+    }
+    while (*v == ' ')
+        v++;
+    return digits > 0 && !*v && frac <= (size_t)scale;
 }
 
 plan_folds_t *plan_folds_new(int first_id)
@@ -101,8 +143,8 @@ void plan_folds_destroy(plan_folds_t *f)
         free(f->folds[i]->src);
         free(f->folds[i]->at_a);
         free(f->folds[i]->at_b);
-        free(f->folds[i]->check_a);
-        free(f->folds[i]->check_b);
+        free(f->folds[i]->check);
+        free(f->folds[i]->scale);
         free(f->folds[i]->a_list);
         free(f->folds[i]);
     }
@@ -183,16 +225,13 @@ static int place(plan_fold_t *d, mapping_column_info_t *cols, size_t *n,
             return -1; /* a new row would start from the column's default */
         i = (*n)++;
     } else if (cb->op != COLOP_SET) {
-        int rule = fold_rule(cb);
-        if (rule < 0 || a->cols[i].op != cb->op)
+        if (!fold_rule(cb, &d->check[i], &d->scale[i]) || a->cols[i].op != cb->op)
             return -1;
         cols[i] = a->cols[i];
         cols[i].folded = 1;
         d->src[i] = SRC_LIST;
         d->at_b[i] = b->nkeys + k;
         d->a_list[i] = a->cols[i].folded;
-        d->check_a[i] = fold_rules[rule].nonneg && !a->cols[i].folded;
-        d->check_b[i] = fold_rules[rule].nonneg;
         return 0;
     }
     cols[i] = *cb;
@@ -211,8 +250,8 @@ static plan_fold_t *make(plan_folds_t *f, const mapping_action_info_t *a,
     d->src = xcalloc(max, sizeof(*d->src));
     d->at_a = xcalloc(max, sizeof(*d->at_a));
     d->at_b = xcalloc(max, sizeof(*d->at_b));
-    d->check_a = xcalloc(max, sizeof(*d->check_a));
-    d->check_b = xcalloc(max, sizeof(*d->check_b));
+    d->check = xcalloc(max, sizeof(*d->check));
+    d->scale = xcalloc(max, sizeof(*d->scale));
     d->a_list = xcalloc(max, sizeof(*d->a_list));
     for (size_t i = 0; i < a->ncols; i++) {
         cols[i] = a->cols[i];
@@ -248,16 +287,6 @@ const mapping_action_info_t *plan_fold_info(const plan_fold_t *d)
     return &d->shape->info;
 }
 
-/* 1 when v (text of a number, or NULL) may be negative. */
-static int negative(const char *v)
-{
-    if (!v)
-        return 0;
-    while (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r' || *v == '\f' || *v == '\v')
-        v++;
-    return *v == '-';
-}
-
 /* The list of a's operand or list va (folded: a literal) then vb, in arena; NULL past LIST_MAX. */
 static const char *list_append(const char *va, int folded, const char *vb, arena_t *arena)
 {
@@ -282,8 +311,9 @@ const char **plan_fold_values(const plan_fold_t *d, const char *const *va, const
 {
     const mapping_action_info_t *info = &d->shape->info;
     for (size_t i = 0; i < info->ncols; i++)
-        if ((d->check_a[i] && negative(va[d->at_a[i]])) ||
-            (d->check_b[i] && negative(vb[d->at_b[i]])))
+        if (d->src[i] == SRC_LIST &&
+            ((!d->a_list[i] && !operand_ok(va[d->at_a[i]], d->check[i], d->scale[i])) ||
+             !operand_ok(vb[d->at_b[i]], d->check[i], d->scale[i])))
             return NULL;
     const char **v = arena_alloc(arena, (info->nkeys + info->ncols + 1) * sizeof(char *));
     for (size_t i = 0; i < info->nkeys; i++)

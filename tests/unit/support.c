@@ -117,6 +117,8 @@ int support_sets_load(const char *const *dirs, size_t n)
         sets[i] = mapping_set_load(dir, errs);
         if (sets[i])
             mapping_bind_types(mapping_set_get(sets[i], 0), support_column_type, NULL, errs);
+        if (sets[i])
+            mapping_bind_declared(mapping_set_get(sets[i], 0), support_column_type, NULL);
         int bad = errlist_count(errs) > 0;
         if (bad)
             errlist_print(errs, stderr);

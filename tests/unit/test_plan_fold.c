@@ -13,25 +13,28 @@
 
 #define N_ROWS(a) (sizeof(a) / sizeof((a)[0]))
 
-static const mapping_column_info_t key_id[] = {{"id", "text", COLOP_SET, 0}};
-static const mapping_column_info_t key_email[] = {{"email", "text", COLOP_SET, 0}};
-static const mapping_column_info_t guard_v = {"v", "bigint", COLOP_SET, 0};
-static const mapping_column_info_t cols_ab[] = {{"a", "text", COLOP_SET, 0},
-                                                {"b", "numeric(12,2)", COLOP_ADD, 0}};
-static const mapping_column_info_t cols_a[] = {{"a", "text", COLOP_SET, 0}};
-static const mapping_column_info_t cols_c[] = {{"c", "text", COLOP_SET, 0}};
-static const mapping_column_info_t cols_b_add[] = {{"b", "numeric(12,2)", COLOP_ADD, 0}};
-static const mapping_column_info_t cols_b_set[] = {{"b", "numeric(12,2)", COLOP_SET, 0}};
-static const mapping_column_info_t cols_b_max[] = {{"b", "numeric(12,2)", COLOP_MAX, 0}};
-static const mapping_column_info_t cols_b_sub[] = {{"b", "numeric(12,2)", COLOP_SUBTRACT, 0}};
-static const mapping_column_info_t cols_id[] = {{"id", "text", COLOP_SET, 0}};
-static const mapping_column_info_t cols_f_add[] = {{"f", "double precision", COLOP_ADD, 0}};
-static const mapping_column_info_t cols_n_max[] = {{"n", "numeric", COLOP_MAX, 0}};
-static const mapping_column_info_t cols_n_add[] = {{"n", "numeric", COLOP_ADD, 0}};
-static const mapping_column_info_t cols_i_min[] = {{"i", "integer", COLOP_MIN, 0}};
-static const mapping_column_info_t cols_t_max[] = {{"t", "timestamp with time zone", COLOP_MAX, 0}};
-static const mapping_column_info_t cols_j_app[] = {{"j", "jsonb", COLOP_APPEND, 0}};
-static const mapping_column_info_t cols_j_sin[] = {{"j", "jsonb", COLOP_SET_IF_NULL, 0}};
+static const mapping_column_info_t key_id[] = {{"id", "text", COLOP_SET, 0, NULL}};
+static const mapping_column_info_t key_email[] = {{"email", "text", COLOP_SET, 0, NULL}};
+static const mapping_column_info_t guard_v = {"v", "bigint", COLOP_SET, 0, NULL};
+static const mapping_column_info_t cols_ab[] = {{"a", "text", COLOP_SET, 0, NULL},
+                                                {"b", "numeric", COLOP_ADD, 0, "numeric(12,2)"}};
+static const mapping_column_info_t cols_a[] = {{"a", "text", COLOP_SET, 0, NULL}};
+static const mapping_column_info_t cols_c[] = {{"c", "text", COLOP_SET, 0, NULL}};
+static const mapping_column_info_t cols_b_add[] = {{"b", "numeric", COLOP_ADD, 0, "numeric(12,2)"}};
+static const mapping_column_info_t cols_b_set[] = {{"b", "numeric", COLOP_SET, 0, "numeric(12,2)"}};
+static const mapping_column_info_t cols_b_max[] = {{"b", "numeric", COLOP_MAX, 0, "numeric(12,2)"}};
+static const mapping_column_info_t cols_b_sub[] = {
+    {"b", "numeric", COLOP_SUBTRACT, 0, "numeric(12,2)"}};
+static const mapping_column_info_t cols_id[] = {{"id", "text", COLOP_SET, 0, NULL}};
+static const mapping_column_info_t cols_f_add[] = {{"f", "double precision", COLOP_ADD, 0, NULL}};
+static const mapping_column_info_t cols_n_max[] = {{"n", "numeric", COLOP_MAX, 0, "numeric"}};
+static const mapping_column_info_t cols_u_add[] = {{"u", "numeric", COLOP_ADD, 0, NULL}};
+static const mapping_column_info_t cols_n_add[] = {{"n", "numeric", COLOP_ADD, 0, "numeric"}};
+static const mapping_column_info_t cols_i_min[] = {{"i", "integer", COLOP_MIN, 0, NULL}};
+static const mapping_column_info_t cols_t_max[] = {
+    {"t", "timestamp with time zone", COLOP_MAX, 0, NULL}};
+static const mapping_column_info_t cols_j_app[] = {{"j", "jsonb", COLOP_APPEND, 0, NULL}};
+static const mapping_column_info_t cols_j_sin[] = {{"j", "jsonb", COLOP_SET_IF_NULL, 0, NULL}};
 
 #define ACTION(i, k, t, K, C, g)                                                                   \
     {                                                                                              \
@@ -69,6 +72,8 @@ static const mapping_action_info_t update_n_max =
     ACTION(15, MAPPING_UPDATE, 0, key_id, cols_n_max, NULL);
 static const mapping_action_info_t update_n_add =
     ACTION(16, MAPPING_UPDATE, 0, key_id, cols_n_add, NULL);
+static const mapping_action_info_t update_u_add =
+    ACTION(21, MAPPING_UPDATE, 0, key_id, cols_u_add, NULL);
 static const mapping_action_info_t update_i_min =
     ACTION(17, MAPPING_UPDATE, 0, key_id, cols_i_min, NULL);
 static const mapping_action_info_t upsert_t_max =
@@ -83,35 +88,37 @@ static const struct {
     const mapping_action_info_t *a, *b;
     int folds;
     const char *cols;   /* the fold's columns and ops, [] for a list: "a=set,b=add[],c=set" */
-    const char *values; /* with a's values {k, A, B} and b's {k, X}: the fold's */
+    const char *values; /* with a's values {k, 1, 2} and b's {k, 3}: the fold's */
 } rows[] = {
     {"upsert then a set update of another column", &upsert_ab, &update_c, 1, "a=set,b=add,c=set",
-     "k,A,B,X"},
+     "k,1,2,3"},
     {"upsert then a set update of one of its columns", &upsert_ab, &update_a, 1, "a=set,b=add",
-     "k,X,B"},
-    {"update then update", &update_a, &update_c, 1, "a=set,c=set", "k,A,X"},
+     "k,3,2"},
+    {"update then update", &update_a, &update_c, 1, "a=set,c=set", "k,1,3"},
     {"upsert then a set upsert (the row exists)", &upsert_ab, &upsert_c, 1, "a=set,b=add,c=set",
-     "k,A,B,X"},
+     "k,1,2,3"},
     {"update then upsert: the row may not exist before", &update_a, &upsert_c, 0, NULL, NULL},
     {"an add after an add: the list of both", &upsert_ab, &update_b_add, 1, "a=set,b=add[]",
-     "k,A,{\"B\",\"X\"}"},
+     "k,1,{\"2\",\"3\"}"},
     {"an add upsert after an add upsert", &upsert_b_add, &upsert_b_add, 1, "b=add[]",
-     "k,{\"A\",\"X\"}"},
-    {"a set after an add", &upsert_ab, &update_b_set, 1, "a=set,b=set", "k,A,X"},
+     "k,{\"1\",\"3\"}"},
+    {"a set after an add", &upsert_ab, &update_b_set, 1, "a=set,b=set", "k,1,3"},
     {"an add after a set: not folded", &update_b_set, &update_b_add, 0, NULL, NULL},
     {"a max after an add", &upsert_ab, &update_b_max, 0, NULL, NULL},
     {"a subtract has no fold", &update_b_sub, &update_b_sub, 0, NULL, NULL},
     {"an add to a float column is not exact", &update_f_add, &update_f_add, 0, NULL, NULL},
     {"an add to an unconstrained numeric", &update_n_add, &update_n_add, 1, "n=add[]",
-     "k,{\"A\",\"X\"}"},
+     "k,{\"1\",\"3\"}"},
     {"a max of unconstrained numerics (1.0 and 1.00 tie)", &update_n_max, &update_n_max, 0, NULL,
      NULL},
-    {"a min of integers", &update_i_min, &update_i_min, 1, "i=min[]", "k,{\"A\",\"X\"}"},
-    {"a max of timestamptz upserts", &upsert_t_max, &upsert_t_max, 1, "t=max[]", "k,{\"A\",\"X\"}"},
-    {"an append after an append", &update_j_app, &update_j_app, 1, "j=append[]", "k,{\"A\",\"X\"}"},
+    {"an add to a numeric of unknown scale", &update_u_add, &update_u_add, 0, NULL, NULL},
+    {"a max of numeric(12,2)", &update_b_max, &update_b_max, 1, "b=max[]", "k,{\"1\",\"3\"}"},
+    {"a min of integers", &update_i_min, &update_i_min, 1, "i=min[]", "k,{\"1\",\"3\"}"},
+    {"a max of timestamptz upserts", &upsert_t_max, &upsert_t_max, 1, "t=max[]", "k,{\"1\",\"3\"}"},
+    {"an append after an append", &update_j_app, &update_j_app, 1, "j=append[]", "k,{\"1\",\"3\"}"},
     {"a set_if_null has no fold", &update_j_sin, &update_j_sin, 0, NULL, NULL},
     {"an update then an add to another column", &update_a, &update_b_add, 1, "a=set,b=add",
-     "k,A,X"},
+     "k,1,3"},
     {"an upsert then an add to a column it does not write (the default)", &upsert_c, &update_b_add,
      0, NULL, NULL},
     {"a guarded upsert", &upsert_a_guard, &update_c, 0, NULL, NULL},
@@ -153,7 +160,7 @@ static void test_rows(void **state)
             assert_int_equal(d->kind, rows[r].a->kind);
             assert_null(d->guard);
             assert_ptr_equal(plan_folds_get(f, rows[r].a, rows[r].b), fold); /* made once */
-            const char *va[] = {"k", "A", "B"}, *vb[] = {"k", "X"};
+            const char *va[] = {"k", "1", "2"}, *vb[] = {"k", "3"};
             const char **v = plan_fold_values(fold, va, vb, arena);
             assert_non_null(v);
             char vals[256];
@@ -176,7 +183,9 @@ static const struct {
     {"a NULL operand", {NULL, "2", ""}, "{NULL,\"2\"}"},
     {"a negative first value", {"-1", "2", ""}, NULL},
     {"a negative later value, blanks before", {"1", " -2", ""}, NULL},
-    {"a quote and a backslash", {"1\"", "2\\", ""}, "{\"1\\\"\",\"2\\\\\"}"},
+    {"more decimals than the column's scale", {"1.5", "2.125", ""}, NULL},
+    {"an exponent", {"1", "1e2", ""}, NULL},
+    {"blanks and a plus sign", {" +1.25 ", "2.", ""}, "{\" +1.25 \",\"2.\"}"},
 };
 
 static void test_chains(void **state)
