@@ -640,7 +640,7 @@ fetcher_t *fetcher_new(const config_t *cfg, const mapping_t *m, const generation
     f->m = m;
     f->decoder = event_decoder_find(mapping_format(m));
     f->gen = *gen;
-    f->cap = (size_t)config_int(cfg, CFG_BATCH_MAX_EVENTS);
+    f->cap = generation_batch_max(gen, cfg);
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->cond, NULL);
     for (int i = 0; i < FETCH_BATCHES; i++) {

@@ -61,7 +61,7 @@ void mapping_bind_types(mapping_t *m, mapping_type_fn typefn, void *ctx, errlist
     }
 }
 
-void mapping_bind_declared(mapping_t *m, mapping_type_fn declfn, void *ctx)
+void mapping_bind_declared(mapping_t *m, mapping_type_fn declfn, mapping_type_fn deffn, void *ctx)
 {
     for (size_t i = 0; i < m->nactions; i++) {
         mapping_action_t *a = m->actions[i];
@@ -72,6 +72,10 @@ void mapping_bind_declared(mapping_t *m, mapping_type_fn declfn, void *ctx)
             free((char *)a->cols[k].info.declared);
             a->cols[k].info.declared = t ? xstrdup(t) : NULL;
             a->col_infos[k].declared = a->cols[k].info.declared;
+            t = deffn(ctx, a->info.table, a->cols[k].info.name);
+            free((char *)a->cols[k].info.default_expr);
+            a->cols[k].info.default_expr = t ? xstrdup(t) : NULL;
+            a->col_infos[k].default_expr = a->cols[k].info.default_expr;
         }
     }
 }

@@ -36,6 +36,7 @@ void mapping_column_free(column_spec_t *cols, size_t n)
         free((char *)cols[i].info.name);
         free((char *)cols[i].info.type);
         free((char *)cols[i].info.declared);
+        free((char *)cols[i].info.default_expr);
         mapping_value_free(&cols[i].val);
     }
     free(cols);

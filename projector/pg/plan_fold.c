@@ -37,6 +37,7 @@ struct plan_fold {
     check_t *check;      /* per column: what a's operand and b's must be */
     int *scale;          /* per column: the numeric scale CHECK_SCALE allows */
     int *a_list;         /* 1: a's value is a list already */
+    int *notnull;        /* 1: b's value must not be NULL (an add to a column's default) */
 };
 
 struct plan_folds {
@@ -146,6 +147,7 @@ void plan_folds_destroy(plan_folds_t *f)
         free(f->folds[i]->check);
         free(f->folds[i]->scale);
         free(f->folds[i]->a_list);
+        free(f->folds[i]->notnull);
         free(f->folds[i]);
     }
     for (size_t i = 0; i < f->nshapes; i++) {
@@ -212,6 +214,31 @@ static const shape_t *shape_of(plan_folds_t *f, const mapping_action_info_t *a,
     return s;
 }
 
+/* 1 when op c of b, applied to a new row's default (the upsert a inserts the row without the
+ * column), leaves what op's own insert would: with no default (NULL) for max, min, append and
+ * set_if_null; with none or 0 for add and subtract, when the operand is not NULL (*notnull); with
+ * an empty array for append. */
+static int starts_neutral(const mapping_column_info_t *c, int *notnull)
+{
+    const char *d = c->default_expr;
+    if (!d)
+        return 0;
+    switch (c->op) {
+    case COLOP_ADD:
+    case COLOP_SUBTRACT:
+        *notnull = 1;
+        return !*d || strcmp(d, "0") == 0;
+    case COLOP_APPEND:
+        return !*d || strcmp(d, "'[]'::jsonb") == 0;
+    case COLOP_MAX:
+    case COLOP_MIN:
+    case COLOP_SET_IF_NULL:
+        return !*d;
+    default:
+        return 0;
+    }
+}
+
 /* Places b's column k into d (columns cols[0..*n)): returns 0, or -1 when it does not fold. */
 static int place(plan_fold_t *d, mapping_column_info_t *cols, size_t *n,
                  const mapping_action_info_t *a, const mapping_action_info_t *b, size_t k)
@@ -221,8 +248,10 @@ static int place(plan_fold_t *d, mapping_column_info_t *cols, size_t *n,
     while (i < a->ncols && strcmp(a->cols[i].name, cb->name) != 0)
         i++;
     if (i == a->ncols) { /* a does not write it */
-        if (cb->op != COLOP_SET && a->kind != MAPPING_UPDATE)
-            return -1; /* a new row would start from the column's default */
+        /* a new row starts from the column's default */
+        if (cb->op != COLOP_SET && a->kind != MAPPING_UPDATE &&
+            !starts_neutral(cb, &d->notnull[*n]))
+            return -1;
         i = (*n)++;
     } else if (cb->op != COLOP_SET) {
         if (!fold_rule(cb, &d->check[i], &d->scale[i]) || a->cols[i].op != cb->op)
@@ -253,6 +282,7 @@ static plan_fold_t *make(plan_folds_t *f, const mapping_action_info_t *a,
     d->check = xcalloc(max, sizeof(*d->check));
     d->scale = xcalloc(max, sizeof(*d->scale));
     d->a_list = xcalloc(max, sizeof(*d->a_list));
+    d->notnull = xcalloc(max, sizeof(*d->notnull));
     for (size_t i = 0; i < a->ncols; i++) {
         cols[i] = a->cols[i];
         d->src[i] = SRC_A;
@@ -314,6 +344,8 @@ const char **plan_fold_values(const plan_fold_t *d, const char *const *va, const
         if (d->src[i] == SRC_LIST &&
             ((!d->a_list[i] && !operand_ok(va[d->at_a[i]], d->check[i], d->scale[i])) ||
              !operand_ok(vb[d->at_b[i]], d->check[i], d->scale[i])))
+            return NULL;
+        else if (d->notnull[i] && !vb[d->at_b[i]])
             return NULL;
     const char **v = arena_alloc(arena, (info->nkeys + info->ncols + 1) * sizeof(char *));
     for (size_t i = 0; i < info->nkeys; i++)

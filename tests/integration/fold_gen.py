@@ -70,6 +70,10 @@ MAPPING = {
                   {"update": "fold_row", "key": {"id": "$.id"}, "columns": {"b": "$.b"}}],
         "PutOps": [{"upsert": "fold_row", "key": {"id": "$.id"}, "columns": OPS}],
         "Ops": [{"update": "fold_row", "key": {"id": "$.id"}, "columns": OPS}],
+        "AddE": [{"update": "fold_row", "key": {"id": "$.id"},
+                  "columns": {"e": {"path": "$.e", "op": "add"}}}],
+        "AddF": [{"update": "fold_row", "key": {"id": "$.id"},
+                  "columns": {"f": {"path": "$.e", "op": "add"}, "a": "$.a"}}],
         "AddD": [{"update": "fold_row", "key": {"id": "$.id"},
                   "columns": {"d": {"path": "$.d", "op": "add"}}}],
         "SetD": [{"update": "fold_row", "key": {"id": "$.id"}, "columns": {"d": "$.d"}}],
@@ -84,7 +88,8 @@ MAPPING = {
     },
 }
 VIEW = ("CREATE TABLE IF NOT EXISTS fold_row (id text PRIMARY KEY, a text, b numeric(12, 2),"
-        " c bigint, v bigint, d numeric(12, 2), m timestamptz, n integer, j jsonb);\n")
+        " c bigint, v bigint, d numeric(12, 2), m timestamptz, n integer, j jsonb,"
+        " e bigint DEFAULT 0, f bigint DEFAULT 7);\n")
 
 
 def apply(rows, e):
@@ -125,6 +130,10 @@ def apply(rows, e):
             ops(r, e, False)
     elif t == "Ops" and r is not None:
         ops(r, e, False)
+    elif t == "AddE" and r is not None:
+        r["e"] = (r["e"] or 0) + (e["e"] or 0)
+    elif t == "AddF" and r is not None:
+        r.update(f=(r["f"] or 0) + (e["e"] or 0), a=e["a"])
     elif t == "AddD" and r is not None:
         r["d"] = add(r["d"], dec(e["d"]))
     elif t == "SetD" and r is not None:
@@ -143,6 +152,7 @@ def apply(rows, e):
 
 def new_row(**cols):
     r = dict.fromkeys(["a", "b", "c", "v", "d", "m", "n", "j"])
+    r.update(e=0, f=7)  # the columns' defaults
     r.update(cols)
     return r
 
@@ -180,8 +190,8 @@ def main():
     json.dump(MAPPING, open(os.path.join(out, "mappings", "fold.json"), "w"), indent=1)
     open(os.path.join(out, "views", "010_fold.sql"), "w").write(VIEW)
     kinds = ["Put", "PutA", "SetA", "SetAB", "AddB", "Max", "Del", "Guarded", "Twice", "PutOps",
-             "Ops", "AddD", "SetD", "MaxM", "App", "TwiceAdd"]
-    weights = [4, 2, 4, 3, 3, 2, 1, 2, 2, 5, 3, 3, 1, 2, 2, 2]
+             "Ops", "AddD", "SetD", "MaxM", "App", "TwiceAdd", "AddE", "AddF"]
+    weights = [4, 2, 4, 3, 3, 2, 1, 2, 2, 5, 3, 3, 1, 2, 2, 2, 3, 2]
     rows = {}
     with open(os.path.join(out, "events.ndjson"), "w") as f:
         for i in range(n):
@@ -191,14 +201,14 @@ def main():
                  "c": rnd.randrange(1000), "v": rnd.randrange(50), "d": decimal_text(rnd),
                  "d2": decimal_text(rnd), "m": timestamp_text(rnd),
                  "n": None if rnd.random() < 0.1 else rnd.randrange(-50, 1000),
-                 "j": json_value(rnd)}
+                 "j": json_value(rnd), "e": None if rnd.random() < 0.1 else rnd.randrange(100)}
             apply(rows, e)
             f.write("%s\t%s\n" % (k, json.dumps(e)))
     with open(os.path.join(out, "expected.txt"), "w") as f:
         for k in sorted(rows):
             r = rows[k]
             j = None if r["j"] is None else json.dumps(r["j"])
-            cells = [k, r["a"], r["b"], r["c"], r["v"], r["d"], r["m"], r["n"], j]
+            cells = [k, r["a"], r["b"], r["c"], r["v"], r["d"], r["m"], r["n"], j, r["e"], r["f"]]
             f.write("|".join("" if c is None else str(c) for c in cells) + "\n")
 
 

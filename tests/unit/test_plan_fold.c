@@ -13,28 +13,37 @@
 
 #define N_ROWS(a) (sizeof(a) / sizeof((a)[0]))
 
-static const mapping_column_info_t key_id[] = {{"id", "text", COLOP_SET, 0, NULL}};
-static const mapping_column_info_t key_email[] = {{"email", "text", COLOP_SET, 0, NULL}};
-static const mapping_column_info_t guard_v = {"v", "bigint", COLOP_SET, 0, NULL};
-static const mapping_column_info_t cols_ab[] = {{"a", "text", COLOP_SET, 0, NULL},
-                                                {"b", "numeric", COLOP_ADD, 0, "numeric(12,2)"}};
-static const mapping_column_info_t cols_a[] = {{"a", "text", COLOP_SET, 0, NULL}};
-static const mapping_column_info_t cols_c[] = {{"c", "text", COLOP_SET, 0, NULL}};
-static const mapping_column_info_t cols_b_add[] = {{"b", "numeric", COLOP_ADD, 0, "numeric(12,2)"}};
-static const mapping_column_info_t cols_b_set[] = {{"b", "numeric", COLOP_SET, 0, "numeric(12,2)"}};
-static const mapping_column_info_t cols_b_max[] = {{"b", "numeric", COLOP_MAX, 0, "numeric(12,2)"}};
+static const mapping_column_info_t key_id[] = {{"id", "text", COLOP_SET, 0, NULL, NULL}};
+static const mapping_column_info_t key_email[] = {{"email", "text", COLOP_SET, 0, NULL, NULL}};
+static const mapping_column_info_t guard_v = {"v", "bigint", COLOP_SET, 0, NULL, NULL};
+static const mapping_column_info_t cols_ab[] = {
+    {"a", "text", COLOP_SET, 0, NULL, NULL}, {"b", "numeric", COLOP_ADD, 0, "numeric(12,2)", NULL}};
+static const mapping_column_info_t cols_a[] = {{"a", "text", COLOP_SET, 0, NULL, NULL}};
+static const mapping_column_info_t cols_c[] = {{"c", "text", COLOP_SET, 0, NULL, NULL}};
+static const mapping_column_info_t cols_b_add[] = {
+    {"b", "numeric", COLOP_ADD, 0, "numeric(12,2)", NULL}};
+static const mapping_column_info_t cols_b_set[] = {
+    {"b", "numeric", COLOP_SET, 0, "numeric(12,2)", NULL}};
+static const mapping_column_info_t cols_b_max[] = {
+    {"b", "numeric", COLOP_MAX, 0, "numeric(12,2)", NULL}};
 static const mapping_column_info_t cols_b_sub[] = {
-    {"b", "numeric", COLOP_SUBTRACT, 0, "numeric(12,2)"}};
-static const mapping_column_info_t cols_id[] = {{"id", "text", COLOP_SET, 0, NULL}};
-static const mapping_column_info_t cols_f_add[] = {{"f", "double precision", COLOP_ADD, 0, NULL}};
-static const mapping_column_info_t cols_n_max[] = {{"n", "numeric", COLOP_MAX, 0, "numeric"}};
-static const mapping_column_info_t cols_u_add[] = {{"u", "numeric", COLOP_ADD, 0, NULL}};
-static const mapping_column_info_t cols_n_add[] = {{"n", "numeric", COLOP_ADD, 0, "numeric"}};
-static const mapping_column_info_t cols_i_min[] = {{"i", "integer", COLOP_MIN, 0, NULL}};
+    {"b", "numeric", COLOP_SUBTRACT, 0, "numeric(12,2)", NULL}};
+static const mapping_column_info_t cols_id[] = {{"id", "text", COLOP_SET, 0, NULL, NULL}};
+static const mapping_column_info_t cols_f_add[] = {
+    {"f", "double precision", COLOP_ADD, 0, NULL, NULL}};
+static const mapping_column_info_t cols_n_max[] = {{"n", "numeric", COLOP_MAX, 0, "numeric", NULL}};
+static const mapping_column_info_t cols_u_add[] = {{"u", "numeric", COLOP_ADD, 0, NULL, NULL}};
+static const mapping_column_info_t cols_d0_add[] = {{"d", "bigint", COLOP_ADD, 0, NULL, "0"}};
+static const mapping_column_info_t cols_d5_add[] = {{"d", "bigint", COLOP_ADD, 0, NULL, "5"}};
+static const mapping_column_info_t cols_m_max[] = {
+    {"m", "timestamp with time zone", COLOP_MAX, 0, NULL, ""}};
+static const mapping_column_info_t cols_n_add[] = {{"n", "numeric", COLOP_ADD, 0, "numeric", NULL}};
+static const mapping_column_info_t cols_i_min[] = {{"i", "integer", COLOP_MIN, 0, NULL, NULL}};
 static const mapping_column_info_t cols_t_max[] = {
-    {"t", "timestamp with time zone", COLOP_MAX, 0, NULL}};
-static const mapping_column_info_t cols_j_app[] = {{"j", "jsonb", COLOP_APPEND, 0, NULL}};
-static const mapping_column_info_t cols_j_sin[] = {{"j", "jsonb", COLOP_SET_IF_NULL, 0, NULL}};
+    {"t", "timestamp with time zone", COLOP_MAX, 0, NULL, NULL}};
+static const mapping_column_info_t cols_j_app[] = {{"j", "jsonb", COLOP_APPEND, 0, NULL, NULL}};
+static const mapping_column_info_t cols_j_sin[] = {
+    {"j", "jsonb", COLOP_SET_IF_NULL, 0, NULL, NULL}};
 
 #define ACTION(i, k, t, K, C, g)                                                                   \
     {                                                                                              \
@@ -74,6 +83,12 @@ static const mapping_action_info_t update_n_add =
     ACTION(16, MAPPING_UPDATE, 0, key_id, cols_n_add, NULL);
 static const mapping_action_info_t update_u_add =
     ACTION(21, MAPPING_UPDATE, 0, key_id, cols_u_add, NULL);
+static const mapping_action_info_t update_d0_add =
+    ACTION(22, MAPPING_UPDATE, 0, key_id, cols_d0_add, NULL);
+static const mapping_action_info_t update_d5_add =
+    ACTION(23, MAPPING_UPDATE, 0, key_id, cols_d5_add, NULL);
+static const mapping_action_info_t update_m_max =
+    ACTION(24, MAPPING_UPDATE, 0, key_id, cols_m_max, NULL);
 static const mapping_action_info_t update_i_min =
     ACTION(17, MAPPING_UPDATE, 0, key_id, cols_i_min, NULL);
 static const mapping_action_info_t upsert_t_max =
@@ -121,6 +136,12 @@ static const struct {
      "k,1,3"},
     {"an upsert then an add to a column it does not write (the default)", &upsert_c, &update_b_add,
      0, NULL, NULL},
+    {"an upsert then an add to a column it does not write, whose default is 0", &upsert_c,
+     &update_d0_add, 1, "c=set,d=add", "k,1,3"},
+    {"an upsert then an add to a column it does not write, whose default is 5", &upsert_c,
+     &update_d5_add, 0, NULL, NULL},
+    {"an upsert then a max of a column it does not write, without a default", &upsert_c,
+     &update_m_max, 1, "c=set,m=max", "k,1,3"},
     {"a guarded upsert", &upsert_a_guard, &update_c, 0, NULL, NULL},
     {"then a guarded upsert", &upsert_ab, &upsert_a_guard, 0, NULL, NULL},
     {"other key columns", &upsert_ab, &update_a_email, 0, NULL, NULL},
@@ -223,6 +244,12 @@ static void test_chains(void **state)
         steps++;
     }
     assert_in_range(steps, 700, 900);
+    plan_folds_destroy(f);
+    /* an add of NULL to a new row's default 0 leaves 0, the add's own insert NULL: not folded */
+    f = plan_folds_new(100);
+    fold = plan_folds_get(f, &upsert_c, &update_d0_add);
+    const char *vc[] = {"k", "c"}, *vnull[] = {"k", NULL};
+    assert_null(plan_fold_values(fold, vc, vnull, arena));
     plan_folds_destroy(f);
     arena_destroy(arena);
 }

@@ -164,25 +164,26 @@ static void test_orders_lookup(void **state)
 
 /* ---- hand-built actions: guards, deletes, every op, awkward identifiers ---- */
 
-static const mapping_column_info_t id_text[] = {{"id", "text", COLOP_SET, 0, NULL}};
-static const mapping_column_info_t body_jsonb[] = {{"body", "jsonb", COLOP_SET, 0, NULL}};
-static const mapping_column_info_t version_bigint = {"version", "bigint", COLOP_SET, 0, NULL};
-static const mapping_column_info_t ab_keys[] = {{"a", "text", COLOP_SET, 0, NULL},
-                                                {"b", "integer", COLOP_SET, 0, NULL}};
+static const mapping_column_info_t id_text[] = {{"id", "text", COLOP_SET, 0, NULL, NULL}};
+static const mapping_column_info_t body_jsonb[] = {{"body", "jsonb", COLOP_SET, 0, NULL, NULL}};
+static const mapping_column_info_t version_bigint = {"version", "bigint", COLOP_SET, 0, NULL, NULL};
+static const mapping_column_info_t ab_keys[] = {{"a", "text", COLOP_SET, 0, NULL, NULL},
+                                                {"b", "integer", COLOP_SET, 0, NULL, NULL}};
 static const mapping_column_info_t every_op[] = {
-    {"lo", "numeric", COLOP_MIN, 0, NULL},
-    {"first", "text", COLOP_SET_IF_NULL, 0, NULL},
-    {"log", "jsonb", COLOP_APPEND, 0, NULL},
-    {"hits", "bigint", COLOP_ADD, 0, NULL},
-    {"hi", "timestamp with time zone", COLOP_MAX, 0, NULL},
-    {"stock", "integer", COLOP_SUBTRACT, 0, NULL},
+    {"lo", "numeric", COLOP_MIN, 0, NULL, NULL},
+    {"first", "text", COLOP_SET_IF_NULL, 0, NULL, NULL},
+    {"log", "jsonb", COLOP_APPEND, 0, NULL, NULL},
+    {"hits", "bigint", COLOP_ADD, 0, NULL, NULL},
+    {"hi", "timestamp with time zone", COLOP_MAX, 0, NULL, NULL},
+    {"stock", "integer", COLOP_SUBTRACT, 0, NULL, NULL},
 };
-static const mapping_column_info_t weird_key[] = {{"i\"d", "text", COLOP_SET, 0, NULL}};
-static const mapping_column_info_t weird_col[] = {{"co\"l", "bigint", COLOP_ADD, 0, NULL}};
-static const mapping_column_info_t typed_cols[] = {{"n", "numeric(14,2)", COLOP_SET, 0, NULL},
-                                                   {"tags", "text[]", COLOP_SET, 0, NULL},
-                                                   {"flag", "boolean", COLOP_SET_IF_NULL, 0, NULL}};
-static const mapping_column_info_t dotted_col[] = {{"a.b", "text", COLOP_SET, 0, NULL}};
+static const mapping_column_info_t weird_key[] = {{"i\"d", "text", COLOP_SET, 0, NULL, NULL}};
+static const mapping_column_info_t weird_col[] = {{"co\"l", "bigint", COLOP_ADD, 0, NULL, NULL}};
+static const mapping_column_info_t typed_cols[] = {
+    {"n", "numeric(14,2)", COLOP_SET, 0, NULL, NULL},
+    {"tags", "text[]", COLOP_SET, 0, NULL, NULL},
+    {"flag", "boolean", COLOP_SET_IF_NULL, 0, NULL, NULL}};
+static const mapping_column_info_t dotted_col[] = {{"a.b", "text", COLOP_SET, 0, NULL, NULL}};
 
 #define TABLE_ACTION(k, tbl, ks, cs, nc, g)                                                        \
     {                                                                                              \
