@@ -91,7 +91,7 @@ static const setting_t settings[CFG__COUNT] = {
                              "a blue/green rebuild switches once no partition of the new "
                              "generation lags by more events than this"},
     [CFG_REBUILD_BATCH_MAX_EVENTS] = {"rebuild.batch.max.events", "--rebuild-batch-max-events",
-                                      "PROJECTOR_REBUILD_BATCH_MAX_EVENTS", T_INT, "20000", 1,
+                                      "PROJECTOR_REBUILD_BATCH_MAX_EVENTS", T_INT, "15000", 1,
                                       100000, NULL,
                                       "most events applied in one transaction by a blue/green "
                                       "build (its tables start empty: larger batches fold more)"},
