@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sqlgen.h"
 #include "strbuf.h"
 #include "xalloc.h"
 
@@ -32,6 +33,9 @@ typedef enum {
 struct plan_fold {
     int first, second; /* the ids folded, in order */
     const shape_t *shape;
+    /* or a delete that wins: the action that does a then b, with its own values (whole_b: b's) */
+    const mapping_action_info_t *whole;
+    int whole_b;
     src_t *src;          /* per column of the fold */
     size_t *at_a, *at_b; /* the column's value in a's and b's values */
     check_t *check;      /* per column: what a's operand and b's must be */
@@ -300,21 +304,47 @@ static plan_fold_t *make(plan_folds_t *f, const mapping_action_info_t *a,
     return d;
 }
 
+/* Which of a then b on one row does what both do, being a delete: 1 a (an unguarded delete,
+ * then an update or a delete, which find no row), 2 b (an unguarded delete after an upsert,
+ * update or delete that does not move the row), or 0. */
+static int delete_wins(const mapping_action_info_t *a, const mapping_action_info_t *b)
+{
+    if (!same_keys(a, b))
+        return 0;
+    if (a->kind == MAPPING_DELETE && !a->guard &&
+        (b->kind == MAPPING_UPDATE || b->kind == MAPPING_DELETE))
+        return 1;
+    if (b->kind == MAPPING_DELETE && !b->guard && a->kind != MAPPING_SQL && !moves_key(a))
+        return 2;
+    return 0;
+}
+
 const plan_fold_t *plan_folds_get(plan_folds_t *f, const mapping_action_info_t *a,
                                   const mapping_action_info_t *b)
 {
-    if (!foldable(a, b))
+    int wins = delete_wins(a, b);
+    if (!wins && !foldable(a, b))
         return NULL;
     for (size_t i = 0; i < f->n; i++)
         if (f->folds[i]->first == a->id && f->folds[i]->second == b->id)
-            return f->folds[i]->shape ? f->folds[i] : NULL;
+            return f->folds[i]->shape || f->folds[i]->whole ? f->folds[i] : NULL;
+    if (wins) {
+        plan_fold_t *d = xcalloc(1, sizeof(*d));
+        d->first = a->id;
+        d->second = b->id;
+        d->whole = wins == 1 ? a : b;
+        d->whole_b = wins == 2;
+        f->folds = xrealloc(f->folds, (f->n + 1) * sizeof(*f->folds));
+        f->folds[f->n++] = d;
+        return d;
+    }
     plan_fold_t *d = make(f, a, b);
     return d->shape ? d : NULL;
 }
 
 const mapping_action_info_t *plan_fold_info(const plan_fold_t *d)
 {
-    return &d->shape->info;
+    return d->whole ? d->whole : &d->shape->info;
 }
 
 /* The list of a's operand or list va (folded: a literal) then vb, in arena; NULL past LIST_MAX. */
@@ -339,6 +369,13 @@ static const char *list_append(const char *va, int folded, const char *vb, arena
 const char **plan_fold_values(const plan_fold_t *d, const char *const *va, const char *const *vb,
                               arena_t *arena)
 {
+    if (d->whole) {
+        const char *const *src = d->whole_b ? vb : va;
+        size_t n = sqlgen_param_count(d->whole);
+        const char **v = arena_alloc(arena, (n + 1) * sizeof(char *));
+        memcpy(v, src, n * sizeof(char *));
+        return v;
+    }
     const mapping_action_info_t *info = &d->shape->info;
     for (size_t i = 0; i < info->ncols; i++)
         if (d->src[i] == SRC_LIST &&

@@ -34,7 +34,10 @@ void plan_folds_destroy(plan_folds_t *f);
  *   - is any op a does not apply to the column, when a is an update (no row: neither writes).
  * Columns of a that b does not write stay as they are. The fold of an update is an update, of
  * an upsert an upsert. Folds with the same columns, ops and lists share one action (one
- * statement), so a chain of any length on one row is one action. */
+ * statement), so a chain of any length on one row is one action.
+ * A delete wins: an unguarded delete after an upsert, update or delete of the row (one that
+ * does not move it) is that delete alone, and an update or delete after an unguarded delete is
+ * the delete alone (they find no row); an upsert after a delete does not fold (an insert). */
 const plan_fold_t *plan_folds_get(plan_folds_t *f, const mapping_action_info_t *a,
                                   const mapping_action_info_t *b);
 

@@ -147,7 +147,6 @@ static const struct {
     {"other key columns", &upsert_ab, &update_a_email, 0, NULL, NULL},
     {"another table", &upsert_ab, &update_a_other, 0, NULL, NULL},
     {"an update that moves the row", &upsert_ab, &update_moves_id, 0, NULL, NULL},
-    {"a delete", &upsert_ab, &delete_row, 0, NULL, NULL},
 };
 
 /* "k,A,..." from n values. */
@@ -254,8 +253,57 @@ static void test_chains(void **state)
     arena_destroy(arena);
 }
 
+static const mapping_action_info_t delete_guarded = {.id = 25,
+                                                     .kind = MAPPING_DELETE,
+                                                     .table = "t",
+                                                     .table_id = 0,
+                                                     .keys = key_id,
+                                                     .nkeys = 1,
+                                                     .guard = &guard_v};
+
+/* A delete wins over what came before it on the row, and over an update or delete after it. */
+static const struct {
+    const char *what;
+    const mapping_action_info_t *a, *b;
+    const mapping_action_info_t *fold; /* NULL: does not fold */
+    const char *values;                /* with a's values {k, 1, 2} and b's {k, 3} */
+} deletes[] = {
+    {"an upsert then a delete", &upsert_ab, &delete_row, &delete_row, "kb"},
+    {"a guarded upsert then a delete", &upsert_a_guard, &delete_row, &delete_row, "kb"},
+    {"a delete then an update (no row)", &delete_row, &update_a, &delete_row, "ka"},
+    {"a delete then a delete", &delete_row, &delete_row, &delete_row, "ka"},
+    {"a delete then an upsert: an insert", &delete_row, &upsert_c, NULL, NULL},
+    {"an update moving the row then a delete", &update_moves_id, &delete_row, NULL, NULL},
+    {"an upsert then a guarded delete", &upsert_ab, &delete_guarded, NULL, NULL},
+    {"a delete by other key columns", &update_a_email, &delete_row, NULL, NULL},
+};
+
+static void test_deletes(void **state)
+{
+    (void)state;
+    arena_t *arena = arena_new();
+    for (size_t r = 0; r < N_ROWS(deletes); r++) {
+        plan_folds_t *f = plan_folds_new(100);
+        const plan_fold_t *fold = plan_folds_get(f, deletes[r].a, deletes[r].b);
+        if (!fold != !deletes[r].fold)
+            fail_msg("%s: %s", deletes[r].what, fold ? "folds" : "does not fold");
+        if (fold) {
+            assert_ptr_equal(plan_fold_info(fold), deletes[r].fold);
+            const char *va[] = {"ka", "1", "2"}, *vb[] = {"kb", "3"};
+            const char **v = plan_fold_values(fold, va, vb, arena);
+            assert_non_null(v);
+            if (strcmp(v[0], deletes[r].values) != 0)
+                fail_msg("%s: key %s, expected %s", deletes[r].what, v[0], deletes[r].values);
+            assert_ptr_equal(plan_folds_get(f, deletes[r].a, deletes[r].b), fold);
+        }
+        plan_folds_destroy(f);
+    }
+    arena_destroy(arena);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_rows), cmocka_unit_test(test_chains)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_rows), cmocka_unit_test(test_chains),
+                                       cmocka_unit_test(test_deletes)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
