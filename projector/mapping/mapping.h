@@ -30,7 +30,8 @@ typedef struct mapping_column_info {
     const char *type; /* PostgreSQL type as format_type() prints it */
     mapping_colop_t op;
     /* 0: the value is one operand; 1: a text[] literal of the operands of several actions in
-     * order, combined by op's fold template (a fold, plan_fold.h) */
+     * order, combined by op's fold template (a fold, plan_fold.h); 2: the same list, whose first
+     * element a set wrote: the column becomes the list's fold, whatever it held */
     int folded;
     /* the type with its modifiers ("numeric(16,2)"), from mapping_bind_declared(); NULL when
      * not known */

@@ -258,10 +258,14 @@ static int place(plan_fold_t *d, mapping_column_info_t *cols, size_t *n,
             return -1;
         i = (*n)++;
     } else if (cb->op != COLOP_SET) {
-        if (!fold_rule(cb, &d->check[i], &d->scale[i]) || a->cols[i].op != cb->op)
+        const mapping_column_info_t *ca = &a->cols[i];
+        /* a set, then add, max or min: the list of the set value and the operands */
+        int after_set = ca->op == COLOP_SET && !ca->folded && cb->op != COLOP_APPEND;
+        if (!fold_rule(cb, &d->check[i], &d->scale[i]) || (ca->op != cb->op && !after_set))
             return -1;
-        cols[i] = a->cols[i];
-        cols[i].folded = 1;
+        cols[i] = *ca;
+        cols[i].op = cb->op;
+        cols[i].folded = after_set ? 2 : ca->folded ? ca->folded : 1;
         d->src[i] = SRC_LIST;
         d->at_b[i] = b->nkeys + k;
         d->a_list[i] = a->cols[i].folded;

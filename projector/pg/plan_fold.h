@@ -31,6 +31,8 @@ void plan_folds_destroy(plan_folds_t *f);
  *     not associative), max and min on types whose equal values print the same (integer types,
  *     numeric with a scale, date, timestamps, text, varchar, uuid: a tie cannot change what is
  *     stored), append on any;
+ *   - is add, max or min after a set of the column: the same list, starting with the set value,
+ *     whose fold the column becomes, whatever it held (and a new row gets);
  *   - is any op a does not apply to the column, when a is an update (no row: neither writes).
  * Columns of a that b does not write stay as they are. The fold of an update is an update, of
  * an upsert an upsert. Folds with the same columns, ops and lists share one action (one

@@ -83,7 +83,8 @@ static void put_insert(strbuf_t *sb, size_t i, const mapping_column_info_t *c)
     strbuf_free(&operand);
 }
 
-/* "c = <new value>": c's op over t."c" (the current value) and operand (SQL of the operand). */
+/* "c = <new value>": c's op over t."c" (the current value) and operand (SQL of the operand); a
+ * list that starts with a set value is the new value itself. */
 static void put_assign(strbuf_t *sb, const mapping_column_info_t *c, const char *operand)
 {
     strbuf_t cur = STRBUF_INIT;
@@ -91,7 +92,8 @@ static void put_assign(strbuf_t *sb, const mapping_column_info_t *c, const char 
     sqlgen_put_ident(&cur, c->name);
     sqlgen_put_ident(sb, c->name);
     strbuf_puts(sb, " = ");
-    mapping_colop_render(sb, mapping_colop_def(c->op)->update, cur.data, operand);
+    const char *update = c->folded == 2 ? "{v}" : mapping_colop_def(c->op)->update;
+    mapping_colop_render(sb, update, cur.data, operand);
     strbuf_free(&cur);
 }
 

@@ -77,6 +77,7 @@ MAPPING = {
         "AddD": [{"update": "fold_row", "key": {"id": "$.id"},
                   "columns": {"d": {"path": "$.d", "op": "add"}}}],
         "SetD": [{"update": "fold_row", "key": {"id": "$.id"}, "columns": {"d": "$.d"}}],
+        "SetMN": [{"update": "fold_row", "key": {"id": "$.id"}, "columns": {"m": "$.m", "n": "$.n"}}],
         "MaxM": [{"update": "fold_row", "key": {"id": "$.id"},
                   "columns": {"m": {"path": "$.m", "op": "max"}}}],
         "App": [{"update": "fold_row", "key": {"id": "$.id"},
@@ -138,6 +139,8 @@ def apply(rows, e):
         r["d"] = add(r["d"], dec(e["d"]))
     elif t == "SetD" and r is not None:
         r["d"] = dec(e["d"])
+    elif t == "SetMN" and r is not None:
+        r.update(m=ts(e["m"]), n=e["n"])
     elif t == "MaxM" and r is not None:
         r["m"] = greatest(r["m"], ts(e["m"]))
     elif t == "App" and r is not None:
@@ -190,8 +193,8 @@ def main():
     json.dump(MAPPING, open(os.path.join(out, "mappings", "fold.json"), "w"), indent=1)
     open(os.path.join(out, "views", "010_fold.sql"), "w").write(VIEW)
     kinds = ["Put", "PutA", "SetA", "SetAB", "AddB", "Max", "Del", "Guarded", "Twice", "PutOps",
-             "Ops", "AddD", "SetD", "MaxM", "App", "TwiceAdd", "AddE", "AddF"]
-    weights = [4, 2, 4, 3, 3, 2, 1, 2, 2, 5, 3, 3, 1, 2, 2, 2, 3, 2]
+             "Ops", "AddD", "SetD", "MaxM", "App", "TwiceAdd", "AddE", "AddF", "SetMN"]
+    weights = [4, 2, 4, 3, 3, 2, 1, 2, 2, 5, 3, 3, 2, 2, 2, 2, 3, 2, 2]
     rows = {}
     with open(os.path.join(out, "events.ndjson"), "w") as f:
         for i in range(n):

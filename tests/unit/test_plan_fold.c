@@ -118,7 +118,10 @@ static const struct {
     {"an add upsert after an add upsert", &upsert_b_add, &upsert_b_add, 1, "b=add[]",
      "k,{\"1\",\"3\"}"},
     {"a set after an add", &upsert_ab, &update_b_set, 1, "a=set,b=set", "k,1,3"},
-    {"an add after a set: not folded", &update_b_set, &update_b_add, 0, NULL, NULL},
+    {"an add after a set: the list from the set value", &update_b_set, &update_b_add, 1,
+     "b=add[set]", "k,{\"1\",\"3\"}"},
+    {"a set, then adds: still from the set value", &update_b_set, &update_b_add, 1, "b=add[set]",
+     "k,{\"1\",\"3\"}"},
     {"a max after an add", &upsert_ab, &update_b_max, 0, NULL, NULL},
     {"a subtract has no fold", &update_b_sub, &update_b_sub, 0, NULL, NULL},
     {"an add to a float column is not exact", &update_f_add, &update_f_add, 0, NULL, NULL},
@@ -173,7 +176,9 @@ static void test_rows(void **state)
             for (size_t i = 0; i < d->ncols; i++)
                 snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s=%s%s", i ? "," : "",
                          d->cols[i].name, mapping_colop_def(d->cols[i].op)->name,
-                         d->cols[i].folded ? "[]" : "");
+                         d->cols[i].folded == 2 ? "[set]"
+                         : d->cols[i].folded    ? "[]"
+                                                : "");
             if (strcmp(got, rows[r].cols) != 0)
                 fail_msg("%s: columns %s, expected %s", rows[r].what, got, rows[r].cols);
             assert_int_equal(d->id, 100);

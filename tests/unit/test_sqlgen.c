@@ -184,6 +184,7 @@ static const mapping_column_info_t folded_ops[] = {
     {"hits", "bigint", COLOP_ADD, 1, NULL, NULL},
     {"hi", "timestamp with time zone", COLOP_MAX, 1, NULL, NULL},
 };
+static const mapping_column_info_t set_then_add[] = {{"hits", "bigint", COLOP_ADD, 2, NULL, NULL}};
 static const mapping_column_info_t weird_key[] = {{"i\"d", "text", COLOP_SET, 0, NULL, NULL}};
 static const mapping_column_info_t weird_col[] = {{"co\"l", "bigint", COLOP_ADD, 0, NULL, NULL}};
 static const mapping_column_info_t typed_cols[] = {
@@ -214,6 +215,10 @@ static const mapping_action_info_t a_folded_upsert =
     TABLE_ACTION(MAPPING_UPSERT, "plain", ab_keys, folded_ops, 4, NULL);
 static const mapping_action_info_t a_folded_update =
     TABLE_ACTION(MAPPING_UPDATE, "plain", ab_keys, folded_ops, 4, NULL);
+static const mapping_action_info_t a_set_add_upsert =
+    TABLE_ACTION(MAPPING_UPSERT, "plain", ab_keys, set_then_add, 1, NULL);
+static const mapping_action_info_t a_set_add_update =
+    TABLE_ACTION(MAPPING_UPDATE, "plain", ab_keys, set_then_add, 1, NULL);
 static const mapping_action_info_t a_keys_only =
     TABLE_ACTION(MAPPING_UPSERT, "seen", id_text, NULL, 0, NULL);
 static const mapping_action_info_t a_weird =
@@ -327,6 +332,23 @@ static const action_row_t action_rows[] = {
        "\"hi\" = greatest(t.\"hi\", (SELECT max(x) FROM unnest(u.p6::timestamp with time "
        "zone[]) AS x))"},
       {"INSERT", "EXCLUDED", "jsonb_build_array"}}},
+    {"upsert of a set then adds: the list's sum, whatever the row held",
+     &a_set_add_upsert,
+     {3,
+      "INSERT INTO \"plain\" AS t (\"a\", \"b\", \"hits\") SELECT u.p1::text, u.p2::integer, "
+      "(SELECT coalesce(sum(x), 0) FROM unnest(u.p3::bigint[]) AS x) FROM unnest($1::text[], "
+      "$2::text[], $3::text[]) AS u(p1, p2, p3) ON CONFLICT (\"a\", \"b\") DO UPDATE SET "
+      "\"hits\" = EXCLUDED.\"hits\"",
+      {NULL},
+      {NULL}}},
+    {"update of a set then adds",
+     &a_set_add_update,
+     {3,
+      "UPDATE \"plain\" AS t SET \"hits\" = (SELECT coalesce(sum(x), 0) FROM "
+      "unnest(u.p3::bigint[]) AS x) FROM unnest($1::text[], $2::text[], $3::text[]) AS u(p1, "
+      "p2, p3) WHERE t.\"a\" = u.p1::text AND t.\"b\" = u.p2::integer",
+      {NULL},
+      {NULL}}},
     {"upsert of keys only",
      &a_keys_only,
      {1,
