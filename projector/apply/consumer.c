@@ -106,7 +106,7 @@ consumer_t *consumer_new(const config_t *cfg, const mapping_t *m, const generati
     c->gen = *gen;
     c->stats = stats;
     stall_instance(c->instance, sizeof(c->instance));
-    c->pos = xcalloc((size_t)config_int(cfg, CFG_BATCH_MAX_EVENTS), sizeof(*c->pos));
+    c->pos = xcalloc(generation_batch_max(gen, cfg), sizeof(*c->pos));
     c->sink = sink_pg_new(config_str(cfg, CFG_PG), m, gen);
     if (mapping_doc_count(m)) {
         char err[512];
@@ -456,8 +456,7 @@ static void check_idle(consumer_t *c, double *last)
     if (t - *last < 1)
         return;
     *last = t;
-    size_t n =
-        fetcher_assigned(c->fetcher, c->pos, (size_t)config_int(c->cfg, CFG_BATCH_MAX_EVENTS));
+    size_t n = fetcher_assigned(c->fetcher, c->pos, generation_batch_max(&c->gen, c->cfg));
     if (!n)
         return;
     int64_t *was = xcalloc(n, sizeof(*was));
@@ -501,8 +500,7 @@ static void note_instance(consumer_t *c, double *last)
     if (*last > 0 && t - *last < INSTANCE_REFRESH_S)
         return;
     *last = t;
-    size_t n =
-        fetcher_assigned(c->fetcher, c->pos, (size_t)config_int(c->cfg, CFG_BATCH_MAX_EVENTS));
+    size_t n = fetcher_assigned(c->fetcher, c->pos, generation_batch_max(&c->gen, c->cfg));
     strbuf_t parts = STRBUF_INIT;
     for (size_t i = 0; i < n; i++)
         strbuf_printf(&parts, "%s%s/%d", i ? "," : "", c->pos[i].topic, (int)c->pos[i].partition);

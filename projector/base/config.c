@@ -93,6 +93,11 @@ static const setting_t settings[CFG__COUNT] = {
                              T_INT, "1000", 0, 1000000000, NULL,
                              "a blue/green rebuild switches once no partition of the new "
                              "generation lags by more events than this"},
+    [CFG_REBUILD_BATCH_MAX_EVENTS] = {"rebuild.batch.max.events", "--rebuild-batch-max-events",
+                                      "PROJECTOR_REBUILD_BATCH_MAX_EVENTS", T_INT, "15000", 1,
+                                      100000, NULL,
+                                      "most events applied in one transaction by a blue/green "
+                                      "build (its tables start empty: larger batches fold more)"},
     [CFG_STALL_AFTER_MS] = {"stall.after.ms", "--stall-after-ms", "PROJECTOR_STALL_AFTER_MS", T_INT,
                             "60000", 100, 86400000, NULL,
                             "a projection that has failed the same batch for longer is reported "

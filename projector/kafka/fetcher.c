@@ -27,6 +27,9 @@
 #include "xalloc.h"
 
 #define FETCH_BATCHES 4 /* one being filled, up to two ready, one being applied */
+/* A build generation's batches are larger (rebuild.batch.max.events): it holds two, one being
+ * filled while the other is applied, so that its memory stays near a live worker's. */
+#define BUILD_BATCHES 2
 
 /* Where a batch buffer is. */
 typedef enum {
@@ -69,6 +72,7 @@ struct fetcher {
     fetch_batch_t *ready[FETCH_BATCHES]; /* FIFO of decoded batches */
     size_t nready;
     batch_state_t state[FETCH_BATCHES];
+    int nbatches; /* of batches[] in use: FETCH_BATCHES, or BUILD_BATCHES for a build */
 };
 
 /* ---- partition state (call with mu held) ---- */
@@ -316,7 +320,7 @@ static void clear_batch(fetch_batch_t *b)
 /* Returns a free batch, marked as being filled (call with mu held), or NULL when none is. */
 static fetch_batch_t *find_free(fetcher_t *f)
 {
-    for (int i = 0; i < FETCH_BATCHES; i++) {
+    for (int i = 0; i < f->nbatches; i++) {
         if (f->state[i] == BATCH_FREE) {
             f->state[i] = BATCH_FILLING;
             f->batches[i].generation = f->generation;
@@ -355,7 +359,7 @@ static void wait_paused(fetcher_t *f)
         }
         pthread_mutex_lock(&f->mu);
         int free_one = 0;
-        for (int i = 0; i < FETCH_BATCHES; i++)
+        for (int i = 0; i < f->nbatches; i++)
             free_one |= f->state[i] == BATCH_FREE;
         if (free_one || atomic_load(&f->stop)) {
             if (dropped) { /* batches fetched before what was dropped are dropped too */
@@ -591,7 +595,8 @@ fetcher_t *fetcher_new(const config_t *cfg, const mapping_t *m, const generation
     f->cfg = cfg;
     f->m = m;
     f->gen = *gen;
-    f->cap = (size_t)config_int(cfg, CFG_BATCH_MAX_EVENTS);
+    f->cap = generation_batch_max(gen, cfg);
+    f->nbatches = gen->number ? BUILD_BATCHES : FETCH_BATCHES;
     pthread_mutex_init(&f->mu, NULL);
     pthread_cond_init(&f->cond, NULL);
     f->read_positions = read_positions;

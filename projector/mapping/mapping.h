@@ -29,6 +29,16 @@ typedef struct mapping_column_info {
     const char *name;
     const char *type; /* PostgreSQL type as format_type() prints it */
     mapping_colop_t op;
+    /* 0: the value is one operand; 1: a text[] literal of the operands of several actions in
+     * order, combined by op's fold template (a fold, plan_fold.h); 2: the same list, whose first
+     * element a set wrote: the column becomes the list's fold, whatever it held */
+    int folded;
+    /* the type with its modifiers ("numeric(16,2)"), from mapping_bind_declared(); NULL when
+     * not known */
+    const char *declared;
+    /* the column's default as the database prints it ("0"), "" when it has none (NULL), NULL
+     * when not known; from mapping_bind_declared() */
+    const char *default_expr;
 } mapping_column_info_t;
 
 /* An action as the SQL builder sees it. An op's values are keys, then cols, then the guard. */
@@ -150,6 +160,11 @@ mapping_t *mapping_set_get(const mapping_set_t *set, size_t i);
  * problem to errs for each missing table or column. typefn returns NULL when absent. */
 typedef const char *(*mapping_type_fn)(void *ctx, const char *table, const char *column);
 void mapping_bind_types(mapping_t *m, mapping_type_fn typefn, void *ctx, errlist_t *errs);
+/* Records, for every column the actions write, the type with its modifiers that declfn returns
+ * (NULL: not known) and the default that deffn returns ("" none, NULL not known), after
+ * mapping_bind_types(). Folding reads them (plan_fold.h); the SQL casts use the types without
+ * modifiers. */
+void mapping_bind_declared(mapping_t *m, mapping_type_fn declfn, mapping_type_fn deffn, void *ctx);
 
 const char *mapping_name(const mapping_t *m);
 const char *mapping_file(const mapping_t *m);

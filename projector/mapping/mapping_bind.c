@@ -1,9 +1,11 @@
 /* Binding a loaded mapping to the database: the type of every column it names, and a problem
  * for each table or column the database lacks. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mapping_internal.h"
+#include "xalloc.h"
 
 /* The JSON path of the first action or lookup of m that names table i ($.events if none). */
 static const char *first_use(const mapping_t *m, int table)
@@ -55,6 +57,25 @@ void mapping_bind_types(mapping_t *m, mapping_type_fn typefn, void *ctx, errlist
             snprintf(w, sizeof(w), "%s.column", l->where);
             errlist_add(errs, m->file, w, "column %s.%s does not exist in the database",
                         l->info.table, l->info.column);
+        }
+    }
+}
+
+void mapping_bind_declared(mapping_t *m, mapping_type_fn declfn, mapping_type_fn deffn, void *ctx)
+{
+    for (size_t i = 0; i < m->nactions; i++) {
+        mapping_action_t *a = m->actions[i];
+        if (a->info.kind == MAPPING_SQL)
+            continue;
+        for (size_t k = 0; k < a->info.ncols; k++) {
+            const char *t = declfn(ctx, a->info.table, a->cols[k].info.name);
+            free((char *)a->cols[k].info.declared);
+            a->cols[k].info.declared = t ? xstrdup(t) : NULL;
+            a->col_infos[k].declared = a->cols[k].info.declared;
+            t = deffn(ctx, a->info.table, a->cols[k].info.name);
+            free((char *)a->cols[k].info.default_expr);
+            a->cols[k].info.default_expr = t ? xstrdup(t) : NULL;
+            a->col_infos[k].default_expr = a->cols[k].info.default_expr;
         }
     }
 }

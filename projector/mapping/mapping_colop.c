@@ -6,17 +6,21 @@
 
 /* In the order the ops are listed to people ("unknown op (expected set, add, ...)"). */
 static const mapping_colop_def_t colops[] = {
-    {COLOP_SET, "set", "c = v", "{v}", "{v}", "{v}", "{v}", NULL, 1},
+    {COLOP_SET, "set", "c = v", "{v}", "{v}", "{v}", "{v}", NULL, 1, NULL},
     {COLOP_ADD, "add", "c = c + v; a new row gets v", "{v}", "{v}", "{v}",
-     "coalesce({cur}, 0) + coalesce({v}, 0)", NULL, 0},
+     "coalesce({cur}, 0) + coalesce({v}, 0)", NULL, 0,
+     "(SELECT coalesce(sum(x), 0) FROM unnest({v}) AS x)"},
     {COLOP_SUBTRACT, "subtract", "c = c - v; a new row gets -v (so EXCLUDED holds -v)", "{v}",
-     "-{v}", "(-{v})", "coalesce({cur}, 0) - coalesce({v}, 0)", NULL, 0},
-    {COLOP_MAX, "max", "c = greatest(c, v)", "{v}", "{v}", "{v}", "greatest({cur}, {v})", NULL, 0},
-    {COLOP_MIN, "min", "c = least(c, v)", "{v}", "{v}", "{v}", "least({cur}, {v})", NULL, 0},
+     "-{v}", "(-{v})", "coalesce({cur}, 0) - coalesce({v}, 0)", NULL, 0, NULL},
+    {COLOP_MAX, "max", "c = greatest(c, v)", "{v}", "{v}", "{v}", "greatest({cur}, {v})", NULL, 0,
+     "(SELECT max(x) FROM unnest({v}) AS x)"},
+    {COLOP_MIN, "min", "c = least(c, v)", "{v}", "{v}", "{v}", "least({cur}, {v})", NULL, 0,
+     "(SELECT min(x) FROM unnest({v}) AS x)"},
     {COLOP_APPEND, "append", "jsonb array c = c || [v]; a new row gets [v]",
-     "jsonb_build_array({v})", "{v}", "{v}", "coalesce({cur}, '[]'::jsonb) || {v}", "jsonb", 0},
+     "jsonb_build_array({v})", "{v}", "{v}", "coalesce({cur}, '[]'::jsonb) || {v}", "jsonb", 0,
+     "(SELECT jsonb_agg(x ORDER BY o) FROM unnest({v}) WITH ORDINALITY AS a(x, o))"},
     {COLOP_SET_IF_NULL, "set_if_null", "c = coalesce(c, v): the first value stays", "{v}", "{v}",
-     "{v}", "coalesce({cur}, {v})", NULL, 0},
+     "{v}", "coalesce({cur}, {v})", NULL, 0, NULL},
 };
 
 _Static_assert(sizeof(colops) / sizeof(colops[0]) == COLOP_N, "one row per mapping_colop_t");

@@ -26,7 +26,10 @@ typedef enum {
  *   INSERT ... VALUES (insert(operand(event))) ON CONFLICT DO UPDATE
  *       SET c = update(cur, excluded(EXCLUDED."c"))
  *
- * where event is the parameter cast to column_type (the column's own type when NULL). */
+ * where event is the parameter cast to column_type (the column's own type when NULL). A column
+ * whose value is a list of operands (mapping_column_info_t.folded) uses fold(list) in place of
+ * operand(event), the list cast to an array of that type: the one operand that has the effect of
+ * the list's operands applied one after the other. */
 typedef struct mapping_colop_def {
     mapping_colop_t op;
     const char *name;        /* as the mapping file spells it */
@@ -37,6 +40,7 @@ typedef struct mapping_colop_def {
     const char *update;      /* the new value, from the current value {cur} and the operand {v} */
     const char *column_type; /* the column type the op needs ("jsonb"), or NULL for any */
     int yields_value;        /* 1: the column's value afterwards is the event's value itself */
+    const char *fold;        /* the operand of a list {v} of operands, or NULL: does not fold */
 } mapping_colop_def_t;
 
 /* The number of rows of the table, and row i, in the order the ops are listed to people. */

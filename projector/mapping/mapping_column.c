@@ -35,6 +35,8 @@ void mapping_column_free(column_spec_t *cols, size_t n)
     for (size_t i = 0; i < n; i++) {
         free((char *)cols[i].info.name);
         free((char *)cols[i].info.type);
+        free((char *)cols[i].info.declared);
+        free((char *)cols[i].info.default_expr);
         mapping_value_free(&cols[i].val);
     }
     free(cols);

@@ -39,6 +39,11 @@ void generation_build(generation_t *g, const config_t *cfg, const mapping_t *m, 
              number);
 }
 
+size_t generation_batch_max(const generation_t *g, const config_t *cfg)
+{
+    return (size_t)config_int(cfg, g->number ? CFG_REBUILD_BATCH_MAX_EVENTS : CFG_BATCH_MAX_EVENTS);
+}
+
 void generation_build_schema(char *out, size_t outsz, const char *projection)
 {
     snprintf(out, outsz, "projector_build_%s", projection);

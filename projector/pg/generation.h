@@ -23,6 +23,10 @@ typedef struct generation {
 void generation_live(generation_t *g, const config_t *cfg, const mapping_t *m);
 /* Generation number (>= 1) of projection m, being built. */
 void generation_build(generation_t *g, const config_t *cfg, const mapping_t *m, int number);
+/* The most events of one batch of g: batch.max.events live, rebuild.batch.max.events while built
+ * (the build's tables start empty and nobody reads them: larger batches fold more operations on
+ * one row into one write). */
+size_t generation_batch_max(const generation_t *g, const config_t *cfg);
 
 /* Puts up to max distinct tables m writes into out (the tables a rebuild recreates): those of its
  * upsert, update and delete actions, then those its sql actions write as the database planned

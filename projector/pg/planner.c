@@ -410,11 +410,12 @@ static void overlay_write(planner_t *p, const mapping_op_t *op)
 static int fold_into(planner_t *p, size_t j, const mapping_op_t *op, const mapping_action_info_t *b)
 {
     plan_op_t *prev = &p->ops[j];
-    const mapping_action_info_t *f = plan_folds_get(p->folds, prev->info, b);
-    if (!f)
+    const plan_fold_t *f = plan_folds_get(p->folds, prev->info, b);
+    const char **values = f ? plan_fold_values(f, prev->op.values, op->values, p->values) : NULL;
+    if (!values)
         return 0;
-    prev->op.values = plan_folds_values(f, prev->op.values, op->values, p->values);
-    prev->info = f;
+    prev->op.values = values;
+    prev->info = plan_fold_info(f);
     return 1;
 }
 

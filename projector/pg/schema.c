@@ -308,13 +308,19 @@ int schema_migrate(PGconn *conn, const char *views_dir, char *errstr, size_t err
 struct schema {
     hmap_t *cols; /* "table\x1fcolumn" -> index into types; "table\x1f" -> 0 */
     char **types;
+    char **declared; /* per type: with its modifiers */
+    char **defaults; /* per type: the column's default, "" for none */
     size_t ntypes;
 };
 
 schema_t *schema_load(PGconn *conn, char *errstr, size_t errstr_size)
 {
-    PGresult *r = PQexec(conn, "SELECT c.relname, a.attname, format_type(a.atttypid, NULL)"
+    PGresult *r = PQexec(conn, "SELECT c.relname, a.attname, format_type(a.atttypid, NULL),"
+                               " format_type(a.atttypid, a.atttypmod),"
+                               " coalesce(pg_get_expr(d.adbin, d.adrelid), '')"
                                " FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
+                               " LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid"
+                               " AND d.adnum = a.attnum"
                                /* types without modifiers: casts then never truncate; the
                                   assignment to the column checks length and precision */
                                " WHERE c.relkind IN ('r', 'p', 'v', 'm') AND a.attnum > 0"
@@ -327,12 +333,16 @@ schema_t *schema_load(PGconn *conn, char *errstr, size_t errstr_size)
     schema_t *s = xcalloc(1, sizeof(*s));
     s->cols = hmap_new();
     s->types = calloc((size_t)PQntuples(r) + 1, sizeof(char *));
+    s->declared = calloc((size_t)PQntuples(r) + 1, sizeof(char *));
+    s->defaults = calloc((size_t)PQntuples(r) + 1, sizeof(char *));
     for (int i = 0; i < PQntuples(r); i++) {
         char key[512];
         int n = snprintf(key, sizeof(key), "%s\x1f", PQgetvalue(r, i, 0));
         *hmap_put(s->cols, key, (size_t)n, NULL) = -1;
         n = snprintf(key, sizeof(key), "%s\x1f%s", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
         s->types[s->ntypes] = strdup(PQgetvalue(r, i, 2));
+        s->declared[s->ntypes] = strdup(PQgetvalue(r, i, 3));
+        s->defaults[s->ntypes] = strdup(PQgetvalue(r, i, 4));
         *hmap_put(s->cols, key, (size_t)n, NULL) = (int64_t)s->ntypes++;
     }
     PQclear(r);
@@ -343,9 +353,14 @@ void schema_destroy(schema_t *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->ntypes; i++)
+    for (size_t i = 0; i < s->ntypes; i++) {
         free(s->types[i]);
+        free(s->declared[i]);
+        free(s->defaults[i]);
+    }
     free(s->types);
+    free(s->declared);
+    free(s->defaults);
     hmap_destroy(s->cols);
     free(s);
 }
@@ -359,6 +374,24 @@ const char *schema_type(void *ctx, const char *table, const char *column)
     if (!v)
         return NULL;
     return *v < 0 ? "" : s->types[*v];
+}
+
+const char *schema_declared_type(void *ctx, const char *table, const char *column)
+{
+    schema_t *s = ctx;
+    char key[512];
+    int n = snprintf(key, sizeof(key), "%s\x1f%s", table, column ? column : "");
+    int64_t *v = hmap_get(s->cols, key, (size_t)n);
+    return v && *v >= 0 ? s->declared[*v] : NULL;
+}
+
+const char *schema_column_default(void *ctx, const char *table, const char *column)
+{
+    schema_t *s = ctx;
+    char key[512];
+    int n = snprintf(key, sizeof(key), "%s\x1f%s", table, column ? column : "");
+    int64_t *v = hmap_get(s->cols, key, (size_t)n);
+    return v && *v >= 0 ? s->defaults[*v] : NULL;
 }
 
 /* Prepares and plans a statement of the mapping (at: "file: path" of its action; a: the action,
@@ -480,6 +513,7 @@ void schema_check_mappings(PGconn *conn, schema_t *s, mapping_set_t *set, errlis
         mapping_bind_types(m, schema_type, s, errs);
         if (errlist_count(errs) > before)
             continue; /* statements of unbound columns would only repeat the problems */
+        mapping_bind_declared(m, schema_declared_type, schema_column_default, s);
         for (size_t k = 0; k < mapping_action_count(m); k++) {
             const mapping_action_info_t *a = mapping_action_info(mapping_action(m, k));
             char *sql = sqlgen_action(a);

@@ -38,6 +38,11 @@ void schema_destroy(schema_t *s);
 /* mapping_type_fn: the type of table.column, or with column NULL a non-NULL value when the
  * table exists; NULL when absent. ctx is the schema_t. */
 const char *schema_type(void *ctx, const char *table, const char *column);
+/* mapping_type_fn: the type of table.column with its modifiers ("numeric(16,2)"), or NULL. */
+const char *schema_declared_type(void *ctx, const char *table, const char *column);
+/* mapping_type_fn: the default of table.column as pg_get_expr() prints it ("0"), "" when it has
+ * none, NULL when there is no such column. */
+const char *schema_column_default(void *ctx, const char *table, const char *column);
 
 /* Binds every mapping of set to the schema and prepares each sql action to check its parameter
  * count; adds each problem to errs. Blocks. */

@@ -57,19 +57,20 @@ static void put_value(strbuf_t *sb, size_t i, const mapping_column_info_t *c)
 }
 
 /* The event's value of column c, parameter i (1-based), cast to the type c's op needs (the
- * column's own type when the op takes any). */
+ * column's own type when the op takes any); an array of it when c's value is a list. */
 static void put_event_value(strbuf_t *sb, size_t i, const mapping_column_info_t *c)
 {
     const char *type = mapping_colop_def(c->op)->column_type;
-    strbuf_printf(sb, "u.p%zu::%s", i, type ? type : c->type);
+    strbuf_printf(sb, "u.p%zu::%s%s", i, type ? type : c->type, c->folded ? "[]" : "");
 }
 
-/* What c's op combines with the current value: from parameter i. */
+/* What c's op combines with the current value: from parameter i (a list's fold). */
 static void put_operand(strbuf_t *sb, size_t i, const mapping_column_info_t *c)
 {
     strbuf_t ev = STRBUF_INIT;
     put_event_value(&ev, i, c);
-    mapping_colop_render(sb, mapping_colop_def(c->op)->operand, NULL, ev.data);
+    const mapping_colop_def_t *def = mapping_colop_def(c->op);
+    mapping_colop_render(sb, c->folded ? def->fold : def->operand, NULL, ev.data);
     strbuf_free(&ev);
 }
 
@@ -82,7 +83,8 @@ static void put_insert(strbuf_t *sb, size_t i, const mapping_column_info_t *c)
     strbuf_free(&operand);
 }
 
-/* "c = <new value>": c's op over t."c" (the current value) and operand (SQL of the operand). */
+/* "c = <new value>": c's op over t."c" (the current value) and operand (SQL of the operand); a
+ * list that starts with a set value is the new value itself. */
 static void put_assign(strbuf_t *sb, const mapping_column_info_t *c, const char *operand)
 {
     strbuf_t cur = STRBUF_INIT;
@@ -90,7 +92,8 @@ static void put_assign(strbuf_t *sb, const mapping_column_info_t *c, const char 
     sqlgen_put_ident(&cur, c->name);
     sqlgen_put_ident(sb, c->name);
     strbuf_puts(sb, " = ");
-    mapping_colop_render(sb, mapping_colop_def(c->op)->update, cur.data, operand);
+    const char *update = c->folded == 2 ? "{v}" : mapping_colop_def(c->op)->update;
+    mapping_colop_render(sb, update, cur.data, operand);
     strbuf_free(&cur);
 }
 

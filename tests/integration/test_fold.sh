@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Folding the operations on one row within a batch changes nothing in the result: random
 # operations (upserts, set-only and add updates, max, deletes, guarded upserts, an event with
-# two actions on its row) on twelve rows, applied in batches of 5000 (folded) and of one event
+# two actions on its row; adds of decimal strings, some negative or NULL, max of timestamps with
+# offsets, min of integers and appends of JSON values from upserts and updates; adds after an
+# upsert that does not write the column, whose default is 0 or 7) on twelve rows, applied in batches of 5000 (folded) and of one event
 # (nothing to fold), must both leave the state fold_gen.py computes by applying them one by one;
 # and the batched run writes fewer rows than it has row operations.
 source "$(dirname "$0")/lib.sh"
@@ -20,7 +22,8 @@ for seed in 1 2 3; do
         wait_caught_up fold 3000 120
         stop_clean "$LAST_PID"
         psql -X -At -F'|' -v ON_ERROR_STOP=1 -c \
-            "SELECT id, a, b::text, c, v FROM fold_row ORDER BY id" >"$WORK/actual.txt"
+            "SELECT id, a, b::text, c, v, d::text, extract(epoch FROM m)::bigint, n, j::text, e, f
+             FROM fold_row ORDER BY id" >"$WORK/actual.txt"
         diff -u "$WORK/s$seed/expected.txt" "$WORK/actual.txt" >&2 \
             || fail "seed $seed, batches of $batch: the rows differ from applying one by one"
         [ "$(sql "SELECT count(*) FROM projector.dead_letters")" = 0 ] || fail "dead letters"

@@ -107,6 +107,15 @@ const char *support_data_dir(void)
 
 static mapping_set_t *sets[8];
 
+/* mapping_type_fn: column defaults are not known here. */
+static const char *no_default(void *ctx, const char *table, const char *column)
+{
+    (void)ctx;
+    (void)table;
+    (void)column;
+    return NULL;
+}
+
 int support_sets_load(const char *const *dirs, size_t n)
 {
     assert_true(n <= N_ROWS(sets));
@@ -117,6 +126,9 @@ int support_sets_load(const char *const *dirs, size_t n)
         sets[i] = mapping_set_load(dir, errs);
         if (sets[i])
             mapping_bind_types(mapping_set_get(sets[i], 0), support_column_type, NULL, errs);
+        if (sets[i])
+            mapping_bind_declared(mapping_set_get(sets[i], 0), support_column_type, no_default,
+                                  NULL);
         int bad = errlist_count(errs) > 0;
         if (bad)
             errlist_print(errs, stderr);

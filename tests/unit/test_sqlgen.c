@@ -164,25 +164,34 @@ static void test_orders_lookup(void **state)
 
 /* ---- hand-built actions: guards, deletes, every op, awkward identifiers ---- */
 
-static const mapping_column_info_t id_text[] = {{"id", "text", COLOP_SET}};
-static const mapping_column_info_t body_jsonb[] = {{"body", "jsonb", COLOP_SET}};
-static const mapping_column_info_t version_bigint = {"version", "bigint", COLOP_SET};
-static const mapping_column_info_t ab_keys[] = {{"a", "text", COLOP_SET},
-                                                {"b", "integer", COLOP_SET}};
+static const mapping_column_info_t id_text[] = {{"id", "text", COLOP_SET, 0, NULL, NULL}};
+static const mapping_column_info_t body_jsonb[] = {{"body", "jsonb", COLOP_SET, 0, NULL, NULL}};
+static const mapping_column_info_t version_bigint = {"version", "bigint", COLOP_SET, 0, NULL, NULL};
+static const mapping_column_info_t ab_keys[] = {{"a", "text", COLOP_SET, 0, NULL, NULL},
+                                                {"b", "integer", COLOP_SET, 0, NULL, NULL}};
 static const mapping_column_info_t every_op[] = {
-    {"lo", "numeric", COLOP_MIN},
-    {"first", "text", COLOP_SET_IF_NULL},
-    {"log", "jsonb", COLOP_APPEND},
-    {"hits", "bigint", COLOP_ADD},
-    {"hi", "timestamp with time zone", COLOP_MAX},
-    {"stock", "integer", COLOP_SUBTRACT},
+    {"lo", "numeric", COLOP_MIN, 0, NULL, NULL},
+    {"first", "text", COLOP_SET_IF_NULL, 0, NULL, NULL},
+    {"log", "jsonb", COLOP_APPEND, 0, NULL, NULL},
+    {"hits", "bigint", COLOP_ADD, 0, NULL, NULL},
+    {"hi", "timestamp with time zone", COLOP_MAX, 0, NULL, NULL},
+    {"stock", "integer", COLOP_SUBTRACT, 0, NULL, NULL},
 };
-static const mapping_column_info_t weird_key[] = {{"i\"d", "text", COLOP_SET}};
-static const mapping_column_info_t weird_col[] = {{"co\"l", "bigint", COLOP_ADD}};
-static const mapping_column_info_t typed_cols[] = {{"n", "numeric(14,2)", COLOP_SET},
-                                                   {"tags", "text[]", COLOP_SET},
-                                                   {"flag", "boolean", COLOP_SET_IF_NULL}};
-static const mapping_column_info_t dotted_col[] = {{"a.b", "text", COLOP_SET}};
+/* the columns of a fold (plan_fold.h): each value a list of operands */
+static const mapping_column_info_t folded_ops[] = {
+    {"lo", "numeric", COLOP_MIN, 1, "numeric(9,2)", NULL},
+    {"log", "jsonb", COLOP_APPEND, 1, NULL, NULL},
+    {"hits", "bigint", COLOP_ADD, 1, NULL, NULL},
+    {"hi", "timestamp with time zone", COLOP_MAX, 1, NULL, NULL},
+};
+static const mapping_column_info_t set_then_add[] = {{"hits", "bigint", COLOP_ADD, 2, NULL, NULL}};
+static const mapping_column_info_t weird_key[] = {{"i\"d", "text", COLOP_SET, 0, NULL, NULL}};
+static const mapping_column_info_t weird_col[] = {{"co\"l", "bigint", COLOP_ADD, 0, NULL, NULL}};
+static const mapping_column_info_t typed_cols[] = {
+    {"n", "numeric(14,2)", COLOP_SET, 0, NULL, NULL},
+    {"tags", "text[]", COLOP_SET, 0, NULL, NULL},
+    {"flag", "boolean", COLOP_SET_IF_NULL, 0, NULL, NULL}};
+static const mapping_column_info_t dotted_col[] = {{"a.b", "text", COLOP_SET, 0, NULL, NULL}};
 
 #define TABLE_ACTION(k, tbl, ks, cs, nc, g)                                                        \
     {                                                                                              \
@@ -202,6 +211,14 @@ static const mapping_action_info_t a_ops_upsert =
     TABLE_ACTION(MAPPING_UPSERT, "plain", ab_keys, every_op, 6, NULL);
 static const mapping_action_info_t a_ops_update =
     TABLE_ACTION(MAPPING_UPDATE, "plain", ab_keys, every_op, 6, NULL);
+static const mapping_action_info_t a_folded_upsert =
+    TABLE_ACTION(MAPPING_UPSERT, "plain", ab_keys, folded_ops, 4, NULL);
+static const mapping_action_info_t a_folded_update =
+    TABLE_ACTION(MAPPING_UPDATE, "plain", ab_keys, folded_ops, 4, NULL);
+static const mapping_action_info_t a_set_add_upsert =
+    TABLE_ACTION(MAPPING_UPSERT, "plain", ab_keys, set_then_add, 1, NULL);
+static const mapping_action_info_t a_set_add_update =
+    TABLE_ACTION(MAPPING_UPDATE, "plain", ab_keys, set_then_add, 1, NULL);
 static const mapping_action_info_t a_keys_only =
     TABLE_ACTION(MAPPING_UPSERT, "seen", id_text, NULL, 0, NULL);
 static const mapping_action_info_t a_weird =
@@ -290,6 +307,48 @@ static const action_row_t action_rows[] = {
        "\"stock\" = coalesce(t.\"stock\", 0) - coalesce(u.p8::integer, 0)",
        " WHERE t.\"a\" = u.p1::text AND t.\"b\" = u.p2::integer"},
       {"INSERT", "EXCLUDED"}}},
+    {"upsert of folded lists: inserted combined, then as one operand",
+     &a_folded_upsert,
+     {6,
+      NULL,
+      {"SELECT u.p1::text, u.p2::integer, (SELECT min(x) FROM unnest(u.p3::numeric[]) AS x), "
+       "(SELECT jsonb_agg(x ORDER BY o) FROM unnest(u.p4::jsonb[]) WITH ORDINALITY AS a(x, o)), "
+       "(SELECT coalesce(sum(x), 0) FROM unnest(u.p5::bigint[]) AS x), (SELECT max(x) FROM "
+       "unnest(u.p6::timestamp with time zone[]) AS x) FROM",
+       "\"lo\" = least(t.\"lo\", EXCLUDED.\"lo\")",
+       "\"log\" = coalesce(t.\"log\", '[]'::jsonb) || EXCLUDED.\"log\"",
+       "\"hits\" = coalesce(t.\"hits\", 0) + coalesce(EXCLUDED.\"hits\", 0)",
+       "\"hi\" = greatest(t.\"hi\", EXCLUDED.\"hi\")"},
+      {"jsonb_build_array"}}},
+    {"update of folded lists",
+     &a_folded_update,
+     {6,
+      NULL,
+      {"\"lo\" = least(t.\"lo\", (SELECT min(x) FROM unnest(u.p3::numeric[]) AS x))",
+       "\"log\" = coalesce(t.\"log\", '[]'::jsonb) || (SELECT jsonb_agg(x ORDER BY o) FROM "
+       "unnest(u.p4::jsonb[]) WITH ORDINALITY AS a(x, o))",
+       "\"hits\" = coalesce(t.\"hits\", 0) + coalesce((SELECT coalesce(sum(x), 0) FROM "
+       "unnest(u.p5::bigint[]) AS x), 0)",
+       "\"hi\" = greatest(t.\"hi\", (SELECT max(x) FROM unnest(u.p6::timestamp with time "
+       "zone[]) AS x))"},
+      {"INSERT", "EXCLUDED", "jsonb_build_array"}}},
+    {"upsert of a set then adds: the list's sum, whatever the row held",
+     &a_set_add_upsert,
+     {3,
+      "INSERT INTO \"plain\" AS t (\"a\", \"b\", \"hits\") SELECT u.p1::text, u.p2::integer, "
+      "(SELECT coalesce(sum(x), 0) FROM unnest(u.p3::bigint[]) AS x) FROM unnest($1::text[], "
+      "$2::text[], $3::text[]) AS u(p1, p2, p3) ON CONFLICT (\"a\", \"b\") DO UPDATE SET "
+      "\"hits\" = EXCLUDED.\"hits\"",
+      {NULL},
+      {NULL}}},
+    {"update of a set then adds",
+     &a_set_add_update,
+     {3,
+      "UPDATE \"plain\" AS t SET \"hits\" = (SELECT coalesce(sum(x), 0) FROM "
+      "unnest(u.p3::bigint[]) AS x) FROM unnest($1::text[], $2::text[], $3::text[]) AS u(p1, "
+      "p2, p3) WHERE t.\"a\" = u.p1::text AND t.\"b\" = u.p2::integer",
+      {NULL},
+      {NULL}}},
     {"upsert of keys only",
      &a_keys_only,
      {1,
