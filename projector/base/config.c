@@ -45,9 +45,9 @@ static const setting_t settings[CFG__COUNT] = {
     [CFG_BATCH_WAIT_MS] = {"batch.wait.ms", "--batch-wait-ms", "PROJECTOR_BATCH_WAIT_MS", T_INT,
                            "100", 1, 60000, NULL,
                            "how long an idle projection waits for a first event"},
-    [CFG_DECODE_THREADS] = {"decode.threads", "--decode-threads", "PROJECTOR_DECODE_THREADS", T_INT,
-                            "0", 0, 16, NULL,
-                            "threads decoding each projection's batches; 0: one per CPU, up to 4"},
+    [CFG_DECODE_THREADS] =
+        {"decode.threads", "--decode-threads", "PROJECTOR_DECODE_THREADS", T_INT, "0", 0, 16, NULL,
+         "threads decoding each projection's batches; 0: one per CPU beyond two (1..4)"},
     [CFG_MAX_EVENT_BYTES] = {"max.event.bytes", "--max-event-bytes", "PROJECTOR_MAX_EVENT_BYTES",
                              T_INT, "1048576", 64, 104857600, NULL,
                              "larger events are dead-lettered unparsed"},
@@ -94,7 +94,7 @@ static const setting_t settings[CFG__COUNT] = {
                              "a blue/green rebuild switches once no partition of the new "
                              "generation lags by more events than this"},
     [CFG_REBUILD_BATCH_MAX_EVENTS] = {"rebuild.batch.max.events", "--rebuild-batch-max-events",
-                                      "PROJECTOR_REBUILD_BATCH_MAX_EVENTS", T_INT, "15000", 1,
+                                      "PROJECTOR_REBUILD_BATCH_MAX_EVENTS", T_INT, "10000", 1,
                                       100000, NULL,
                                       "most events applied in one transaction by a blue/green "
                                       "build (its tables start empty: larger batches fold more)"},

@@ -27,13 +27,18 @@ struct fetch_decoder {
     workers_t *workers;
 };
 
+/* decode.threads, or for 0 the CPUs beyond two, up to DECODE_AUTO_MAX, and at least one: the
+ * applying thread and librdkafka's need a core, and on a machine of two vCPUs (often one core's
+ * two hyperthreads) a second decoder cost about a quarter more CPU per event in scripts/bench
+ * with no more events/s. */
 static int decode_threads(const config_t *cfg)
 {
     long long n = config_int(cfg, CFG_DECODE_THREADS);
     if (n > 0)
         return (int)n;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    return cpus < 1 ? 1 : cpus > DECODE_AUTO_MAX ? DECODE_AUTO_MAX : (int)cpus;
+    long spare = cpus - 2;
+    return spare < 1 ? 1 : spare > DECODE_AUTO_MAX ? DECODE_AUTO_MAX : (int)spare;
 }
 
 fetch_decoder_t *fetch_decoder_new(const config_t *cfg, const mapping_t *m, const char *label,
