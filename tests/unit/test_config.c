@@ -131,7 +131,7 @@ static const set_row_t set_rows[] = {
      "100001",
      -1,
      "100001 is out of range 1..100000",
-     {CFG_REBUILD_BATCH_MAX_EVENTS, "15000", 1, 15000}},
+     {CFG_REBUILD_BATCH_MAX_EVENTS, "10000", 1, 10000}},
     {"stall.after.ms", "100", 0, NULL, {CFG_STALL_AFTER_MS, "100", 1, 100}},
     {"stall.after.ms", "86400000", 0, NULL, {CFG_STALL_AFTER_MS, "86400000", 1, 86400000}},
     {"stall.after.ms",

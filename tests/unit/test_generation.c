@@ -50,7 +50,7 @@ static void test_naming(void **state)
             fail_msg("row %zu: got number %d key %s schema \"%s\" group %s", i, g.number, g.key,
                      g.schema, g.group);
         /* live batches take batch.max.events, a build's rebuild.batch.max.events */
-        assert_int_equal(generation_batch_max(&g, cfg), r->number ? 15000 : 5000);
+        assert_int_equal(generation_batch_max(&g, cfg), r->number ? 10000 : 5000);
         assert_int_equal(
             config_set(cfg, "rebuild.batch.max.events", "300", "test", err, sizeof(err)), 0);
         assert_int_equal(generation_batch_max(&g, cfg), r->number ? 300 : 5000);
