@@ -365,12 +365,18 @@ void schema_destroy(schema_t *s)
     free(s);
 }
 
+/* The index of (table, column) among the columns read (-1: the table, no column), or NULL. */
+static const int64_t *column_at(const schema_t *s, const char *table, const char *column)
+{
+    char key[512];
+    int n = snprintf(key, sizeof(key), "%s\x1f%s", table, column ? column : "");
+    return hmap_get(s->cols, key, (size_t)n);
+}
+
 const char *schema_type(void *ctx, const char *table, const char *column)
 {
     schema_t *s = ctx;
-    char key[512];
-    int n = snprintf(key, sizeof(key), "%s\x1f%s", table, column ? column : "");
-    int64_t *v = hmap_get(s->cols, key, (size_t)n);
+    const int64_t *v = column_at(s, table, column);
     if (!v)
         return NULL;
     return *v < 0 ? "" : s->types[*v];
@@ -379,18 +385,14 @@ const char *schema_type(void *ctx, const char *table, const char *column)
 const char *schema_declared_type(void *ctx, const char *table, const char *column)
 {
     schema_t *s = ctx;
-    char key[512];
-    int n = snprintf(key, sizeof(key), "%s\x1f%s", table, column ? column : "");
-    int64_t *v = hmap_get(s->cols, key, (size_t)n);
+    const int64_t *v = column_at(s, table, column);
     return v && *v >= 0 ? s->declared[*v] : NULL;
 }
 
 const char *schema_column_default(void *ctx, const char *table, const char *column)
 {
     schema_t *s = ctx;
-    char key[512];
-    int n = snprintf(key, sizeof(key), "%s\x1f%s", table, column ? column : "");
-    int64_t *v = hmap_get(s->cols, key, (size_t)n);
+    const int64_t *v = column_at(s, table, column);
     return v && *v >= 0 ? s->defaults[*v] : NULL;
 }
 
