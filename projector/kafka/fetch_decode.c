@@ -28,9 +28,9 @@ struct fetch_decoder {
 };
 
 /* decode.threads, or for 0 the CPUs beyond two, up to DECODE_AUTO_MAX, and at least one: the
- * applying thread and librdkafka's need a core, and on a machine of two vCPUs (often one core's
- * two hyperthreads) a second decoder cost about a quarter more CPU per event in scripts/bench
- * with no more events/s. */
+ * applying thread and librdkafka's need a core, and on the 2-vCPU development machine (with
+ * PostgreSQL and the broker on it) a second decoder cost about a quarter more CPU per event in
+ * scripts/bench with no more events/s. */
 static int decode_threads(const config_t *cfg)
 {
     long long n = config_int(cfg, CFG_DECODE_THREADS);
