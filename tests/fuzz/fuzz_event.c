@@ -115,10 +115,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ev[1] = ev[0];
     ev[1].ev.offset = 1;
     planner_begin(planner, ev, 0, 2, arena, 0);
-    for (size_t l = 0; l < mapping_lookup_count(mapping_set_get(set, 0)); l++) {
+    for (size_t f = 0; f < planner_fetch_count(planner); f++) {
         const char *const *params;
-        if (planner_prefetch(planner, (int)l, &params))
-            planner_prefetch_result(planner, (int)l, 1, "c-1");
+        const int *ids;
+        size_t nlookups = planner_fetch_lookups(planner, f, &ids);
+        if (planner_prefetch(planner, f, &params))
+            for (size_t j = 0; j < nlookups; j++) /* the first key has a row, "c-1" throughout */
+                planner_prefetch_result(planner, f, 1, j, "c-1");
     }
     for (size_t at = 0; at < 2;) {
         size_t end = planner_plan(planner);
