@@ -156,6 +156,23 @@ assert_applied_exactly() {
         || fail "applied=$applied, expected exactly the $(count_of good "$1") good events"
 }
 
+# Starts the Schema Registry stand-in on a free port with the fault file $WORK/registry.fault and
+# any further arguments (--dir, --user, --password), waits for it, and exports
+# PROJECTOR_REGISTRY_URL.
+registry_standin_start() {
+    rm -f "$WORK/registry.port"
+    python3 "$PROJECT_ROOT/tests/registry_standin/registry_standin.py" --listen 127.0.0.1:0 \
+        --port-file "$WORK/registry.port" --fault-file "$WORK/registry.fault" "$@" \
+        >>"$WORK/registry.log" 2>&1 &
+    PIDS+=("$!")
+    for _ in $(seq 1 200); do
+        [ -s "$WORK/registry.port" ] && break
+        sleep 0.05
+    done
+    [ -s "$WORK/registry.port" ] || fail "the registry stand-in did not start"
+    export PROJECTOR_REGISTRY_URL=http://127.0.0.1:$(cat "$WORK/registry.port")
+}
+
 # Stops a projector with SIGTERM and checks it exits 0.
 stop_clean() {
     local pid=$1

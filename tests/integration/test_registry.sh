@@ -18,17 +18,7 @@ drop_databases() { for d in "${DATABASES[@]:-}"; do [ -n "$d" ] && dropdb --if-e
 
 # Starts the registry stand-in with the schemas of $WORK/schemas, basic auth and a fault file.
 registry_start() {
-    rm -f "$WORK/registry.port"
-    python3 "$PROJECT_ROOT/tests/registry_standin/registry_standin.py" --listen 127.0.0.1:0 \
-        --port-file "$WORK/registry.port" --dir "$WORK/schemas" --user reg --password s3cret \
-        --fault-file "$WORK/registry.fault" >>"$WORK/registry.log" 2>&1 &
-    PIDS+=("$!")
-    for _ in $(seq 1 200); do
-        [ -s "$WORK/registry.port" ] && break
-        sleep 0.05
-    done
-    [ -s "$WORK/registry.port" ] || fail "the registry stand-in did not start"
-    export PROJECTOR_REGISTRY_URL=http://127.0.0.1:$(cat "$WORK/registry.port")
+    registry_standin_start --dir "$WORK/schemas" --user reg --password s3cret
     export PROJECTOR_REGISTRY_USER=reg PROJECTOR_REGISTRY_PASSWORD=s3cret
 }
 

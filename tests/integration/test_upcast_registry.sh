@@ -19,17 +19,8 @@ itest_setup upcast_registry --topic upreg:2 --topic upreg-bad:1 --topic upreg-ol
 export MAPPINGS=$WORK/m VIEWS=$WORK/v
 mkdir -p "$MAPPINGS" "$VIEWS"
 
-rm -f "$WORK/registry.port"
 echo none >"$WORK/registry.fault"
-python3 "$PROJECT_ROOT/tests/registry_standin/registry_standin.py" --listen 127.0.0.1:0 \
-    --port-file "$WORK/registry.port" --fault-file "$WORK/registry.fault" >>"$WORK/registry.log" 2>&1 &
-PIDS+=("$!")
-for _ in $(seq 1 200); do
-    [ -s "$WORK/registry.port" ] && break
-    sleep 0.05
-done
-[ -s "$WORK/registry.port" ] || fail "the registry stand-in did not start"
-export PROJECTOR_REGISTRY_URL=http://127.0.0.1:$(cat "$WORK/registry.port")
+registry_standin_start
 
 # Registers schema KIND under SUBJECT (POST /subjects/{subject}/versions); prints its id.
 register() {
