@@ -301,6 +301,11 @@ static registry_result_t versions_of(int32_t id, long status, json_t *j, id_vers
                  message_of(j, status, mb, sizeof(mb)));
         return REGISTRY_BAD;
     }
+    if (!json_is_array(j)) {
+        snprintf(errstr, errstr_size,
+                 "the versions of schema id %d: the registry's answer is not a list", id);
+        return REGISTRY_BAD;
+    }
     size_t i;
     json_t *p;
     json_array_foreach(j, i, p)
@@ -314,11 +319,6 @@ static registry_result_t versions_of(int32_t id, long status, json_t *j, id_vers
                      id);
             return REGISTRY_BAD;
         }
-    }
-    if (!json_is_array(j)) {
-        snprintf(errstr, errstr_size,
-                 "the versions of schema id %d: the registry's answer is not a list", id);
-        return REGISTRY_BAD;
     }
     id_versions_t *v = xcalloc(1, sizeof(*v));
     v->id = id;

@@ -19,7 +19,6 @@
 #define DECODE_AUTO_MAX 4
 
 struct fetch_decoder {
-    const config_t *cfg;
     const mapping_t *m;
     const event_decoder_t *decoder;
     char **dlq_topics; /* per mapping topic */
@@ -56,7 +55,6 @@ fetch_decoder_t *fetch_decoder_new(const config_t *cfg, const mapping_t *m, cons
         return NULL;
     }
     fetch_decoder_t *d = xcalloc(1, sizeof(*d));
-    d->cfg = cfg;
     d->m = m;
     d->decoder = decoder;
     d->max_bytes = (size_t)config_int(cfg, CFG_MAX_EVENT_BYTES);

@@ -16,8 +16,8 @@ typedef struct fetch_decoder fetch_decoder_t;
 
 /* Returns the decoder of m's format for the fetcher of projection `label`, with its decode
  * workers (decode.threads of cfg; 0: one per CPU beyond two, up to 4, at least one), or NULL with
- * errstr set (no decoder for the format, or the format's settings are missing). cfg and m are
- * borrowed. Caller owns it. */
+ * errstr set (no decoder for the format, or the format's settings are missing). m is borrowed
+ * (cfg is read here only). Caller owns it. */
 fetch_decoder_t *fetch_decoder_new(const config_t *cfg, const mapping_t *m, const char *label,
                                    char *errstr, size_t errstr_size);
 void fetch_decoder_destroy(fetch_decoder_t *d);
