@@ -23,7 +23,8 @@ pid=$LAST_PID
 
 wait_progress $((total / 5))
 killed=$(sql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-              WHERE application_name = 'projector' AND pid <> pg_backend_pid()")
+              WHERE application_name = 'projector' AND pid <> pg_backend_pid()
+                AND datname = current_database()")
 [ "$killed" -ge 1 ] || fail "no projector backend to terminate"
 echo "terminated $killed backend(s) at $(applied_total orders) of $total"
 

@@ -142,13 +142,16 @@ kill -0 "$blocked" 2>/dev/null || fail "the blocked read ended before the others
     AND wait_event_type = 'Lock'")" = 1 ] || fail "the read stopped waiting on the lock too early"
 kill "$locker"
 sql "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND granted
-     AND relation = 'order_detail'::regclass" >/dev/null || true
+     AND relation = 'order_detail'::regclass
+     AND database = (SELECT oid FROM pg_database WHERE datname = current_database())" >/dev/null || true
 wait "$blocked" || true
 [ "$(cat "$WORK/blocked.code")" = 200 ] || fail "the blocked read: status $(cat "$WORK/blocked.code")"
 
-# The server closes the API's connections (as a restart does): the next reads reconnect.
+# The server closes the API's connections (as a restart does): the next reads reconnect. Only
+# this test's database: the tests run two at a time on one cluster.
 [ "$(sql "SELECT count(pg_terminate_backend(pid)) > 0 FROM pg_stat_activity
-    WHERE application_name = 'projector-http'")" = t ] || fail "no API connection to close"
+    WHERE application_name = 'projector-http' AND datname = current_database()")" = t ] \
+    || fail "no API connection to close"
 sleep 0.5
 for i in $(seq 1 8); do
     code=$(curl -s -o "$WORK/body" -w '%{http_code}' "$API/v1/views/order_detail/$id")
